@@ -1,0 +1,1 @@
+"""Rectification loop, weekly rankings and accountability (filled by later issues)."""

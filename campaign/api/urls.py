@@ -1,0 +1,15 @@
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+
+from .views import CampaignViewSet, JobRunViewSet, TokenView, UnitViewSet, WorkGroupViewSet
+
+router = DefaultRouter()
+router.register("campaigns", CampaignViewSet, basename="campaign")
+router.register("units", UnitViewSet, basename="unit")
+router.register("work-groups", WorkGroupViewSet, basename="work-group")
+router.register("job-runs", JobRunViewSet, basename="job-run")
+
+urlpatterns = [
+    path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("", include(router.urls)),
+]

@@ -1,0 +1,176 @@
+from django.contrib.auth import authenticate
+from django.db import transaction
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers as drf_serializers, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from .. import services
+from ..filters import CampaignFilterSet, UnitFilterSet
+from ..models import Campaign, JobRun, WorkGroup
+from ..permissions import IsOffice, IsOfficeOrReadOnly, can_edit_unit_contacts, can_manage
+from ..selectors import unit_list
+from .exceptions import import_error_response
+from .serializers import (
+    CampaignSerializer,
+    ImportUploadSerializer,
+    TokenRequestSerializer,
+    TokenSerializer,
+    UnitContactsSerializer,
+    UnitSerializer,
+    WorkGroupSerializer,
+)
+
+
+class TokenThrottle(AnonRateThrottle):
+    rate = "30/min"
+
+
+class TokenView(APIView):
+    """Exchange a username and password for an API token (`Authorization: Token …`)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [TokenThrottle]
+
+    @extend_schema(request=TokenRequestSerializer, responses=TokenSerializer)
+    def post(self, request):
+        data = TokenRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(request, **data.validated_data)
+        if user is None or not user.is_active:
+            raise drf_serializers.ValidationError({"non_field_errors": ["用户名或密码错误。"]})
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+def run_import(request, importer):
+    """Shared body of every `…/import/` endpoint: preview with dry_run=1, else all or nothing."""
+    upload = ImportUploadSerializer(data=request.data)
+    upload.is_valid(raise_exception=True)
+    result = importer(file=upload.validated_data["file"], dry_run=upload.validated_data["dry_run"])
+    if not result.ok:
+        return import_error_response(result)
+    return Response({"detail": result.summary, **result.as_dict()}, status=status.HTTP_200_OK)
+
+
+class CampaignViewSet(viewsets.ModelViewSet):
+    """Campaigns (创建活动). Everyone reads; the office writes."""
+
+    queryset = Campaign.objects.prefetch_related("phases")
+    serializer_class = CampaignSerializer
+    filterset_class = CampaignFilterSet
+    permission_classes = [IsOfficeOrReadOnly]
+    search_fields = ["name"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.campaign_create(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.campaign_update(campaign=serializer.instance, **serializer.validated_data)
+
+
+class UnitViewSet(viewsets.ModelViewSet):
+    """Units (单位). A liaison sees its own subtree and keeps its units' contacts current."""
+
+    serializer_class = UnitSerializer
+    filterset_class = UnitFilterSet
+    search_fields = ["name", "short_name", "code"]
+    ordering_fields = ["code", "name", "path"]
+
+    def get_queryset(self):
+        return unit_list(user=self.request.user).order_by("path")
+
+    def _require_office(self):
+        if not can_manage(self.request.user):
+            raise PermissionDenied("只有创建办可以新增、删除单位或修改单位名称、编码、类型和上级。")
+
+    def perform_create(self, serializer):
+        self._require_office()
+        serializer.instance = services.unit_create(**serializer.validated_data)
+
+    def update(self, request, *args, **kwargs):
+        unit = self.get_object()  # 404 outside the user's scope
+        if can_manage(request.user):
+            return super().update(request, *args, **kwargs)
+        if not can_edit_unit_contacts(request.user, unit):
+            raise PermissionDenied("您没有修改该单位的权限。")
+        extra = set(request.data) - set(UnitContactsSerializer.Meta.fields)
+        if extra:
+            raise PermissionDenied("单位联络员只能修改主要负责人、联络员和联系电话。")
+        contacts = UnitContactsSerializer(unit, data=request.data, partial=kwargs.get("partial", False))
+        contacts.is_valid(raise_exception=True)
+        values = {f: contacts.validated_data.get(f, getattr(unit, f)) for f in UnitContactsSerializer.Meta.fields}
+        unit = services.unit_contacts_update(unit=unit, **values)
+        return Response(UnitSerializer(unit).data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.unit_update(unit=serializer.instance, **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        self._require_office()
+        services.unit_delete(unit=instance)
+
+    @extend_schema(
+        request={"multipart/form-data": ImportUploadSerializer},
+        parameters=[OpenApiParameter("dry_run", bool, description="1 = 只预览，不写入")],
+    )
+    @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser, FormParser],
+            permission_classes=[IsOffice])
+    def import_units(self, request):
+        """Import units from Excel: `file`, `dry_run=1` for the preview. Row errors → 400, nothing written."""
+        return run_import(request, services.units_import)
+
+
+class WorkGroupViewSet(viewsets.ModelViewSet):
+    """Work groups (工作组) of a campaign's command."""
+
+    queryset = WorkGroup.objects.prefetch_related("leaders", "units")
+    serializer_class = WorkGroupSerializer
+    permission_classes = [IsOfficeOrReadOnly]
+    filterset_fields = ["campaign"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.work_group_create(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        data = serializer.validated_data
+        group = serializer.instance
+        serializer.instance = services.work_group_update(
+            group=group,
+            name=data.get("name", group.name),
+            duties=data.get("duties", group.duties),
+            leaders=data.get("leaders", group.leaders.all()),
+            units=data.get("units", group.units.all()),
+            order=data.get("order", group.order),
+        )
+
+
+class JobRunSerializer(drf_serializers.ModelSerializer):
+    class Meta:
+        model = JobRun
+        fields = ["id", "name", "status", "params", "result", "error", "worker", "queued_at", "started_at", "finished_at"]
+
+
+class JobRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Recorded runs of background jobs (office only)."""
+
+    queryset = JobRun.objects.all()
+    serializer_class = JobRunSerializer
+    permission_classes = [IsOffice]
+    filterset_fields = ["name", "status"]
+
+    @extend_schema(request=None, responses=JobRunSerializer)
+    @action(detail=False, methods=["post"], url_path="worker-check")
+    def worker_check(self, request):
+        """Queue a job that a Celery worker records itself on; with no broker it runs in-process."""
+        with transaction.atomic():
+            run = services.worker_check_enqueue(user=request.user)
+        run.refresh_from_db()
+        return Response(JobRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,39 @@
+"""Enumerations of the shared kernel. Labels are what the offices write."""
+
+from django.db import models
+
+
+class CampaignLevel(models.TextChoices):
+    NATIONAL = "national", "全国文明城市"
+    PROVINCIAL = "provincial", "省级文明城市"
+    COUNTY = "county", "县级文明城市"
+    OTHER = "other", "其他"
+
+
+class PhaseKind(models.TextChoices):
+    LAUNCH = "launch", "全面启动"
+    RECTIFY = "rectify", "集中整治"
+    CONSOLIDATE = "consolidate", "巩固提高"
+    LONG_TERM = "long_term", "长效管理"
+
+
+class UnitKind(models.TextChoices):
+    DISTRICT = "district", "区县"
+    STREET = "street", "街道乡镇"
+    COMMUNITY = "community", "社区村"
+    DEPARTMENT = "department", "市直部门"
+    OTHER = "other", "其他"
+
+
+class Role(models.TextChoices):
+    OFFICE = "office", "创建办"
+    INSPECTOR = "inspector", "督查员"
+    LIAISON = "liaison", "单位联络员"
+    LEADER = "leader", "领导"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "排队中"
+    RUNNING = "running", "运行中"
+    SUCCEEDED = "succeeded", "成功"
+    FAILED = "failed", "失败"

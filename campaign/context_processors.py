@@ -1,0 +1,34 @@
+"""Navigation by role, the current campaign and its countdown on every page."""
+
+from django.urls import reverse
+
+from .selectors import campaign_current, campaign_days_left, scope_for
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    scope = scope_for(user)
+    items = [("首页", reverse("home"))]
+    campaign = campaign_current()
+    if campaign:
+        items.append(("创建活动", campaign.get_absolute_url()))
+    items.append(("单位", reverse("unit-tree")))
+    if scope.is_office:
+        items += [("成员与角色", reverse("membership-list")), ("后台任务", reverse("jobrun-list"))]
+    if scope.is_office:
+        items.append(("API 文档", reverse("api-docs")))
+    return {
+        "nav_items": items,
+        "scope": scope,
+        "current_campaign": campaign,
+        "days_left": campaign_days_left(campaign=campaign) if campaign else None,
+        "role_label": _role_label(scope),
+    }
+
+
+def _role_label(scope) -> str:
+    from .choices import Role
+
+    return "、".join(Role(role).label for role in sorted(scope.roles)) or ("管理员" if scope.is_superuser else "")

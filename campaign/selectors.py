@@ -1,0 +1,145 @@
+"""Reusable reads of the shared kernel: who a user is, what they may see, and the unit tree."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from .choices import Role
+from .models import Campaign, Membership, Phase, Unit
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one user may see and do, computed once per request from their memberships."""
+
+    user_id: int | None
+    roles: frozenset[str]
+    liaison_units: tuple[Unit, ...] = field(default_factory=tuple)
+    is_superuser: bool = False
+
+    @property
+    def is_office(self) -> bool:
+        return self.is_superuser or Role.OFFICE in self.roles
+
+    @property
+    def is_leader(self) -> bool:
+        return Role.LEADER in self.roles
+
+    @property
+    def is_inspector(self) -> bool:
+        return Role.INSPECTOR in self.roles
+
+    @property
+    def is_liaison(self) -> bool:
+        return Role.LIAISON in self.roles
+
+    @property
+    def sees_everything(self) -> bool:
+        """Office, leaders and inspectors read the whole city; a liaison reads its subtrees."""
+        return self.is_office or self.is_leader or self.is_inspector
+
+    @property
+    def read_only(self) -> bool:
+        """A leader (with no other working role) reads everything and changes nothing."""
+        return not (self.is_office or self.is_inspector or self.is_liaison)
+
+    @cached_property
+    def liaison_paths(self) -> tuple[str, ...]:
+        return tuple(unit.path for unit in self.liaison_units)
+
+    def unit_q(self, prefix: str = "") -> Q:
+        """A filter on a unit relation (`prefix` such as "handler__") limited to this scope."""
+        if self.sees_everything:
+            return Q()
+        if not self.liaison_paths:
+            return Q(pk__in=[])
+        condition = Q()
+        for path in self.liaison_paths:
+            condition |= Q(**{f"{prefix}path__startswith": path})
+        return condition
+
+    def covers(self, unit: Unit) -> bool:
+        if self.sees_everything:
+            return True
+        return any(unit.path.startswith(path) for path in self.liaison_paths)
+
+    @property
+    def primary_role(self) -> str | None:
+        for role in (Role.OFFICE, Role.LEADER, Role.INSPECTOR, Role.LIAISON):
+            if role in self.roles:
+                return role
+        return Role.OFFICE if self.is_superuser else None
+
+
+def scope_for(user) -> Scope:
+    """The scope of a user; two queries at most, cached on the user object for the request."""
+    if not getattr(user, "is_authenticated", False):
+        return Scope(user_id=None, roles=frozenset())
+    cached = getattr(user, "_campaign_scope", None)
+    if cached is not None:
+        return cached
+    memberships = list(Membership.objects.filter(user=user).select_related("unit"))
+    scope = Scope(
+        user_id=user.pk,
+        roles=frozenset(m.role for m in memberships),
+        liaison_units=tuple(m.unit for m in memberships if m.role == Role.LIAISON and m.unit and m.unit.active),
+        is_superuser=user.is_superuser,
+    )
+    user._campaign_scope = scope
+    return scope
+
+
+def unit_list(*, user=None) -> QuerySet[Unit]:
+    """Units the user may see, with their parent joined."""
+    queryset = Unit.objects.select_related("parent")
+    if user is not None:
+        queryset = queryset.filter(scope_for(user).unit_q())
+    return queryset
+
+
+def unit_subtree(*, unit: Unit, include_self: bool = True) -> QuerySet[Unit]:
+    """A unit and everything under it, in one query whatever the depth."""
+    queryset = Unit.objects.filter(path__startswith=unit.path)
+    if not include_self:
+        queryset = queryset.exclude(pk=unit.pk)
+    return queryset
+
+
+def unit_ancestors(*, unit: Unit) -> QuerySet[Unit]:
+    """The chain above a unit, root first, in one query."""
+    return Unit.objects.filter(pk__in=unit.ancestor_ids).order_by("depth")
+
+
+def unit_get_for_user(*, user, pk) -> Unit:
+    """The unit if the user may see it; Unit.DoesNotExist otherwise (a view turns that into 404)."""
+    return unit_list(user=user).get(pk=pk)
+
+
+def campaign_current() -> Campaign | None:
+    """The campaign pages show by default: the active one evaluated soonest."""
+    return Campaign.objects.filter(active=True).order_by("evaluation_date", "id").first() or Campaign.objects.first()
+
+
+def campaign_phase_on(*, campaign: Campaign, day: datetime.date | None = None) -> Phase | None:
+    """The phase whose date range contains the day (today by default)."""
+    day = day or timezone.localdate()
+    return campaign.phases.filter(start_date__lte=day, end_date__gte=day).order_by("start_date").first()
+
+
+def campaign_days_left(*, campaign: Campaign, day: datetime.date | None = None) -> int:
+    """Days to the evaluation date (the 倒计时); negative once it has passed."""
+    day = day or timezone.localdate()
+    return (campaign.evaluation_date - day).days
+
+
+def unit_kind_counts(queryset: QuerySet[Unit]) -> list[tuple[str, str, int]]:
+    """(kind, label, count) per unit kind in the queryset, one GROUP BY query."""
+    from .choices import UnitKind
+
+    counts = dict(queryset.order_by().values_list("kind").annotate(n=Count("id")).values_list("kind", "n"))
+    return [(kind, label, counts[kind]) for kind, label in UnitKind.choices if counts.get(kind)]

@@ -1,0 +1,11 @@
+"""Background jobs of the shared kernel. Thin: each takes ids and calls one service."""
+
+from celery import shared_task
+
+from .services import worker_check_run
+
+
+@shared_task(name="campaign.worker_check")
+def worker_check_task(run_id: int) -> dict:
+    """Prove a worker is alive and shares the database: it records itself on the run."""
+    return worker_check_run(run_id=run_id)

@@ -1,0 +1,47 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(template_name="registration/login.html", redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", auth_views.PasswordChangeView.as_view(template_name="registration/password_change.html"), name="password_change"),
+    path("password/done/", auth_views.PasswordChangeDoneView.as_view(template_name="registration/password_change_done.html"), name="password_change_done"),
+    # Units
+    path("units/", views.UnitListView.as_view(), name="unit-list"),
+    path("units/tree/", views.unit_tree, name="unit-tree"),
+    path("units/new/", views.UnitCreateView.as_view(), name="unit-create"),
+    path("units/import/", views.UnitImportView.as_view(), name="unit-import"),
+    path("units/<int:pk>/", views.UnitDetailView.as_view(), name="unit-detail"),
+    path("units/<int:pk>/edit/", views.UnitEditView.as_view(), name="unit-edit"),
+    path("units/<int:pk>/contacts/", views.UnitContactsView.as_view(), name="unit-contacts"),
+    path("units/<int:pk>/delete/", views.UnitDeleteView.as_view(), name="unit-delete"),
+    # People
+    path("members/", views.MembershipListView.as_view(), name="membership-list"),
+    path("members/new/", views.MembershipCreateView.as_view(), name="membership-create"),
+    path("members/<int:pk>/delete/", views.membership_delete, name="membership-delete"),
+    # Campaigns
+    path("campaigns/", views.CampaignListView.as_view(), name="campaign-list"),
+    path("campaigns/new/", views.CampaignCreateView.as_view(), name="campaign-create"),
+    path("campaigns/<int:pk>/", views.CampaignDetailView.as_view(), name="campaign-detail"),
+    path("campaigns/<int:pk>/edit/", views.CampaignEditView.as_view(), name="campaign-edit"),
+    path("campaigns/<int:pk>/phases/", views.CampaignPhasesView.as_view(), name="campaign-phases"),
+    path("campaigns/<int:campaign_pk>/groups/new/", views.WorkGroupFormView.as_view(), name="workgroup-create"),
+    path("campaigns/<int:campaign_pk>/groups/<int:pk>/edit/", views.WorkGroupFormView.as_view(), name="workgroup-edit"),
+    # Operations
+    path("jobs/", views.JobRunListView.as_view(), name="jobrun-list"),
+    path("jobs/worker-check/", views.worker_check, name="jobrun-worker-check"),
+    # Back office and API
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("campaign.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+]
+
+handler403 = "campaign.errors.permission_denied"
+handler404 = "campaign.errors.not_found"

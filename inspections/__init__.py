@@ -1,0 +1,1 @@
+"""Field points, check items, inspection rounds and observations (filled by a later issue)."""
