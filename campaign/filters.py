@@ -1,18 +1,27 @@
 """FilterSets shared by the HTML lists and the API."""
 
 import django_filters
+from django import forms
+from django.db.models import Subquery
 from django.db.models import Q
 
 from .choices import UnitKind
 from .models import Campaign, JobRun, Membership, Unit
 
 
+def _unit_choices():
+    """Units offered in filter drop-downs: districts, streets and departments (the lists a person
+    picks from). Any unit id is accepted through the query string and the API."""
+    rows = Unit.objects.filter(kind__in=[UnitKind.DISTRICT, UnitKind.STREET, UnitKind.DEPARTMENT], active=True)
+    return [("", "全部")] + [(u.pk, ("　" * u.depth) + u.name) for u in rows.only("pk", "name", "depth").order_by("path")]
+
+
 class UnitFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label="搜索")
     kind = django_filters.ChoiceFilter(choices=UnitKind.choices, label="类型")
-    parent = django_filters.ModelChoiceFilter(queryset=Unit.objects.all(), label="上级单位")
-    within = django_filters.ModelChoiceFilter(
-        queryset=Unit.objects.all(), method="filter_within", label="所辖范围", help_text="该单位及其全部下级"
+    parent = django_filters.NumberFilter(field_name="parent_id", label="上级单位", widget=forms.Select)
+    within = django_filters.NumberFilter(
+        method="filter_within", label="所辖范围", help_text="该单位及其全部下级", widget=forms.Select
     )
     active = django_filters.BooleanFilter(label="启用")
 
@@ -23,8 +32,16 @@ class UnitFilterSet(django_filters.FilterSet):
     def filter_q(self, queryset, name, value):
         return queryset.filter(Q(name__icontains=value) | Q(short_name__icontains=value) | Q(code__icontains=value))
 
+    def prepare_form(self) -> None:
+        """Fill the drop-downs for an HTML page (one query); the API never pays for it."""
+        choices = _unit_choices()
+        for name in ("parent", "within"):
+            self.form.fields[name].widget.choices = choices
+
     def filter_within(self, queryset, name, value):
-        return queryset.filter(path__startswith=value.path) if value else queryset
+        # One query: the subtree is every path that starts with the given unit's path.
+        path = Unit.objects.filter(pk=value).values("path")[:1]
+        return queryset.filter(path__startswith=Subquery(path))
 
 
 class CampaignFilterSet(django_filters.FilterSet):

@@ -90,6 +90,9 @@ class ObjectListView(LoginRequiredMixin, ListView):
 
     def get_queryset(self):
         queryset = self.base_queryset()
+        if self.filterset_class is None:
+            self.filterset = None
+            return queryset
         self.filterset = self.filterset_class(self.request.GET or None, queryset=queryset, request=self.request)
         return self.filterset.qs if self.filterset.is_bound and self.filterset.is_valid() else queryset
 
@@ -104,6 +107,8 @@ class ObjectListView(LoginRequiredMixin, ListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         page = context["page_obj"]
+        if self.filterset is not None and hasattr(self.filterset, "prepare_form"):
+            self.filterset.prepare_form()
         rows = [(obj, [(col, col.value(obj)) for col in self.columns]) for obj in context["object_list"]]
         query = self.request.GET.copy()
         query.pop("page", None)

@@ -122,7 +122,7 @@ def unit_get_for_user(*, user, pk) -> Unit:
 
 def campaign_current() -> Campaign | None:
     """The campaign pages show by default: the active one evaluated soonest."""
-    return Campaign.objects.filter(active=True).order_by("evaluation_date", "id").first() or Campaign.objects.first()
+    return Campaign.objects.order_by("-active", "evaluation_date", "id").first()
 
 
 def campaign_phase_on(*, campaign: Campaign, day: datetime.date | None = None) -> Phase | None:

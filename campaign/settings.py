@@ -137,6 +137,10 @@ STORAGES = {
     },
 }
 
+# In development and tests WhiteNoise serves straight from the app folders; production collects.
+WHITENOISE_USE_FINDERS = DEBUG or TESTING
+WHITENOISE_AUTOREFRESH = DEBUG or TESTING
+
 # Imports: the largest spreadsheet accepted, in bytes.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES

@@ -55,7 +55,9 @@ def exception_handler(exc, context):
         detail = data["detail"]
         codes = exc.get_codes() if hasattr(exc, "get_codes") else None
         body["code"] = codes if isinstance(codes, str) else body["code"]
-        body["detail"] = str(detail)
+        # DRF's stock wording is terse ("未找到。"); ours says what to do. Keep specific messages.
+        if str(detail) != str(getattr(exc, "default_detail", "")) or response.status_code not in MESSAGES:
+            body["detail"] = str(detail)
     return Response(body, status=response.status_code, headers=_headers(response))
 
 
