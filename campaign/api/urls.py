@@ -3,6 +3,8 @@ from rest_framework.routers import DefaultRouter
 
 from .views import CampaignViewSet, JobRunViewSet, TokenView, UnitViewSet, WorkGroupViewSet
 
+app_name = "api"
+
 router = DefaultRouter()
 router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("units", UnitViewSet, basename="unit")

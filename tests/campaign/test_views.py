@@ -215,3 +215,8 @@ def test_services_user_create_refuses_duplicates(db):
     with pytest.raises(Exception) as info:
         services.user_create(username="a", password="long-pass-123")
     assert "已存在" in str(info.value)
+
+
+def test_object_urls_are_the_pages_not_the_api(city, campaign):
+    assert city.street_jia.get_absolute_url() == f"/units/{city.street_jia.pk}/"
+    assert campaign.get_absolute_url() == f"/campaigns/{campaign.pk}/"
