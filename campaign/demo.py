@@ -25,8 +25,30 @@ DISTRICTS = [
     ("示范市滨江县", "滨江县", "BJ", ["城关镇", "江滨街道", "白沙镇", "临江镇"]),
 ]
 COMMUNITY_NAMES = [
-    "幸福", "和平", "阳光", "春晖", "翠竹", "金桂", "玉兰", "锦绣", "康乐", "青山", "绿水", "丰收",
-    "景苑", "晨光", "长虹", "友谊", "育才", "同心", "兴隆", "嘉禾", "福田", "梅园", "松鹤", "荷塘",
+    "幸福",
+    "和平",
+    "阳光",
+    "春晖",
+    "翠竹",
+    "金桂",
+    "玉兰",
+    "锦绣",
+    "康乐",
+    "青山",
+    "绿水",
+    "丰收",
+    "景苑",
+    "晨光",
+    "长虹",
+    "友谊",
+    "育才",
+    "同心",
+    "兴隆",
+    "嘉禾",
+    "福田",
+    "梅园",
+    "松鹤",
+    "荷塘",
 ]
 
 DEPARTMENTS = [
@@ -61,14 +83,50 @@ DEPARTMENTS = [
 ]
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
-GIVEN = ["建国", "伟", "芳", "娜", "敏", "静", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "霞", "平", "刚"]
+GIVEN = [
+    "建国",
+    "伟",
+    "芳",
+    "娜",
+    "敏",
+    "静",
+    "强",
+    "磊",
+    "军",
+    "洋",
+    "勇",
+    "艳",
+    "杰",
+    "娟",
+    "涛",
+    "明",
+    "超",
+    "霞",
+    "平",
+    "刚",
+]
 
 WORK_GROUPS = [
-    ("综合协调组", "统筹协调、任务分解、材料汇总与网上申报审核。", ["市文明办", "市委宣传部", "市委组织部", "市政务办"]),
-    ("宣传教育组", "公益广告、志愿服务、未成年人思想道德建设。", ["市委宣传部", "市教育局", "团市委", "市妇联", "市文广旅局"]),
-    ("城市建设管理组", "市容环境、背街小巷、农贸市场、交通秩序整治。",
-     ["市城管局", "市住建局", "市交通运输局", "市公安局交警支队", "市市场监管局", "市园林局", "市生态环境局"]),
-    ("社会事业组", "窗口服务、医院学校、社区服务与公共文化设施。", ["市卫健委", "市民政局", "市人社局", "市体育局", "市残联"]),
+    (
+        "综合协调组",
+        "统筹协调、任务分解、材料汇总与网上申报审核。",
+        ["市文明办", "市委宣传部", "市委组织部", "市政务办"],
+    ),
+    (
+        "宣传教育组",
+        "公益广告、志愿服务、未成年人思想道德建设。",
+        ["市委宣传部", "市教育局", "团市委", "市妇联", "市文广旅局"],
+    ),
+    (
+        "城市建设管理组",
+        "市容环境、背街小巷、农贸市场、交通秩序整治。",
+        ["市城管局", "市住建局", "市交通运输局", "市公安局交警支队", "市市场监管局", "市园林局", "市生态环境局"],
+    ),
+    (
+        "社会事业组",
+        "窗口服务、医院学校、社区服务与公共文化设施。",
+        ["市卫健委", "市民政局", "市人社局", "市体育局", "市残联"],
+    ),
     ("督查组", "每周督查暗访、问题交办与整改复查。", ["市文明办"]),
 ]
 
@@ -95,16 +153,26 @@ def seed(context: dict) -> None:
     for name, short, code, streets in DISTRICTS:
         counter += 1
         district = services.unit_create(
-            name=name, short_name=short, code=code, kind=UnitKind.DISTRICT,
-            leader_name=_person(counter), liaison_name=_person(counter + 50), phone=_phone(counter),
+            name=name,
+            short_name=short,
+            code=code,
+            kind=UnitKind.DISTRICT,
+            leader_name=_person(counter),
+            liaison_name=_person(counter + 50),
+            phone=_phone(counter),
         )
         units[short] = district
         for s_index, street_name in enumerate(streets, start=1):
             counter += 1
             street = services.unit_create(
-                name=f"{short}{street_name}", short_name=street_name, code=f"{code}-{s_index:02d}",
-                kind=UnitKind.STREET, parent=district,
-                leader_name=_person(counter), liaison_name=_person(counter + 50), phone=_phone(counter),
+                name=f"{short}{street_name}",
+                short_name=street_name,
+                code=f"{code}-{s_index:02d}",
+                kind=UnitKind.STREET,
+                parent=district,
+                leader_name=_person(counter),
+                liaison_name=_person(counter + 50),
+                phone=_phone(counter),
             )
             units[street_name] = street
             for c_index in range(1, 4):
@@ -113,15 +181,24 @@ def seed(context: dict) -> None:
                 base = COMMUNITY_NAMES[(counter * 5) % len(COMMUNITY_NAMES)]
                 community_name = f"{base}村" if village else f"{base}社区"
                 services.unit_create(
-                    name=f"{street_name}{community_name}", short_name=community_name,
-                    code=f"{code}-{s_index:02d}-{c_index:02d}", kind=UnitKind.COMMUNITY, parent=street,
-                    liaison_name=_person(counter + 50), phone=_phone(counter),
+                    name=f"{street_name}{community_name}",
+                    short_name=community_name,
+                    code=f"{code}-{s_index:02d}-{c_index:02d}",
+                    kind=UnitKind.COMMUNITY,
+                    parent=street,
+                    liaison_name=_person(counter + 50),
+                    phone=_phone(counter),
                 )
     for d_index, (name, short) in enumerate(DEPARTMENTS, start=1):
         counter += 1
         units[short] = services.unit_create(
-            name=name, short_name=short, code=f"D{d_index:02d}", kind=UnitKind.DEPARTMENT,
-            leader_name=_person(counter), liaison_name=_person(counter + 50), phone=_phone(counter),
+            name=name,
+            short_name=short,
+            code=f"D{d_index:02d}",
+            kind=UnitKind.DEPARTMENT,
+            leader_name=_person(counter),
+            liaison_name=_person(counter + 50),
+            phone=_phone(counter),
         )
 
     campaign = services.campaign_create(
@@ -131,12 +208,15 @@ def seed(context: dict) -> None:
         evaluation_date=datetime.date(2027, 6, 30),
         description="三年创建周期的第一年：以实地考察点位整治为重点，同步推进网上申报材料准备。",
     )
-    services.campaign_set_phases(campaign=campaign, phases=[
-        (PhaseKind.LAUNCH, datetime.date(2026, 3, 1), datetime.date(2026, 5, 31), "动员部署、任务分解"),
-        (PhaseKind.RECTIFY, datetime.date(2026, 6, 1), datetime.date(2026, 12, 31), "点位集中整治、每周督查评比"),
-        (PhaseKind.CONSOLIDATE, datetime.date(2027, 1, 1), datetime.date(2027, 4, 30), "查漏补缺、模拟测评"),
-        (PhaseKind.LONG_TERM, datetime.date(2027, 5, 1), datetime.date(2027, 12, 31), "常态长效管理"),
-    ])
+    services.campaign_set_phases(
+        campaign=campaign,
+        phases=[
+            (PhaseKind.LAUNCH, datetime.date(2026, 3, 1), datetime.date(2026, 5, 31), "动员部署、任务分解"),
+            (PhaseKind.RECTIFY, datetime.date(2026, 6, 1), datetime.date(2026, 12, 31), "点位集中整治、每周督查评比"),
+            (PhaseKind.CONSOLIDATE, datetime.date(2027, 1, 1), datetime.date(2027, 4, 30), "查漏补缺、模拟测评"),
+            (PhaseKind.LONG_TERM, datetime.date(2027, 5, 1), datetime.date(2027, 12, 31), "常态长效管理"),
+        ],
+    )
 
     accounts = [
         ("office", "陈文明", Role.OFFICE, units["市文明办"]),
@@ -154,7 +234,10 @@ def seed(context: dict) -> None:
 
     for order, (name, duties, members) in enumerate(WORK_GROUPS, start=1):
         services.work_group_create(
-            campaign=campaign, name=name, duties=duties, order=order,
+            campaign=campaign,
+            name=name,
+            duties=duties,
+            order=order,
             leaders=[users["leader"]] if name in {"综合协调组", "城市建设管理组"} else [],
             units=[units[m] for m in members],
         )

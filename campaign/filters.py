@@ -2,18 +2,21 @@
 
 import django_filters
 from django import forms
-from django.db.models import Subquery
-from django.db.models import Q
+from django.db.models import Q, Subquery
 
 from .choices import UnitKind
 from .models import Campaign, JobRun, Membership, Unit
+
+YES_NO_ALL = [("", "全部"), ("true", "是"), ("false", "否")]
 
 
 def _unit_choices():
     """Units offered in filter drop-downs: districts, streets and departments (the lists a person
     picks from). Any unit id is accepted through the query string and the API."""
     rows = Unit.objects.filter(kind__in=[UnitKind.DISTRICT, UnitKind.STREET, UnitKind.DEPARTMENT], active=True)
-    return [("", "全部")] + [(u.pk, ("　" * u.depth) + u.name) for u in rows.only("pk", "name", "depth").order_by("path")]
+    return [("", "全部")] + [
+        (u.pk, ("　" * u.depth) + u.name) for u in rows.only("pk", "name", "depth").order_by("path")
+    ]
 
 
 class UnitFilterSet(django_filters.FilterSet):
@@ -23,7 +26,7 @@ class UnitFilterSet(django_filters.FilterSet):
     within = django_filters.NumberFilter(
         method="filter_within", label="所辖范围", help_text="该单位及其全部下级", widget=forms.Select
     )
-    active = django_filters.BooleanFilter(label="启用")
+    active = django_filters.BooleanFilter(label="启用", widget=forms.Select(choices=YES_NO_ALL))
 
     class Meta:
         model = Unit
@@ -46,6 +49,7 @@ class UnitFilterSet(django_filters.FilterSet):
 
 class CampaignFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="搜索")
+    active = django_filters.BooleanFilter(label="进行中", widget=forms.Select(choices=YES_NO_ALL))
 
     class Meta:
         model = Campaign

@@ -33,10 +33,21 @@ class CampaignForm(forms.ModelForm):
     class Meta:
         model = Campaign
         fields = [
-            "name", "level", "start_date", "evaluation_date", "description",
-            "share_declaration", "share_field", "share_survey", "active",
+            "name",
+            "level",
+            "start_date",
+            "evaluation_date",
+            "description",
+            "share_declaration",
+            "share_field",
+            "share_survey",
+            "active",
         ]
-        widgets = {"start_date": DateInput(), "evaluation_date": DateInput(), "description": forms.Textarea(attrs={"rows": 3})}
+        widgets = {
+            "start_date": DateInput(),
+            "evaluation_date": DateInput(),
+            "description": forms.Textarea(attrs={"rows": 3}),
+        }
 
     def validate_unique(self):
         """The service checks; a ModelForm must not write or pre-empt it."""
@@ -65,13 +76,20 @@ class PhasesForm(forms.Form):
 
 
 class MembershipForm(forms.Form):
-    username = forms.CharField(label="用户名", max_length=150, help_text="已有账号直接填用户名；新账号同时填写姓名和初始密码。")
+    username = forms.CharField(
+        label="用户名", max_length=150, help_text="已有账号直接填用户名；新账号同时填写姓名和初始密码。"
+    )
     full_name = forms.CharField(label="姓名", max_length=150, required=False)
-    password = forms.CharField(label="初始密码", required=False, widget=forms.PasswordInput(render_value=False),
-                               min_length=8)
+    password = forms.CharField(
+        label="初始密码", required=False, widget=forms.PasswordInput(render_value=False), min_length=8
+    )
     role = forms.ChoiceField(label="角色", choices=Role.choices)
-    unit = forms.ModelChoiceField(label="所属单位", queryset=Unit.objects.filter(active=True).order_by("path"),
-                                  required=False, help_text="单位联络员必填；其可见范围为该单位及其下级。")
+    unit = forms.ModelChoiceField(
+        label="所属单位",
+        queryset=Unit.objects.filter(active=True).order_by("path"),
+        required=False,
+        help_text="单位联络员必填；其可见范围为该单位及其下级。",
+    )
 
     def clean(self):
         data = super().clean()
@@ -85,11 +103,15 @@ class WorkGroupForm(forms.Form):
     name = forms.CharField(label="名称", max_length=100)
     duties = forms.CharField(label="职责", required=False, widget=forms.Textarea(attrs={"rows": 3}))
     leaders = forms.ModelMultipleChoiceField(
-        label="牵头领导", queryset=get_user_model().objects.filter(is_active=True).order_by("username"), required=False,
+        label="牵头领导",
+        queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
+        required=False,
         widget=forms.SelectMultiple(attrs={"size": 6}),
     )
     units = forms.ModelMultipleChoiceField(
-        label="成员单位", queryset=Unit.objects.filter(active=True).order_by("path"), required=False,
+        label="成员单位",
+        queryset=Unit.objects.filter(active=True).order_by("path"),
+        required=False,
         widget=forms.SelectMultiple(attrs={"size": 10}),
     )
     order = forms.IntegerField(label="排序", min_value=0, initial=0)

@@ -6,17 +6,17 @@ from __future__ import annotations
 import datetime
 import io
 import uuid
-from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
-from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -144,9 +144,7 @@ class ObjectListView(LoginRequiredMixin, ListView):
 def xlsx_response(content: bytes, filename: str) -> HttpResponse:
     from urllib.parse import quote
 
-    response = HttpResponse(
-        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     return response
 
@@ -203,7 +201,11 @@ class ObjectFormView(LoginRequiredMixin, View):
         return result.get_absolute_url()
 
     def cancel_url(self) -> str:
-        return self.object.get_absolute_url() if self.object is not None and hasattr(self.object, "get_absolute_url") else self.request.META.get("HTTP_REFERER", "/")
+        return (
+            self.object.get_absolute_url()
+            if self.object is not None and hasattr(self.object, "get_absolute_url")
+            else self.request.META.get("HTTP_REFERER", "/")
+        )
 
     def render_form(self, form, status=200):
         context = {"form": form, "title": self.title, "object": self.object, "cancel_url": self.cancel_url()}
@@ -265,7 +267,9 @@ class ObjectDeleteView(LoginRequiredMixin, ScopedObjectMixin, View):
         return super().dispatch(request, *args, **kwargs)
 
     def get(self, request, *args, **kwargs):
-        return render(request, self.template_name, {"object": self.object, "cancel_url": self.object.get_absolute_url()})
+        return render(
+            request, self.template_name, {"object": self.object, "cancel_url": self.object.get_absolute_url()}
+        )
 
     def post(self, request, *args, **kwargs):
         label = str(self.object)
@@ -326,7 +330,9 @@ class ImportView(OfficeRequiredMixin, LoginRequiredMixin, View):
             return self.confirm(token)
         upload = request.FILES.get("file")
         if upload is None:
-            return render(request, self.template_name, self.context(upload_error="请选择要上传的 Excel 文件。"), status=400)
+            return render(
+                request, self.template_name, self.context(upload_error="请选择要上传的 Excel 文件。"), status=400
+            )
         if upload.size > settings.IMPORT_MAX_BYTES:
             message = f"文件过大（{upload.size / 1024 / 1024:.1f} MB），上限为 {settings.IMPORT_MAX_BYTES / 1024 / 1024:.0f} MB。"
             return render(request, self.template_name, self.context(upload_error=message), status=400)
@@ -337,14 +343,19 @@ class ImportView(OfficeRequiredMixin, LoginRequiredMixin, View):
             upload.seek(0)
             import_storage().save(token, ContentFile(upload.read()))
             request.session[f"import-{token}"] = upload.name
-        return render(request, self.template_name, self.context(result=result, token=token, filename=upload.name),
-                      status=200 if result.ok else 400)
+        return render(
+            request,
+            self.template_name,
+            self.context(result=result, token=token, filename=upload.name),
+            status=200 if result.ok else 400,
+        )
 
     def confirm(self, token: str):
         request = self.request
         if not token.isalnum() or f"import-{token}" not in request.session or not import_storage().exists(token):
-            return render(request, self.template_name,
-                          self.context(upload_error="预览已过期，请重新上传文件。"), status=400)
+            return render(
+                request, self.template_name, self.context(upload_error="预览已过期，请重新上传文件。"), status=400
+            )
         with import_storage().open(token, "rb") as handle:
             data = ContentFile(handle.read(), name=request.session[f"import-{token}"])
         result = self.call_importer(data, False)

@@ -147,7 +147,9 @@ def _normalize_header(value) -> str:
     return text
 
 
-def read_table(uploaded, *, columns: list[Column], fill_merged: bool = True, header_scan_rows: int = 10) -> list[SheetRow]:
+def read_table(
+    uploaded, *, columns: list[Column], fill_merged: bool = True, header_scan_rows: int = 10
+) -> list[SheetRow]:
     """Read an uploaded .xlsx or .csv into rows keyed by column key.
 
     Raises ImportFileError with a Chinese message for a file that cannot be used at all.

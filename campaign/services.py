@@ -63,9 +63,15 @@ def _validate_unit(*, unit: Unit | None, kind: str, parent: Unit | None, code: s
         raise ValidationError(errors)
 
 
+def _path_of(unit_id: int | None) -> str:
+    """The stored path of a unit, read fresh: an in-memory parent may predate a move in this transaction."""
+    if unit_id is None:
+        return "/"
+    return Unit.objects.values_list("path", flat=True).get(pk=unit_id)
+
+
 def _set_path(unit: Unit) -> None:
-    parent_path = unit.parent.path if unit.parent_id else "/"
-    unit.path = f"{parent_path}{unit.pk}/"
+    unit.path = f"{_path_of(unit.parent_id)}{unit.pk}/"
     unit.depth = unit.path.count("/") - 2
     Unit.objects.filter(pk=unit.pk).update(path=unit.path, depth=unit.depth)
 
@@ -114,13 +120,15 @@ def unit_update(*, unit: Unit, **fields) -> Unit:
     if "kind" in fields and fields["kind"] != unit.kind:
         for child in unit.children.all():
             if _parent_kind_error(child.kind, fields["kind"]):
-                raise ValidationError({"kind": f"下级单位“{child.name}”（{child.get_kind_display()}）不能挂在该类型之下。"})
+                raise ValidationError(
+                    {"kind": f"下级单位“{child.name}”（{child.get_kind_display()}）不能挂在该类型之下。"}
+                )
     for key, value in fields.items():
         setattr(unit, key, value)
     unit.full_clean(exclude=["path", "depth"])
     unit.save()
     if unit.parent_id != _parent_id_from_path(old_path):
-        new_path = f"{unit.parent.path if unit.parent_id else '/'}{unit.pk}/"
+        new_path = f"{_path_of(unit.parent_id)}{unit.pk}/"
         depth_shift = new_path.count("/") - old_path.count("/")
         Unit.objects.filter(path__startswith=old_path).update(
             path=Concat(Value(new_path), Substr("path", len(old_path) + 1)),
@@ -165,7 +173,19 @@ UNIT_COLUMNS = [
 
 # What offices write in the 类型 column.
 UNIT_KIND_LABELS = {
-    UnitKind.DISTRICT: ("区", "县", "区县", "县区", "区(县)", "县(区)", "市辖区", "县级市", "开发区", "新区", "district"),
+    UnitKind.DISTRICT: (
+        "区",
+        "县",
+        "区县",
+        "县区",
+        "区(县)",
+        "县(区)",
+        "市辖区",
+        "县级市",
+        "开发区",
+        "新区",
+        "district",
+    ),
     UnitKind.STREET: ("街道", "乡", "镇", "乡镇", "街道乡镇", "街道(乡镇)", "乡镇街道", "街道办事处", "street"),
     UnitKind.COMMUNITY: ("社区", "村", "社区村", "社区(村)", "村社区", "居委会", "村委会", "community"),
     UnitKind.DEPARTMENT: ("市直部门", "部门", "市直单位", "市级部门", "委办局", "department"),
@@ -219,9 +239,7 @@ def units_import(*, file, dry_run: bool) -> ImportResult:
             errors.append(RowError(row.number, "编码", "", "编码不能为空。"))
             row_ok = False
         elif code in planned:
-            errors.append(
-                RowError(row.number, "编码", code, f"编码“{code}”与第 {planned[code].row.number} 行重复。")
-            )
+            errors.append(RowError(row.number, "编码", code, f"编码“{code}”与第 {planned[code].row.number} 行重复。"))
             row_ok = False
         kind = unit_kind_from_label(kind_label)
         if kind is None:
@@ -240,13 +258,14 @@ def units_import(*, file, dry_run: bool) -> ImportResult:
             "liaison_name": row.get("liaison_name"),
             "phone": row.get("phone"),
         }
-        for key in ("name", "short_name", "leader_name", "liaison_name", "phone"):
+        for key in ("name", "short_name", "code", "leader_name", "liaison_name", "phone"):
             limit = Unit._meta.get_field(key).max_length
             if len(fields[key]) > limit:
                 header = next(c.header for c in UNIT_COLUMNS if c.key == key)
                 errors.append(RowError(row.number, header, fields[key], f"{header}不能超过 {limit} 个字。"))
-        planned[code] = _PlannedUnit(row=row, code=code, fields=fields, parent_ref=row.get("parent"),
-                                     existing=existing_by_code.get(code))
+        planned[code] = _PlannedUnit(
+            row=row, code=code, fields=fields, parent_ref=row.get("parent"), existing=existing_by_code.get(code)
+        )
         for written in {name, fields["short_name"]} - {""}:
             file_names.setdefault(written, []).append(code)
 
@@ -264,8 +283,7 @@ def units_import(*, file, dry_run: bool) -> ImportResult:
         if len(candidates) == 1:
             plan.parent_code = candidates.pop()
         elif len(candidates) > 1:
-            errors.append(RowError(plan.row.number, "上级单位", ref,
-                                   f"有多个单位叫“{ref}”，请改填上级单位的编码。"))
+            errors.append(RowError(plan.row.number, "上级单位", ref, f"有多个单位叫“{ref}”，请改填上级单位的编码。"))
         else:
             hint = closest_names(ref, all_names)
             suffix = f"相近的单位：{'、'.join(hint)}。" if hint else "请先导入或新建该单位，或填写其编码。"
@@ -290,18 +308,44 @@ def units_import(*, file, dry_run: bool) -> ImportResult:
             continue
         message = _parent_kind_error(plan.fields["kind"], kind_of(plan.parent_code) if plan.parent_code else None)
         if message:
-            errors.append(RowError(plan.row.number, "上级单位" if plan.parent_ref else "类型",
-                                   plan.parent_ref or plan.row.get("kind"), message))
+            errors.append(
+                RowError(
+                    plan.row.number,
+                    "上级单位" if plan.parent_ref else "类型",
+                    plan.parent_ref or plan.row.get("kind"),
+                    message,
+                )
+            )
             continue
         # A chain that comes back to the unit itself is a cycle.
         seen, cursor = {plan.code}, plan.parent_code
         while cursor is not None:
             if cursor in seen:
-                errors.append(RowError(plan.row.number, "上级单位", plan.parent_ref,
-                                       "上级关系形成了循环，请检查上级单位。"))
+                errors.append(
+                    RowError(plan.row.number, "上级单位", plan.parent_ref, "上级关系形成了循环，请检查上级单位。")
+                )
                 break
             seen.add(cursor)
             cursor = parent_code_fast(cursor)
+
+    # A new kind must still accept the children the file leaves under the unit.
+    children_by_parent: dict[int, list[Unit]] = {}
+    for unit in existing_by_code.values():
+        if unit.parent_id:
+            children_by_parent.setdefault(unit.parent_id, []).append(unit)
+    for plan in planned.values():
+        if plan.existing is None or plan.existing.kind == plan.fields["kind"]:
+            continue
+        for child in children_by_parent.get(plan.existing.pk, []):
+            if child.code in planned:
+                continue  # checked on its own row
+            if _parent_kind_error(child.kind, plan.fields["kind"]):
+                message = (
+                    f"改为{UnitKind(plan.fields['kind']).label}后，现有下级单位“{child.name}”"
+                    f"（{child.get_kind_display()}）不能挂在其下。"
+                )
+                errors.append(RowError(plan.row.number, "类型", plan.row.get("kind"), message))
+                break
 
     # What would change.
     for plan in planned.values():
@@ -319,7 +363,7 @@ def units_import(*, file, dry_run: bool) -> ImportResult:
             changes["上级单位"] = (old_parent or "", plan.parent_code or "")
         result.rows.append(RowChange(plan.row.number, "update" if changes else "unchanged", label, changes))
 
-    result.errors.sort(key=lambda e: (e.row or 0))
+    result.errors.sort(key=lambda e: e.row or 0)
     if result.errors or dry_run:
         return result
     _units_apply(planned=planned, result=result)
@@ -356,8 +400,15 @@ def _units_apply(*, planned: dict[str, _PlannedUnit], result: ImportResult) -> N
 # --- Campaigns -------------------------------------------------------------------------------
 
 CAMPAIGN_FIELDS = (
-    "name", "level", "start_date", "evaluation_date", "description",
-    "share_declaration", "share_field", "share_survey", "active",
+    "name",
+    "level",
+    "start_date",
+    "evaluation_date",
+    "description",
+    "share_declaration",
+    "share_field",
+    "share_survey",
+    "active",
 )
 
 
@@ -373,8 +424,9 @@ def _validate_campaign(campaign: Campaign) -> None:
 
 
 @transaction.atomic
-def campaign_create(*, name: str, level: str, start_date: datetime.date, evaluation_date: datetime.date,
-                    **fields) -> Campaign:
+def campaign_create(
+    *, name: str, level: str, start_date: datetime.date, evaluation_date: datetime.date, **fields
+) -> Campaign:
     campaign = Campaign(name=name, level=level, start_date=start_date, evaluation_date=evaluation_date, **fields)
     campaign.full_clean()
     _validate_campaign(campaign)
@@ -396,7 +448,9 @@ def campaign_update(*, campaign: Campaign, **fields) -> Campaign:
 
 
 @transaction.atomic
-def campaign_set_phases(*, campaign: Campaign, phases: list[tuple[str, datetime.date, datetime.date, str]]) -> list[Phase]:
+def campaign_set_phases(
+    *, campaign: Campaign, phases: list[tuple[str, datetime.date, datetime.date, str]]
+) -> list[Phase]:
     """Replace the campaign's phases. They must follow each other without overlapping."""
     ordered = sorted(phases, key=lambda p: p[1])
     errors = []
@@ -406,7 +460,7 @@ def campaign_set_phases(*, campaign: Campaign, phases: list[tuple[str, datetime.
     for kind, start, end, _note in ordered:
         if end < start:
             errors.append(f"{PhaseKind(kind).label}的结束日期早于开始日期。")
-    for previous, current in zip(ordered, ordered[1:]):
+    for previous, current in zip(ordered, ordered[1:], strict=False):
         if current[1] <= previous[2]:
             errors.append(f"{PhaseKind(previous[0]).label}与{PhaseKind(current[0]).label}的日期重叠。")
     if errors:
@@ -446,13 +500,18 @@ def membership_create(*, user, role: str, unit: Unit | None = None) -> Membershi
 
 @transaction.atomic
 def membership_delete(*, membership: Membership) -> None:
-    if membership.role == Role.OFFICE and not Membership.objects.filter(role=Role.OFFICE).exclude(pk=membership.pk).exists():
+    if (
+        membership.role == Role.OFFICE
+        and not Membership.objects.filter(role=Role.OFFICE).exclude(pk=membership.pk).exists()
+    ):
         raise ValidationError("这是最后一个创建办账号，不能移除。")
     membership.delete()
 
 
 @transaction.atomic
-def work_group_create(*, campaign: Campaign, name: str, duties: str = "", leaders=(), units=(), order: int = 0) -> WorkGroup:
+def work_group_create(
+    *, campaign: Campaign, name: str, duties: str = "", leaders=(), units=(), order: int = 0
+) -> WorkGroup:
     if WorkGroup.objects.filter(campaign=campaign, name=name).exists():
         raise ValidationError({"name": f"工作组“{name}”已存在。"})
     group = WorkGroup.objects.create(campaign=campaign, name=name, duties=duties, order=order)

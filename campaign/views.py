@@ -5,17 +5,25 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from . import services
-from .choices import Role, UnitKind
+from .choices import UnitKind
 from .filters import CampaignFilterSet, JobRunFilterSet, MembershipFilterSet, UnitFilterSet
 from .forms import CampaignForm, MembershipForm, PhasesForm, UnitContactsForm, UnitForm, WorkGroupForm
-from .generic import Col, ImportView, ObjectDeleteView, ObjectDetailView, ObjectFormView, ObjectListView, OfficeRequiredMixin
+from .generic import (
+    Col,
+    ImportView,
+    ObjectDeleteView,
+    ObjectDetailView,
+    ObjectFormView,
+    ObjectListView,
+    OfficeRequiredMixin,
+)
 from .models import Campaign, JobRun, Membership, Unit, WorkGroup
 from .permissions import can_edit_unit_contacts, can_manage
 from .selectors import (
@@ -92,7 +100,11 @@ class UnitListView(ObjectListView):
 @login_required
 def unit_tree(request):
     """The territorial tree and the departments, as nested lists, from one query."""
-    units = list(unit_list(user=request.user).only("id", "name", "short_name", "kind", "parent_id", "path", "depth", "active").order_by("path"))
+    units = list(
+        unit_list(user=request.user)
+        .only("id", "name", "short_name", "kind", "parent_id", "path", "depth", "active")
+        .order_by("path")
+    )
     visible = {u.pk for u in units}
     children: dict = {}
     roots = []
@@ -105,10 +117,16 @@ def unit_tree(request):
         unit.child_list = children.get(unit.pk, [])
     territorial = [u for u in roots if u.kind != UnitKind.DEPARTMENT]
     departments = [u for u in roots if u.kind == UnitKind.DEPARTMENT]
-    return render(request, "campaign/unit_tree.html", {
-        "territorial": territorial, "departments": departments, "total": len(units),
-        "can_manage": can_manage(request.user),
-    })
+    return render(
+        request,
+        "campaign/unit_tree.html",
+        {
+            "territorial": territorial,
+            "departments": departments,
+            "total": len(units),
+            "can_manage": can_manage(request.user),
+        },
+    )
 
 
 class UnitDetailView(ObjectDetailView):
@@ -157,8 +175,10 @@ class UnitEditView(ObjectFormView):
 
     def get_initial(self):
         unit = self.object
-        return {f: getattr(unit, f) for f in ("name", "short_name", "code", "kind", "parent", "active",
-                                               "leader_name", "liaison_name", "phone")}
+        return {
+            f: getattr(unit, f)
+            for f in ("name", "short_name", "code", "kind", "parent", "active", "leader_name", "liaison_name", "phone")
+        }
 
     def perform(self, form):
         return services.unit_update(unit=self.object, **form.cleaned_data)
@@ -243,7 +263,9 @@ class MembershipCreateView(ObjectFormView):
         data = form.cleaned_data
         user = get_user_model().objects.filter(username=data["username"]).first()
         if user is None:
-            user = services.user_create(username=data["username"], password=data["password"], full_name=data["full_name"])
+            user = services.user_create(
+                username=data["username"], password=data["password"], full_name=data["full_name"]
+            )
         services.membership_create(user=user, role=data["role"], unit=data["unit"])
         return user
 
@@ -344,8 +366,13 @@ class CampaignPhasesView(ObjectFormView):
     def get_initial(self):
         initial = {}
         for phase in self.object.phases.all():
-            initial.update({f"{phase.kind}_start": phase.start_date, f"{phase.kind}_end": phase.end_date,
-                            f"{phase.kind}_note": phase.note})
+            initial.update(
+                {
+                    f"{phase.kind}_start": phase.start_date,
+                    f"{phase.kind}_end": phase.end_date,
+                    f"{phase.kind}_note": phase.note,
+                }
+            )
         return initial
 
     def perform(self, form):
@@ -373,8 +400,13 @@ class WorkGroupFormView(ObjectFormView):
         if not self.object:
             return {"order": self.campaign.work_groups.count() + 1}
         group = self.object
-        return {"name": group.name, "duties": group.duties, "order": group.order,
-                "leaders": group.leaders.all(), "units": group.units.all()}
+        return {
+            "name": group.name,
+            "duties": group.duties,
+            "order": group.order,
+            "leaders": group.leaders.all(),
+            "units": group.units.all(),
+        }
 
     def perform(self, form):
         if self.object:
@@ -417,4 +449,3 @@ def worker_check(request):
     run.refresh_from_db()
     messages.success(request, f"已提交后台任务检查（编号 {run.pk}），状态：{run.get_status_display()}。")
     return HttpResponseRedirect(reverse("jobrun-list"))
-

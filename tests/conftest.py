@@ -95,13 +95,18 @@ def liaison_dept(city):
 @pytest.fixture
 def campaign(db) -> Campaign:
     campaign = services.campaign_create(
-        name="创建全国文明城市", level=CampaignLevel.NATIONAL,
-        start_date=datetime.date(2026, 3, 1), evaluation_date=datetime.date(2027, 6, 30),
+        name="创建全国文明城市",
+        level=CampaignLevel.NATIONAL,
+        start_date=datetime.date(2026, 3, 1),
+        evaluation_date=datetime.date(2027, 6, 30),
     )
-    services.campaign_set_phases(campaign=campaign, phases=[
-        (PhaseKind.LAUNCH, datetime.date(2026, 3, 1), datetime.date(2026, 5, 31), ""),
-        (PhaseKind.RECTIFY, datetime.date(2026, 6, 1), datetime.date(2026, 12, 31), ""),
-    ])
+    services.campaign_set_phases(
+        campaign=campaign,
+        phases=[
+            (PhaseKind.LAUNCH, datetime.date(2026, 3, 1), datetime.date(2026, 5, 31), ""),
+            (PhaseKind.RECTIFY, datetime.date(2026, 6, 1), datetime.date(2026, 12, 31), ""),
+        ],
+    )
     return campaign
 
 
@@ -133,7 +138,16 @@ def unit_snapshot() -> list[tuple]:
     """Every unit field that matters, to assert that a refused write changed nothing."""
     return list(
         Unit.objects.order_by("pk").values_list(
-            "pk", "name", "short_name", "code", "kind", "parent_id", "path", "active", "leader_name",
-            "liaison_name", "phone",
+            "pk",
+            "name",
+            "short_name",
+            "code",
+            "kind",
+            "parent_id",
+            "path",
+            "active",
+            "leader_name",
+            "liaison_name",
+            "phone",
         )
     )

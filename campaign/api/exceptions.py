@@ -1,6 +1,7 @@
 """One JSON error shape for every 4xx: {"code", "detail" (Chinese), "fields"?: {field: [messages]}}."""
 
-from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response

@@ -22,8 +22,20 @@ class CampaignSerializer(serializers.ModelSerializer):
     class Meta:
         model = Campaign
         fields = [
-            "id", "name", "level", "level_display", "start_date", "evaluation_date", "description",
-            "share_declaration", "share_field", "share_survey", "active", "phases", "current_phase", "days_left",
+            "id",
+            "name",
+            "level",
+            "level_display",
+            "start_date",
+            "evaluation_date",
+            "description",
+            "share_declaration",
+            "share_field",
+            "share_survey",
+            "active",
+            "phases",
+            "current_phase",
+            "days_left",
         ]
 
     def get_current_phase(self, obj) -> str | None:
@@ -41,8 +53,18 @@ class UnitSerializer(serializers.ModelSerializer):
     class Meta:
         model = Unit
         fields = [
-            "id", "name", "short_name", "code", "kind", "kind_display", "parent", "depth", "active",
-            "leader_name", "liaison_name", "phone",
+            "id",
+            "name",
+            "short_name",
+            "code",
+            "kind",
+            "kind_display",
+            "parent",
+            "depth",
+            "active",
+            "leader_name",
+            "liaison_name",
+            "phone",
         ]
         read_only_fields = ["depth"]
         # Code uniqueness is checked by the service, with a Chinese message.

@@ -1,7 +1,8 @@
 from django.contrib.auth import authenticate
 from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, serializers as drf_serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
+from rest_framework import serializers as drf_serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -121,8 +122,13 @@ class UnitViewSet(viewsets.ModelViewSet):
         request={"multipart/form-data": ImportUploadSerializer},
         parameters=[OpenApiParameter("dry_run", bool, description="1 = 只预览，不写入")],
     )
-    @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser, FormParser],
-            permission_classes=[IsOffice])
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import",
+        parser_classes=[MultiPartParser, FormParser],
+        permission_classes=[IsOffice],
+    )
     def import_units(self, request):
         """Import units from Excel: `file`, `dry_run=1` for the preview. Row errors → 400, nothing written."""
         return run_import(request, services.units_import)
@@ -155,7 +161,18 @@ class WorkGroupViewSet(viewsets.ModelViewSet):
 class JobRunSerializer(drf_serializers.ModelSerializer):
     class Meta:
         model = JobRun
-        fields = ["id", "name", "status", "params", "result", "error", "worker", "queued_at", "started_at", "finished_at"]
+        fields = [
+            "id",
+            "name",
+            "status",
+            "params",
+            "result",
+            "error",
+            "worker",
+            "queued_at",
+            "started_at",
+            "finished_at",
+        ]
 
 
 class JobRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -44,4 +44,3 @@ def countdown_label(days_left):
     if days_left == 0:
         return "今天测评"
     return f"测评已过去 {-days_left} 天"
-

@@ -77,7 +77,8 @@ def test_list_query_count_does_not_grow_with_units(api, city, office, django_ass
 def test_office_creates_and_moves_units(api, city, office):
     client = api(office)
     response = client.post(
-        "/api/v1/units/", {"name": "甲三社区", "code": "JIA-1-3", "kind": "community", "parent": city.street_jia.pk},
+        "/api/v1/units/",
+        {"name": "甲三社区", "code": "JIA-1-3", "kind": "community", "parent": city.street_jia.pk},
         format="json",
     )
     assert response.status_code == 201, response.json()
@@ -92,7 +93,8 @@ def test_office_creates_and_moves_units(api, city, office):
 def test_office_gets_chinese_validation_errors(api, city, office):
     before = unit_snapshot()
     response = api(office).post(
-        "/api/v1/units/", {"name": "错社区", "code": "BAD", "kind": "community", "parent": city.district_jia.pk},
+        "/api/v1/units/",
+        {"name": "错社区", "code": "BAD", "kind": "community", "parent": city.district_jia.pk},
         format="json",
     )
     assert response.status_code == 400

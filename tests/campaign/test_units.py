@@ -59,7 +59,12 @@ def test_moving_a_street_moves_its_whole_subtree(city, django_assert_max_num_que
     assert city.community_jia1.path == f"/{city.district_yi.pk}/{city.street_jia.pk}/{city.community_jia1.pk}/"
     assert city.community_jia1.depth == 2
     assert set(unit_subtree(unit=city.district_yi).values_list("name", flat=True)) == {
-        "乙区", "乙街道", "乙一社区", "甲街道", "甲一社区", "甲二社区",
+        "乙区",
+        "乙街道",
+        "乙一社区",
+        "甲街道",
+        "甲一社区",
+        "甲二社区",
     }
     assert not unit_subtree(unit=city.district_jia, include_self=False).exists()
 

@@ -52,7 +52,9 @@ def test_liaison_opening_another_streets_unit_is_refused(web, city, liaison_yi):
     client = web(liaison_yi)
     assert client.get(f"/units/{city.street_jia.pk}/").status_code == 404
     before = unit_snapshot()
-    response = client.post(f"/units/{city.street_jia.pk}/contacts/", {"phone": "1", "leader_name": "", "liaison_name": ""})
+    response = client.post(
+        f"/units/{city.street_jia.pk}/contacts/", {"phone": "1", "leader_name": "", "liaison_name": ""}
+    )
     assert response.status_code == 404
     assert client.post(f"/units/{city.street_jia.pk}/edit/", {"name": "x"}).status_code == 404
     assert client.post(f"/units/{city.street_jia.pk}/delete/").status_code == 404
@@ -72,7 +74,8 @@ def test_liaison_sees_only_its_subtree_in_lists_tree_and_export(web, city, liais
 def test_liaison_updates_contacts_but_not_the_unit(web, city, liaison_jia):
     client = web(liaison_jia)
     response = client.post(
-        f"/units/{city.community_jia1.pk}/contacts/", {"leader_name": "社区书记", "liaison_name": "小王", "phone": "123"}
+        f"/units/{city.community_jia1.pk}/contacts/",
+        {"leader_name": "社区书记", "liaison_name": "小王", "phone": "123"},
     )
     assert response.status_code == 302
     city.community_jia1.refresh_from_db()
@@ -103,12 +106,16 @@ def test_leader_changes_nothing_through_pages(web, city, campaign, leader):
 
 def test_office_creates_a_unit_and_sees_service_errors_on_the_form(web, city, office):
     client = web(office)
-    response = client.post("/units/new/", {"name": "甲三社区", "code": "JIA-1-3", "kind": "community",
-                                           "parent": city.district_jia.pk, "active": "on"})
+    response = client.post(
+        "/units/new/",
+        {"name": "甲三社区", "code": "JIA-1-3", "kind": "community", "parent": city.district_jia.pk, "active": "on"},
+    )
     assert response.status_code == 400
     assert "社区村的上级不能是区县" in response.content.decode()
-    response = client.post("/units/new/", {"name": "甲三社区", "code": "JIA-1-3", "kind": "community",
-                                           "parent": city.street_jia.pk, "active": "on"})
+    response = client.post(
+        "/units/new/",
+        {"name": "甲三社区", "code": "JIA-1-3", "kind": "community", "parent": city.street_jia.pk, "active": "on"},
+    )
     assert response.status_code == 302
     assert Unit.objects.get(code="JIA-1-3").parent == city.street_jia
 
@@ -149,8 +156,16 @@ def test_export_has_the_columns_of_the_page(web, city, office):
 
 def test_office_adds_a_new_user_with_a_role(web, city, office):
     client = web(office)
-    response = client.post("/members/new/", {"username": "newliaison", "full_name": "新人", "password": "a-long-pass-1",
-                                              "role": Role.LIAISON, "unit": city.street_yi.pk})
+    response = client.post(
+        "/members/new/",
+        {
+            "username": "newliaison",
+            "full_name": "新人",
+            "password": "a-long-pass-1",
+            "role": Role.LIAISON,
+            "unit": city.street_yi.pk,
+        },
+    )
     assert response.status_code == 302
     membership = Membership.objects.get(user__username="newliaison")
     assert (membership.role, membership.unit) == (Role.LIAISON, city.street_yi)
@@ -174,10 +189,15 @@ def test_campaign_page_shows_phases_and_countdown(web, campaign, leader):
 
 def test_office_sets_phases_and_overlaps_are_refused(web, campaign, office):
     client = web(office)
-    response = client.post(f"/campaigns/{campaign.pk}/phases/", {
-        "launch_start": "2026-03-01", "launch_end": "2026-06-30",
-        "rectify_start": "2026-06-01", "rectify_end": "2026-12-31",
-    })
+    response = client.post(
+        f"/campaigns/{campaign.pk}/phases/",
+        {
+            "launch_start": "2026-03-01",
+            "launch_end": "2026-06-30",
+            "rectify_start": "2026-06-01",
+            "rectify_end": "2026-12-31",
+        },
+    )
     assert response.status_code == 400
     assert "全面启动与集中整治的日期重叠" in response.content.decode()
     assert list(campaign.phases.values_list("end_date", flat=True))[0].isoformat() == "2026-05-31"
@@ -202,9 +222,16 @@ def test_admin_is_for_the_office_only(web, city, office, leader):
 
 def test_admin_edits_go_through_the_services(web, city, office):
     client = web(office)
-    response = client.post("/admin/campaign/unit/add/", {
-        "name": "甲四社区", "code": "JIA-1-4", "kind": "community", "parent": city.street_jia.pk, "active": "on",
-    })
+    response = client.post(
+        "/admin/campaign/unit/add/",
+        {
+            "name": "甲四社区",
+            "code": "JIA-1-4",
+            "kind": "community",
+            "parent": city.street_jia.pk,
+            "active": "on",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     unit = Unit.objects.get(code="JIA-1-4")
     assert unit.path == f"{city.street_jia.path}{unit.pk}/"

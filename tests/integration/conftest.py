@@ -61,11 +61,30 @@ def celery_worker_process(transactional_db):
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "DEBUG": "1",
     }
-    log = open(ROOT / "test-artifacts" / f"celery-{queue}.log", "w") if (ROOT / "test-artifacts").is_dir() else subprocess.DEVNULL
+    (ROOT / "test-artifacts").mkdir(exist_ok=True)
+    log = open(ROOT / "test-artifacts" / f"celery-{queue}.log", "w")  # noqa: SIM115 - closed in teardown
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "campaign", "worker", "--pool=solo", "--loglevel=INFO",
-         "-Q", queue, "-n", f"{queue}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "campaign",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "-Q",
+            queue,
+            "-n",
+            f"{queue}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     previous = (celery_app.conf.task_always_eager, celery_app.conf.task_default_queue)
     celery_app.conf.task_always_eager = False
@@ -80,6 +99,7 @@ def celery_worker_process(transactional_db):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        log.close()
 
 
 def wait_for(predicate, *, timeout: float = 60.0, interval: float = 0.2):

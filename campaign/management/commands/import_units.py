@@ -12,18 +12,19 @@ class Command(BaseCommand):
 
     def handle(self, *args, file, dry_run=False, **options):
         try:
-            handle = open(file, "rb")
+            with open(file, "rb") as handle:
+                result = units_import(file=handle, dry_run=dry_run)
         except OSError as exc:
             raise CommandError(f"无法打开文件：{exc}") from exc
-        with handle:
-            result = units_import(file=handle, dry_run=dry_run)
         for error in result.errors:
             where = f"第 {error.row} 行" if error.row else "文件"
             column = f" [{error.column}]" if error.column else ""
             self.stderr.write(f"{where}{column} {error.value}：{error.message}")
         for row in result.rows:
             if row.action != "unchanged":
-                changes = "；".join(f"{k}: {old or '（空）'} → {new or '（空）'}" for k, (old, new) in row.changes.items())
+                changes = "；".join(
+                    f"{k}: {old or '（空）'} → {new or '（空）'}" for k, (old, new) in row.changes.items()
+                )
                 self.stdout.write(f"第 {row.row} 行 {row.action_label} {row.label} {changes}".rstrip())
         if not result.ok:
             raise CommandError(result.summary)
