@@ -25,6 +25,7 @@ from django.views import View
 from django.views.generic import ListView, TemplateView
 
 from .importing import Column as ImportColumn
+from .importing import megabytes
 from .permissions import can_manage
 
 
@@ -334,7 +335,7 @@ class ImportView(OfficeRequiredMixin, LoginRequiredMixin, View):
                 request, self.template_name, self.context(upload_error="请选择要上传的 Excel 文件。"), status=400
             )
         if upload.size > settings.IMPORT_MAX_BYTES:
-            message = f"文件过大（{upload.size / 1024 / 1024:.1f} MB），上限为 {settings.IMPORT_MAX_BYTES / 1024 / 1024:.0f} MB。"
+            message = f"文件过大（{megabytes(upload.size)}），上限为 {megabytes(settings.IMPORT_MAX_BYTES)}。"
             return render(request, self.template_name, self.context(upload_error=message), status=400)
         result = self.call_importer(upload, True)
         token = ""

@@ -164,16 +164,20 @@ def read_table(
     return _rows_from_grid(grid, columns=columns, header_scan_rows=header_scan_rows)
 
 
+def megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:.3g} MB"
+
+
 def _read_bytes(uploaded) -> bytes:
     limit = settings.IMPORT_MAX_BYTES
     size = getattr(uploaded, "size", None)
     if size is not None and size > limit:
-        raise ImportFileError(f"文件过大（{size / 1024 / 1024:.1f} MB），上限为 {limit / 1024 / 1024:.0f} MB。")
+        raise ImportFileError(f"文件过大（{megabytes(size)}），上限为 {megabytes(limit)}。")
     if hasattr(uploaded, "seek"):
         uploaded.seek(0)
     data = uploaded.read() if hasattr(uploaded, "read") else bytes(uploaded)
     if len(data) > limit:
-        raise ImportFileError(f"文件过大（{len(data) / 1024 / 1024:.1f} MB），上限为 {limit / 1024 / 1024:.0f} MB。")
+        raise ImportFileError(f"文件过大（{megabytes(len(data))}），上限为 {megabytes(limit)}。")
     if not data.strip():
         raise ImportFileError("文件是空的，请选择填好内容的 Excel 表格。")
     return data

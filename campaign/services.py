@@ -228,6 +228,7 @@ def units_import(*, file, dry_run: bool) -> ImportResult:
             existing_by_name.setdefault(name, []).append(unit)
 
     planned: dict[str, _PlannedUnit] = {}
+    first_row_of_code: dict[str, int] = {}
     file_names: dict[str, list[str]] = {}
     for row in rows:
         code, name, kind_label = row.get("code"), row.get("name"), row.get("kind")
@@ -238,9 +239,11 @@ def units_import(*, file, dry_run: bool) -> ImportResult:
         if not code:
             errors.append(RowError(row.number, "编码", "", "编码不能为空。"))
             row_ok = False
-        elif code in planned:
-            errors.append(RowError(row.number, "编码", code, f"编码“{code}”与第 {planned[code].row.number} 行重复。"))
+        elif code in first_row_of_code:
+            errors.append(RowError(row.number, "编码", code, f"编码“{code}”与第 {first_row_of_code[code]} 行重复。"))
             row_ok = False
+        else:
+            first_row_of_code[code] = row.number
         kind = unit_kind_from_label(kind_label)
         if kind is None:
             known = "、".join(("区", "县", "街道", "乡", "镇", "社区", "村", "市直部门", "部门", "其他"))
@@ -279,6 +282,9 @@ def units_import(*, file, dry_run: bool) -> ImportResult:
             plan.parent_code = ref
             continue
         candidates = set(file_names.get(ref, [])) | {u.code for u in existing_by_name.get(ref, [])}
+        if candidates == {plan.code}:
+            plan.parent_code = plan.code  # reported below as "its own parent"
+            continue
         candidates.discard(plan.code)
         if len(candidates) == 1:
             plan.parent_code = candidates.pop()
@@ -357,6 +363,8 @@ def units_import(*, file, dry_run: bool) -> ImportResult:
         for key, value in plan.fields.items():
             old = getattr(plan.existing, key)
             if (old or "") != value:
+                if key == "kind":
+                    old, value = UnitKind(old).label, UnitKind(value).label
                 changes[header_of(UNIT_COLUMNS, key)] = (str(old or ""), value)
         old_parent = existing_code_by_pk.get(plan.existing.parent_id) if plan.existing.parent_id else None
         if old_parent != plan.parent_code:

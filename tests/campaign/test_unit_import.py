@@ -657,3 +657,19 @@ def test_csv_row_errors_carry_the_line_number(city, encoding):
 
     assert where(result) == [(3, "类型", "街坊")]
     assert not Unit.objects.filter(code="BING").exists()
+
+
+def test_a_kind_change_is_previewed_with_its_labels(city):
+    result = run([row("示范市文明办", "D-WM", "其他")], dry_run=True)
+    assert result.rows[0].changes["类型"] == ("市直部门", "其他")
+
+
+def test_a_unit_naming_itself_as_parent_by_name(city):
+    result = run([row("督查组", "G-1", "其他", "督查组")])
+    assert where(result) == [(2, "上级单位", "督查组")]
+    assert result.errors[0].message == "上级单位不能是它自己。"
+
+
+def test_duplicate_code_is_reported_even_after_a_bad_first_row(city):
+    result = run([row("甲", "DUP", "星球"), row("乙", "DUP", "区")])
+    assert where(result) == [(2, "类型", "星球"), (3, "编码", "DUP")]

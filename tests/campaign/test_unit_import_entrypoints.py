@@ -134,7 +134,11 @@ def test_api_empty_file_is_a_chinese_400_and_writes_nothing(api, office):
     response = api(office).post(API_URL, {"file": upload("units.xlsx", b"")}, format="multipart")
 
     assert response.status_code == 400
-    assert CJK.search(response.json()["detail"])
+    body = response.json()
+    assert body["code"] == "import_invalid"
+    assert body["errors"] == [
+        {"row": None, "column": "", "value": "", "message": "文件是空的，请选择填好内容的 Excel 表格。"}
+    ]
     assert unit_snapshot() == before
 
 
