@@ -55,8 +55,8 @@ run: $(VENV)/.stamp-run
 	@echo "  office     创建办"
 	@echo "  inspector  督查员"
 	@echo "  leader     领导"
-	@echo "  liaison    甲区某街道联络员"
-	@echo "  liaison2   另一区街道联络员"
+	@echo "  liaison    东湖区湖滨街道联络员"
+	@echo "  liaison2   西山区山前街道联络员"
 	@echo "  dept       市城管局联络员"
 	@echo
 	@echo "打开 http://127.0.0.1:$(PORT)/"
