@@ -1,6 +1,8 @@
 """Navigation by role, the current campaign and its countdown on every page."""
 
+from django.conf import settings
 from django.urls import reverse
+from django.utils.module_loading import import_string
 
 from .selectors import campaign_current, campaign_days_left, scope_for
 
@@ -19,7 +21,9 @@ def navigation(request):
         items += [("成员与角色", reverse("membership-list")), ("后台任务", reverse("jobrun-list"))]
     if scope.is_office:
         items.append(("API 文档", reverse("api-docs")))
+    banners = [text for path in settings.CAMPAIGN_BANNER_PROVIDERS for text in import_string(path)(user)]
     return {
+        "banners": banners,
         "nav_items": items,
         "scope": scope,
         "current_campaign": campaign,

@@ -216,3 +216,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# Declaration materials (网上申报材料): the largest file accepted, in bytes.
+MATERIAL_MAX_BYTES = env.int("MATERIAL_MAX_BYTES", default=50 * 1024 * 1024)
+
+# Callables (dotted paths) returning banners for office and leader pages, e.g. an open veto event.
+# The kernel renders them without importing the apps that provide them.
+CAMPAIGN_BANNER_PROVIDERS = ["indicators.selectors.veto_banners"]
