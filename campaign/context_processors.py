@@ -19,6 +19,8 @@ def navigation(request):
     items.append(("单位", reverse("unit-tree")))
     if scope.is_office:
         items += [("成员与角色", reverse("membership-list")), ("后台任务", reverse("jobrun-list"))]
+    for path in settings.CAMPAIGN_NAV_PROVIDERS:
+        items += import_string(path)(user)
     if scope.is_office:
         items.append(("API 文档", reverse("api-docs")))
     banners = [text for path in settings.CAMPAIGN_BANNER_PROVIDERS for text in import_string(path)(user)]

@@ -223,3 +223,8 @@ MATERIAL_MAX_BYTES = env.int("MATERIAL_MAX_BYTES", default=50 * 1024 * 1024)
 # Callables (dotted paths) returning banners for office and leader pages, e.g. an open veto event.
 # The kernel renders them without importing the apps that provide them.
 CAMPAIGN_BANNER_PROVIDERS = ["indicators.selectors.veto_banners"]
+
+# Callables (dotted paths) of the apps above the kernel, so the kernel never imports them:
+# navigation items [(label, url)] for a user, and home-page widgets {slot: html} for a request.
+CAMPAIGN_NAV_PROVIDERS: list[str] = []
+CAMPAIGN_HOME_WIDGETS: list[str] = []

@@ -1,5 +1,6 @@
 """Pages of the shared kernel: home per role, units, memberships, campaigns, job runs."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -9,6 +10,7 @@ from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.module_loading import import_string
 from django.views.decorators.http import require_POST
 
 from . import services
@@ -46,7 +48,11 @@ def home(request):
     """Each role lands on its own home. Widgets of features still to come say which feature fills them."""
     scope = scope_for(request.user)
     campaign = campaign_current()
+    widgets: dict[str, str] = {}
+    for path in settings.CAMPAIGN_HOME_WIDGETS:
+        widgets.update(import_string(path)(request))
     context = {
+        "widgets": widgets,
         "campaign": campaign,
         "phase": campaign_phase_on(campaign=campaign) if campaign else None,
         "days_left": campaign_days_left(campaign=campaign) if campaign else None,
