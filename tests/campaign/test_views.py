@@ -126,8 +126,9 @@ def test_unit_list_paginates_a_thousand_rows_with_constant_queries(web, city, of
     )
     client = web(office)
     # session, user, memberships (scope), count, page of units with parents, campaign (nav),
-    # the filter drop-down's districts/streets/departments (whatever the number of communities).
-    with django_assert_num_queries(7):
+    # open veto events (banner), the filter drop-down's districts/streets/departments (whatever
+    # the number of communities).
+    with django_assert_num_queries(8):
         response = client.get("/units/", {"page": 3})
     assert response.status_code == 200
     page = response.context["page_obj"]
