@@ -228,3 +228,8 @@ CAMPAIGN_BANNER_PROVIDERS = ["indicators.selectors.veto_banners"]
 # navigation items [(label, url)] for a user, and home-page widgets {slot: html} for a request.
 CAMPAIGN_NAV_PROVIDERS: list[str] = []
 CAMPAIGN_HOME_WIDGETS: list[str] = []
+
+# Field photos: the largest accepted, in bytes; an inspection recorded farther than this from its
+# point (metres) is accepted but flagged.
+PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=15 * 1024 * 1024)
+INSPECTION_MAX_DISTANCE_M = env.int("INSPECTION_MAX_DISTANCE_M", default=1000)

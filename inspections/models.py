@@ -1,0 +1,284 @@
+"""Field points, check items, inspection rounds, inspections, observations, photos and the problems
+they open. Facts (observations, their charges) are append-only: a correction is a new inspection."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+
+from campaign.models import Campaign, Unit
+from indicators.models import Indicator
+
+from .choices import ChargeKind, ProblemSource, ProblemStatus, Result, RoundKind, Severity
+
+
+class PointType(models.Model):
+    """A 点位类别 (农贸市场, 背街小巷 …) with the departments that usually supervise it (条)."""
+
+    name = models.CharField("名称", max_length=50, unique=True)
+    order = models.PositiveSmallIntegerField("排序", default=0)
+    national = models.BooleanField("国家测评点位类别", default=False)
+    active = models.BooleanField("启用", default=True)
+    departments = models.ManyToManyField(Unit, blank=True, related_name="supervised_point_types",
+                                         verbose_name="默认主管部门")
+
+    class Meta:
+        verbose_name = "点位类别"
+        verbose_name_plural = "点位类别"
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Point(models.Model):
+    """A field point (点位) that inspectors visit: its place in the territorial tree and its 条."""
+
+    name = models.CharField("名称", max_length=200)
+    point_type = models.ForeignKey(PointType, on_delete=models.PROTECT, related_name="points", verbose_name="类别")
+    address = models.CharField("地址", max_length=300, blank=True)
+    latitude = models.DecimalField("纬度", max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField("经度", max_digits=9, decimal_places=6, null=True, blank=True)
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="points", verbose_name="所属社区或街道")
+    departments = models.ManyToManyField(Unit, blank=True, related_name="supervised_points", verbose_name="主管部门")
+    sponsor = models.ForeignKey(Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="sponsored_points",
+                                verbose_name="包保单位")
+    contact_name = models.CharField("负责人", max_length=50, blank=True)
+    contact_phone = models.CharField("联系电话", max_length=50, blank=True)
+    key_point = models.BooleanField("重点点位", default=False)
+    active = models.BooleanField("启用", default=True)
+
+    class Meta:
+        verbose_name = "点位"
+        verbose_name_plural = "点位"
+        ordering = ["point_type__order", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "point_type", "unit"], name="point_unique_name_type_unit"),
+            models.CheckConstraint(
+                condition=(Q(latitude__isnull=True) | (Q(latitude__gte=-90) & Q(latitude__lte=90)))
+                & (Q(longitude__isnull=True) | (Q(longitude__gte=-180) & Q(longitude__lte=180))),
+                name="point_coordinates_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("point-detail", args=[self.pk])
+
+
+class CheckItem(models.Model):
+    """A 测评细则: how to judge one 测评标准 at one point type, and what a failure costs."""
+
+    point_type = models.ForeignKey(PointType, on_delete=models.PROTECT, related_name="check_items",
+                                   verbose_name="点位类别")
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="check_items",
+                                  verbose_name="测评标准")
+    text = models.CharField("检查内容", max_length=500)
+    counting_rule = models.CharField("计分规则", max_length=300, blank=True)
+    per_occurrence = models.DecimalField("每处扣分", max_digits=6, decimal_places=2)
+    cap = models.DecimalField("最高扣分", max_digits=6, decimal_places=2)
+    severity = models.CharField("严重程度", max_length=20, choices=Severity.choices, default=Severity.NORMAL)
+    exemption_note = models.CharField("说明", max_length=500, blank=True)
+    departments = models.ManyToManyField(Unit, blank=True, related_name="charged_check_items",
+                                         verbose_name="责任部门")
+    order = models.PositiveIntegerField("排序", default=0)
+    active = models.BooleanField("启用", default=True)
+
+    class Meta:
+        verbose_name = "测评细则"
+        verbose_name_plural = "测评细则"
+        ordering = ["point_type", "order", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(per_occurrence__gt=0) & Q(cap__gte=F("per_occurrence")),
+                                   name="checkitem_deduction_positive_and_capped"),
+            models.UniqueConstraint(fields=["point_type", "indicator", "text"], name="checkitem_unique_text"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class InspectionRound(models.Model):
+    """A 督查批次: its kind, dates, inspectors and the points it samples (drawn reproducibly)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="rounds", verbose_name="创建活动")
+    name = models.CharField("名称", max_length=100)
+    kind = models.CharField("类型", max_length=20, choices=RoundKind.choices)
+    start_date = models.DateField("开始日期")
+    end_date = models.DateField("结束日期")
+    inspectors = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="inspection_rounds",
+                                        verbose_name="督查员")
+    points = models.ManyToManyField(Point, blank=True, related_name="rounds", verbose_name="点位")
+    sample_seed = models.BigIntegerField("抽样种子", null=True, blank=True)
+    sample_quota = models.JSONField("抽样配额", default=dict, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "督查批次"
+        verbose_name_plural = "督查批次"
+        ordering = ["-start_date", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="round_end_after_start")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("round-detail", args=[self.pk])
+
+
+class Inspection(models.Model):
+    """What an inspector recorded at one point in one round. Never edited: a correction is a new
+    inspection with a reason, and the old one stops counting (`current` is set by the service)."""
+
+    round = models.ForeignKey(InspectionRound, on_delete=models.PROTECT, related_name="inspections",
+                              verbose_name="督查批次")
+    point = models.ForeignKey(Point, on_delete=models.PROTECT, related_name="inspections", verbose_name="点位")
+    inspector = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="inspections",
+                                  verbose_name="督查员")
+    client_uuid = models.UUIDField("客户端编号", unique=True)
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    submitted_at = models.DateTimeField("提交时间")
+    latitude = models.DecimalField("纬度", max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField("经度", max_digits=9, decimal_places=6, null=True, blank=True)
+    distance_m = models.PositiveIntegerField("距点位(米)", null=True, blank=True)
+    far_from_point = models.BooleanField("位置偏离", default=False)
+    note = models.TextField("备注", blank=True)
+    supersedes = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True,
+                                      related_name="superseded_by", verbose_name="更正的记录")
+    correction_reason = models.TextField("更正原因", blank=True)
+    current = models.BooleanField("有效", default=True, db_index=True)
+
+    class Meta:
+        verbose_name = "督查记录"
+        verbose_name_plural = "督查记录"
+        ordering = ["-submitted_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.point} · {self.submitted_at:%Y-%m-%d}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("inspection-detail", args=[self.pk])
+
+
+class Observation(models.Model):
+    """One check item judged at one inspection: the fact every score is computed from.
+
+    deduction = min(occurrences × per-occurrence, cap); 严重不合格 = cap; 合格 = 0.
+    loss = deduction / cap; score = 1 − loss. Stored as computed at submission, never edited.
+    """
+
+    inspection = models.ForeignKey(Inspection, on_delete=models.PROTECT, related_name="observations")
+    check_item = models.ForeignKey(CheckItem, on_delete=models.PROTECT, related_name="observations",
+                                   verbose_name="测评细则")
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="observations",
+                                  verbose_name="测评标准")
+    point = models.ForeignKey(Point, on_delete=models.PROTECT, related_name="observations", verbose_name="点位")
+    result = models.CharField("结果", max_length=20, choices=Result.choices)
+    occurrences = models.PositiveIntegerField("问题处数", default=0)
+    note = models.TextField("说明", blank=True)
+    deduction = models.DecimalField("扣分", max_digits=6, decimal_places=2)
+    loss = models.DecimalField("失分率", max_digits=7, decimal_places=6)
+    score = models.DecimalField("得分", max_digits=7, decimal_places=6)
+    observed_at = models.DateTimeField("观测时间", db_index=True)
+    current = models.BooleanField("有效", default=True, db_index=True)
+    charged_units = models.ManyToManyField(Unit, through="Charge", related_name="charged_observations")
+
+    class Meta:
+        verbose_name = "观测"
+        verbose_name_plural = "观测"
+        ordering = ["inspection", "check_item__order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["inspection", "check_item"], name="observation_one_per_item"),
+            models.CheckConstraint(condition=Q(loss__gte=0) & Q(loss__lte=1), name="observation_loss_0_1"),
+        ]
+
+
+class Charge(models.Model):
+    """An observation charged to a unit: its territorial chain (community, street, district) and
+    its departments (the check item's own, else the point's)."""
+
+    observation = models.ForeignKey(Observation, on_delete=models.CASCADE, related_name="charges")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="charges")
+    kind = models.CharField(max_length=20, choices=ChargeKind.choices)
+
+    class Meta:
+        verbose_name = "计分归属"
+        verbose_name_plural = "计分归属"
+        constraints = [models.UniqueConstraint(fields=["observation", "unit"], name="charge_unique")]
+        indexes = [models.Index(fields=["unit", "observation"])]
+
+
+def photo_upload_to(instance, filename: str) -> str:
+    return f"photos/{instance.sha256[:2]}/{instance.sha256}{instance.extension}"
+
+
+def thumbnail_upload_to(instance, filename: str) -> str:
+    return f"photos/thumbs/{instance.sha256[:2]}/{instance.sha256}.jpg"
+
+
+class Photo(models.Model):
+    """A photo taken in the field. Uploaded before the record that cites it; served only through
+    views that check access."""
+
+    file = models.ImageField("照片", upload_to=photo_upload_to, max_length=300)
+    thumbnail = models.ImageField("缩略图", upload_to=thumbnail_upload_to, max_length=300)
+    original_name = models.CharField(max_length=255, blank=True)
+    content_type = models.CharField(max_length=50)
+    extension = models.CharField(max_length=10)
+    size = models.PositiveIntegerField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64, db_index=True)
+    taken_at = models.DateTimeField("拍摄时间(EXIF)", null=True, blank=True)
+    exif_latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    exif_longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    observation = models.ForeignKey(Observation, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="photos")
+
+    class Meta:
+        verbose_name = "照片"
+        verbose_name_plural = "照片"
+        ordering = ["uploaded_at", "id"]
+
+
+class Problem(models.Model):
+    """A problem to be fixed by whoever owns it. Opened here (status 待交办) by a failing
+    observation or by the office; the rectification workflow that moves its status lives in the
+    accountability app, which is the only writer of `status` after opening."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="problems")
+    source = models.CharField("来源", max_length=20, choices=ProblemSource.choices)
+    status = models.CharField("状态", max_length=20, choices=ProblemStatus.choices, default=ProblemStatus.NEW)
+    point = models.ForeignKey(Point, on_delete=models.PROTECT, null=True, blank=True, related_name="problems",
+                              verbose_name="点位")
+    check_item = models.ForeignKey(CheckItem, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="problems", verbose_name="测评细则")
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="problems", verbose_name="测评标准")
+    observation = models.OneToOneField(Observation, on_delete=models.PROTECT, null=True, blank=True,
+                                       related_name="problem")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="located_problems",
+                             verbose_name="属地单位")
+    description = models.TextField("问题描述")
+    severity = models.CharField("严重程度", max_length=20, choices=Severity.choices, default=Severity.NORMAL)
+    deduction = models.DecimalField("扣分", max_digits=6, decimal_places=2, default=0)
+    photos = models.ManyToManyField(Photo, blank=True, related_name="problems", verbose_name="照片")
+    found_at = models.DateTimeField("发现时间", db_index=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "问题"
+        verbose_name_plural = "问题"
+        ordering = ["-found_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.description[:30]}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("problem-detail", args=[self.pk])

@@ -1,0 +1,393 @@
+"""Writes of the field-inspection app: points, check items, rounds and their sampling, photos, and
+the submission of an inspection — scoring, charging and opening problems in one transaction."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import io
+import math
+import random
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from campaign.choices import UnitKind
+from campaign.models import Campaign, Unit
+from campaign.selectors import scope_for, unit_ancestors
+from indicators.models import Indicator
+
+from .choices import ChargeKind, ProblemSource, ProblemStatus, Result, Severity
+from .models import Charge, CheckItem, Inspection, InspectionRound, Observation, Photo, Point, PointType, Problem
+from .scoring import score_observation
+
+MAX_OCCURRENCES = 100
+
+# --- Points -----------------------------------------------------------------------------------
+
+POINT_FIELDS = ("name", "point_type", "address", "latitude", "longitude", "unit", "sponsor", "contact_name",
+                "contact_phone", "key_point", "active")
+
+
+def _validate_point_unit(unit: Unit) -> None:
+    if unit.kind not in (UnitKind.COMMUNITY, UnitKind.STREET):
+        raise ValidationError({"unit": "点位的所属单位必须是社区(村)或街道(乡镇)。"})
+
+
+@transaction.atomic
+def point_create(*, name: str, point_type: PointType, unit: Unit, departments=None, **fields) -> Point:
+    _validate_point_unit(unit)
+    if Point.objects.filter(name=name, point_type=point_type, unit=unit).exists():
+        raise ValidationError({"name": f"“{unit.name}”下已有同名同类点位“{name}”。"})
+    point = Point(name=name, point_type=point_type, unit=unit, **fields)
+    point.full_clean(validate_constraints=False)
+    point.save()
+    point.departments.set(departments if departments is not None else point_type.departments.all())
+    return point
+
+
+@transaction.atomic
+def point_update(*, point: Point, departments=None, **fields) -> Point:
+    unknown = set(fields) - set(POINT_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown point fields: {sorted(unknown)}")
+    for key, value in fields.items():
+        setattr(point, key, value)
+    _validate_point_unit(point.unit)
+    if Point.objects.filter(name=point.name, point_type=point.point_type, unit=point.unit).exclude(pk=point.pk).exists():
+        raise ValidationError({"name": f"“{point.unit.name}”下已有同名同类点位“{point.name}”。"})
+    point.full_clean(validate_constraints=False)
+    point.save()
+    if departments is not None:
+        point.departments.set(departments)
+    return point
+
+
+def point_types_set_default_departments() -> int:
+    """Give each national point type its usual supervising departments, found by short name, where
+    it has none yet (idempotent). Returns how many types changed."""
+    from .choices import NATIONAL_POINT_TYPES
+
+    changed = 0
+    for order, (name, departments) in enumerate(NATIONAL_POINT_TYPES, start=1):
+        point_type, _ = PointType.objects.get_or_create(name=name, defaults={"order": order, "national": True})
+        if not point_type.departments.exists():
+            point_type.departments.set(Unit.objects.filter(short_name__in=departments, kind=UnitKind.DEPARTMENT))
+            changed += 1
+    return changed
+
+
+# --- Check items ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def check_item_create(*, point_type: PointType, indicator: Indicator, text: str, per_occurrence: Decimal,
+                      cap: Decimal, counting_rule: str = "", severity: str = Severity.NORMAL,
+                      exemption_note: str = "", departments=(), order: int | None = None) -> CheckItem:
+    errors = {}
+    if per_occurrence is None or per_occurrence <= 0:
+        errors["per_occurrence"] = "每处扣分必须大于 0。"
+    elif cap is None or cap < per_occurrence:
+        errors["cap"] = "最高扣分不能小于每处扣分。"
+    if CheckItem.objects.filter(point_type=point_type, indicator=indicator, text=text).exists():
+        errors["text"] = "该点位类别下已有相同的检查内容。"
+    if errors:
+        raise ValidationError(errors)
+    if order is None:
+        order = CheckItem.objects.filter(point_type=point_type).count() + 1
+    item = CheckItem.objects.create(
+        point_type=point_type, indicator=indicator, text=text, per_occurrence=per_occurrence, cap=cap,
+        counting_rule=counting_rule, severity=severity, exemption_note=exemption_note, order=order,
+    )
+    item.departments.set(departments)
+    return item
+
+
+# --- Rounds and sampling ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def round_create(*, user, campaign: Campaign, name: str, kind: str, start_date: datetime.date,
+                 end_date: datetime.date, inspectors=(), points=()) -> InspectionRound:
+    if not scope_for(user).is_office:
+        raise PermissionDenied("只有创建办可以安排督查批次。")
+    if end_date < start_date:
+        raise ValidationError({"end_date": "结束日期不能早于开始日期。"})
+    round_ = InspectionRound.objects.create(campaign=campaign, name=name, kind=kind, start_date=start_date,
+                                            end_date=end_date, created_by=user)
+    round_.inspectors.set(inspectors)
+    round_.points.set(points)
+    return round_
+
+
+def sample_points(*, seed: int, quota: dict[int, int], districts=None) -> list[Point]:
+    """Draw `quota[point_type_id]` active points of each type in each district, as evaluators
+    sample. The same seed, quota and points give the same draw."""
+    districts = list(districts if districts is not None else Unit.objects.filter(kind=UnitKind.DISTRICT, active=True))
+    drawn: list[Point] = []
+    for district in sorted(districts, key=lambda d: d.code):
+        for type_id in sorted(quota):
+            candidates = list(
+                Point.objects.filter(active=True, point_type_id=type_id, unit__path__startswith=district.path)
+                .order_by("pk")
+            )
+            rng = random.Random(f"{seed}:{district.code}:{type_id}")
+            drawn += rng.sample(candidates, min(int(quota[type_id]), len(candidates)))
+    return drawn
+
+
+@transaction.atomic
+def round_draw(*, user, round_: InspectionRound, quota: dict[int, int], seed: int | None = None) -> list[Point]:
+    """Record the seed and quota on the round and replace its points with the draw."""
+    if not scope_for(user).is_office:
+        raise PermissionDenied("只有创建办可以抽取点位。")
+    bad = [k for k, v in quota.items() if int(v) < 0 or int(v) > 1000]
+    if bad:
+        raise ValidationError({"quota": "每类点位的抽取数量应在 0 到 1000 之间。"})
+    seed = seed if seed is not None else random.SystemRandom().randrange(1, 2**31)
+    points = sample_points(seed=seed, quota=quota)
+    round_.sample_seed, round_.sample_quota = seed, {str(k): int(v) for k, v in quota.items()}
+    round_.save(update_fields=["sample_seed", "sample_quota"])
+    round_.points.set(points)
+    return points
+
+
+# --- Photos -----------------------------------------------------------------------------------
+
+PHOTO_FORMATS = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png"), "WEBP": ("image/webp", ".webp")}
+
+
+def _exif_details(image) -> tuple[datetime.datetime | None, Decimal | None, Decimal | None]:
+    try:
+        exif = image.getexif()
+    except Exception:  # noqa: BLE001 - a broken EXIF block must not refuse the photo
+        return None, None, None
+    taken = None
+    raw = exif.get_ifd(0x8769).get(0x9003) or exif.get(0x0132)
+    if raw:
+        try:
+            naive = datetime.datetime.strptime(str(raw).strip("\x00 "), "%Y:%m:%d %H:%M:%S")
+            taken = timezone.make_aware(naive, timezone.get_default_timezone())
+        except ValueError:
+            taken = None
+    lat = lng = None
+    gps = exif.get_ifd(0x8825)
+    if gps and 2 in gps and 4 in gps:
+        try:
+            def degrees(values, ref, negative):
+                d, m, s = (float(v) for v in values)
+                value = d + m / 60 + s / 3600
+                return Decimal(f"{-value if ref in negative else value:.6f}")
+
+            lat = degrees(gps[2], gps.get(1, "N"), ("S",))
+            lng = degrees(gps[4], gps.get(3, "E"), ("W",))
+        except (TypeError, ValueError, ZeroDivisionError):
+            lat = lng = None
+    return taken, lat, lng
+
+
+@transaction.atomic
+def photo_upload(*, user, file) -> Photo:
+    """Store a field photo: checked by content (jpg, png, webp), size-limited, with a thumbnail and
+    the EXIF time and GPS when present."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    scope = scope_for(user)
+    if not (scope.is_office or scope.is_inspector or scope.is_liaison):
+        raise PermissionDenied("您没有上传照片的权限。")
+    limit = settings.PHOTO_MAX_BYTES
+    if file.size > limit:
+        raise ValidationError({"file": f"照片过大（{file.size / 1024 / 1024:.1f} MB），上限为 {limit / 1024 / 1024:.0f} MB。"})
+    file.seek(0)
+    data = file.read()
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.verify()
+        image = Image.open(io.BytesIO(data))
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise ValidationError({"file": "该文件不是图片：只接受 JPG、PNG、WebP 格式的照片。"}) from None
+    if image.format not in PHOTO_FORMATS:
+        raise ValidationError({"file": f"不支持的图片格式 {image.format}：只接受 JPG、PNG、WebP。"})
+    content_type, extension = PHOTO_FORMATS[image.format]
+    taken_at, exif_lat, exif_lng = _exif_details(image)
+    digest = hashlib.sha256(data).hexdigest()
+
+    thumb = ImageOps.exif_transpose(image).convert("RGB")
+    thumb.thumbnail((480, 480))
+    thumb_buffer = io.BytesIO()
+    thumb.save(thumb_buffer, format="JPEG", quality=82)
+
+    photo = Photo(
+        original_name=(getattr(file, "name", "") or "")[:255], content_type=content_type, extension=extension,
+        size=len(data), width=image.width, height=image.height, sha256=digest, taken_at=taken_at,
+        exif_latitude=exif_lat, exif_longitude=exif_lng, uploaded_by=user,
+    )
+    photo.file.save(f"{digest}{extension}", ContentFile(data), save=False)
+    photo.thumbnail.save(f"{digest}.jpg", ContentFile(thumb_buffer.getvalue()), save=False)
+    photo.save()
+    return photo
+
+
+# --- Submitting an inspection -----------------------------------------------------------------
+
+
+@dataclass
+class ObservationInput:
+    check_item: int
+    result: str
+    occurrences: int = 0
+    note: str = ""
+    photos: list[int] = field(default_factory=list)
+
+
+def distance_m(lat1, lng1, lat2, lng2) -> int:
+    """Great-circle distance in metres (haversine)."""
+    r = 6371000.0
+    p1, p2 = math.radians(float(lat1)), math.radians(float(lat2))
+    dp, dl = p2 - p1, math.radians(float(lng2) - float(lng1))
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return round(2 * r * math.asin(math.sqrt(a)))
+
+
+def charged_units(*, point: Point, check_item: CheckItem) -> list[tuple[Unit, str]]:
+    """The territorial chain of the point (community, street, district) and the departments: the
+    check item's own when it names any, else the point's supervising departments."""
+    chain = [*unit_ancestors(unit=point.unit), point.unit]
+    units = [(unit, ChargeKind.TERRITORIAL) for unit in chain if unit.kind != UnitKind.OTHER]
+    departments = list(check_item.departments.all()) or list(point.departments.all())
+    seen = {unit.pk for unit, _ in units}
+    units += [(unit, ChargeKind.DEPARTMENT) for unit in departments if unit.pk not in seen]
+    return units
+
+
+def _can_record(user, round_: InspectionRound) -> bool:
+    scope = scope_for(user)
+    return scope.is_office or (scope.is_inspector and round_.inspectors.filter(pk=user.pk).exists())
+
+
+@transaction.atomic
+def inspection_submit(
+    *,
+    user,
+    round_: InspectionRound,
+    point: Point,
+    observations: list[ObservationInput],
+    client_uuid: uuid.UUID | str,
+    latitude: Decimal | None = None,
+    longitude: Decimal | None = None,
+    started_at: datetime.datetime | None = None,
+    note: str = "",
+    supersedes: Inspection | None = None,
+    correction_reason: str = "",
+) -> tuple[Inspection, bool]:
+    """Record an inspection; returns (inspection, created). The same client_uuid returns the first
+    inspection unchanged, so a phone that retries never duplicates. Nothing is half-saved."""
+    try:
+        client_uuid = uuid.UUID(str(client_uuid))
+    except ValueError:
+        raise ValidationError({"client_uuid": "client_uuid 不是有效的 UUID。"}) from None
+    existing = Inspection.objects.filter(client_uuid=client_uuid).first()
+    if existing is not None:
+        return existing, False
+    if not _can_record(user, round_):
+        raise PermissionDenied("只有本批次的督查员或创建办可以记录督查。")
+
+    errors: dict[str, list[str]] = {}
+    if not round_.points.filter(pk=point.pk).exists():
+        errors.setdefault("point", []).append(f"点位“{point.name}”不在批次“{round_.name}”的点位清单中。")
+    if not observations:
+        errors.setdefault("observations", []).append("请至少记录一项检查结果。")
+    items = {item.pk: item for item in CheckItem.objects.filter(pk__in=[o.check_item for o in observations])
+             .select_related("indicator").prefetch_related("departments")}
+    photo_ids = [pid for o in observations for pid in o.photos]
+    photos = {p.pk: p for p in Photo.objects.filter(pk__in=photo_ids, observation__isnull=True)}
+    seen_items = set()
+    for index, obs in enumerate(observations, start=1):
+        where = f"第 {index} 项"
+        item = items.get(obs.check_item)
+        if item is None or not item.active:
+            errors.setdefault("observations", []).append(f"{where}：检查项不存在或已停用。")
+            continue
+        if item.point_type_id != point.point_type_id:
+            errors.setdefault("observations", []).append(
+                f"{where}：检查项“{item.text}”不适用于{point.point_type.name}类点位。")
+        if obs.check_item in seen_items:
+            errors.setdefault("observations", []).append(f"{where}：检查项“{item.text}”重复记录。")
+        seen_items.add(obs.check_item)
+        if obs.result not in Result.values:
+            errors.setdefault("observations", []).append(f"{where}：结果只能是合格、不合格或严重不合格。")
+        if not isinstance(obs.occurrences, int) or obs.occurrences < 0:
+            errors.setdefault("observations", []).append(f"{where}：问题处数不能小于 0。")
+        elif obs.occurrences > MAX_OCCURRENCES:
+            errors.setdefault("observations", []).append(f"{where}：问题处数 {obs.occurrences} 过大（上限 {MAX_OCCURRENCES}）。")
+        for pid in obs.photos:
+            photo = photos.get(pid)
+            if photo is None or photo.uploaded_by_id != user.pk:
+                errors.setdefault("observations", []).append(f"{where}：照片 {pid} 不存在、已被使用或不是您上传的。")
+    if len(photo_ids) != len(set(photo_ids)):
+        errors.setdefault("observations", []).append("同一张照片不能用于多项检查。")
+    if (latitude is None) != (longitude is None):
+        errors.setdefault("latitude", []).append("经纬度需同时提供。")
+    if supersedes is not None and not correction_reason.strip():
+        errors.setdefault("correction_reason", []).append("更正记录必须填写更正原因。")
+    if supersedes is not None and (not supersedes.current or supersedes.point_id != point.pk):
+        errors.setdefault("supersedes", []).append("只能更正同一点位的有效记录。")
+    if errors:
+        raise ValidationError(errors)
+
+    now = timezone.now()
+    distance = None
+    if latitude is not None and point.latitude is not None:
+        distance = distance_m(latitude, longitude, point.latitude, point.longitude)
+    try:
+        with transaction.atomic():
+            inspection = Inspection.objects.create(
+                round=round_, point=point, inspector=user, client_uuid=client_uuid, started_at=started_at,
+                submitted_at=now, latitude=latitude, longitude=longitude, distance_m=distance,
+                far_from_point=distance is not None and distance > settings.INSPECTION_MAX_DISTANCE_M,
+                note=note, supersedes=supersedes, correction_reason=correction_reason.strip(),
+            )
+    except IntegrityError:
+        # A concurrent retry with the same client_uuid won the race: answer with its record.
+        return Inspection.objects.get(client_uuid=client_uuid), False
+
+    if supersedes is not None:
+        Inspection.objects.filter(pk=supersedes.pk).update(current=False)
+        Observation.objects.filter(inspection=supersedes).update(current=False)
+        Problem.objects.filter(observation__inspection=supersedes, status=ProblemStatus.NEW).update(
+            status=ProblemStatus.VOID
+        )
+
+    charges, problems = [], []
+    for obs in observations:
+        item = items[obs.check_item]
+        scored = score_observation(result=obs.result, occurrences=obs.occurrences, per_occurrence=item.per_occurrence,
+                                   cap=item.cap)
+        occurrences = obs.occurrences if obs.result != Result.FAIL else max(obs.occurrences, 1)
+        observation = Observation.objects.create(
+            inspection=inspection, check_item=item, indicator=item.indicator, point=point, result=obs.result,
+            occurrences=occurrences, note=obs.note.strip(), deduction=scored.deduction, loss=scored.loss,
+            score=scored.score, observed_at=now,
+        )
+        Photo.objects.filter(pk__in=obs.photos).update(observation=observation)
+        charges += [Charge(observation=observation, unit=unit, kind=kind)
+                    for unit, kind in charged_units(point=point, check_item=item)]
+        if obs.result != Result.PASS:
+            problems.append((observation, item, obs))
+    Charge.objects.bulk_create(charges)
+    for observation, item, obs in problems:
+        problem = Problem.objects.create(
+            campaign=round_.campaign, source=ProblemSource.INSPECTION, point=point, check_item=item,
+            indicator=item.indicator, observation=observation, unit=point.unit,
+            description=f"{point.name}：{item.text}" + (f"（{obs.note.strip()}）" if obs.note.strip() else ""),
+            severity=Severity.SEVERE if obs.result == Result.SEVERE else item.severity,
+            deduction=observation.deduction, found_at=now, created_by=user,
+        )
+        problem.photos.set(obs.photos)
+    return inspection, True
