@@ -128,13 +128,19 @@ class SheetRow:
         return self.values.get(key, "")
 
 
+def _keep_as_written(char: str) -> bool:
+    """Roman numerals (Ⅲ-57) and circled numbers (①) are codes: NFKC would turn Ⅲ into "III"."""
+    return "\u2160" <= char <= "\u217f" or "\u2460" <= char <= "\u24ff"
+
+
 def normalize_text(value) -> str:
-    """Full-width to half-width, no stray or inner line-edge spaces: what offices meant to type."""
+    """Full-width to half-width, no stray or inner line-edge spaces: what offices meant to type.
+    Codes written with Roman numerals or circled numbers keep their characters."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = unicodedata.normalize("NFKC", str(value))
+    text = "".join(c if _keep_as_written(c) else unicodedata.normalize("NFKC", c) for c in str(value))
     text = text.replace("\u3000", " ").replace("\xa0", " ")
     lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.splitlines()]
     return "\n".join(line for line in lines if line)

@@ -109,6 +109,27 @@ def check_item_create(*, point_type: PointType, indicator: Indicator, text: str,
     return item
 
 
+CHECK_ITEM_FIELDS = ("text", "per_occurrence", "cap", "counting_rule", "severity", "exemption_note", "order", "active")
+
+
+@transaction.atomic
+def check_item_update(*, item: CheckItem, departments=None, **fields) -> CheckItem:
+    unknown = set(fields) - set(CHECK_ITEM_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown check item fields: {sorted(unknown)}")
+    per, cap = fields.get("per_occurrence", item.per_occurrence), fields.get("cap", item.cap)
+    if per is None or per <= 0:
+        raise ValidationError({"per_occurrence": "每处扣分必须大于 0。"})
+    if cap is None or cap < per:
+        raise ValidationError({"cap": "最高扣分不能小于每处扣分。"})
+    for key, value in fields.items():
+        setattr(item, key, value)
+    item.save()
+    if departments is not None:
+        item.departments.set(departments)
+    return item
+
+
 # --- Rounds and sampling ----------------------------------------------------------------------
 
 

@@ -118,3 +118,11 @@ def test_scope_is_computed_once_per_user_object(city, liaison_jia, django_assert
 def test_a_user_without_role_sees_nothing(city, django_user_model):
     nobody = django_user_model.objects.create_user("nobody", password="x-pass-123456")
     assert unit_list(user=nobody).count() == 0
+
+
+def test_normalising_keeps_roman_numeral_codes():
+    from campaign.importing import normalize_text
+
+    assert normalize_text("  Ⅲ－57　无障碍设施 ") == "Ⅲ-57 无障碍设施"
+    assert normalize_text("①公益广告") == "①公益广告"
+    assert normalize_text("ＡＢＣ１２３") == "ABC123"

@@ -1,0 +1,318 @@
+"""Importing points (点位) and check items (测评细则) from offices' spreadsheets.
+
+Same rules as every import: a preview lists every row error with the spreadsheet's row number;
+the import is all or nothing; importing the same file again changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+
+from campaign.choices import UnitKind
+from campaign.importing import Column, ImportFileError, ImportResult, RowChange, RowError, read_table
+from campaign.lookups import UnitLookup, split_list
+from indicators.models import Indicator, IndicatorSystem
+
+from . import services
+from .choices import Severity
+from .models import CheckItem, Point, PointType
+
+TRUE_WORDS = {"是", "Y", "y", "YES", "yes", "1", "√", "✓", "重点", "true", "TRUE"}
+FALSE_WORDS = {"", "否", "N", "n", "NO", "no", "0", "×", "false", "FALSE"}
+
+
+def _decimal(text: str) -> Decimal | None:
+    try:
+        return Decimal(text.replace(",", ""))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def _point_type_lookup() -> dict[str, PointType]:
+    types = {}
+    for point_type in PointType.objects.filter(active=True):
+        types[point_type.name] = point_type
+        types[point_type.name.replace("(", "").replace(")", "")] = point_type
+    # What offices write for the market type.
+    for alias in ("农贸市场", "集贸市场", "菜市场"):
+        if "集贸(农贸)市场" in types:
+            types.setdefault(alias, types["集贸(农贸)市场"])
+    return types
+
+
+# --- Points -----------------------------------------------------------------------------------
+
+POINT_COLUMNS = [
+    Column("name", "名称", ("点位名称",), required=True),
+    Column("type", "类型", ("点位类型", "点位类别", "类别"), required=True),
+    Column("address", "地址", ("详细地址",)),
+    Column("longitude", "经度", ()),
+    Column("latitude", "纬度", ()),
+    Column("unit", "所属社区或街道", ("所属社区", "所属街道", "所属单位", "属地"), required=True),
+    Column("departments", "主管部门", ("行业主管部门", "责任部门")),
+    Column("sponsor", "包保单位", ()),
+    Column("contact_name", "负责人", ("点位负责人",)),
+    Column("contact_phone", "联系电话", ("电话",)),
+    Column("key_point", "重点点位", ("是否重点",)),
+]
+
+
+@dataclass
+class _PointPlan:
+    row: int
+    fields: dict
+    departments: list
+    existing: Point | None
+
+
+def points_import(*, file, dry_run: bool) -> ImportResult:
+    try:
+        rows = read_table(file, columns=POINT_COLUMNS)
+    except ImportFileError as exc:
+        return exc.as_result(dry_run=dry_run)
+    result = ImportResult(dry_run=dry_run)
+    errors = result.errors
+    units = UnitLookup()
+    types = _point_type_lookup()
+    existing = {(p.name, p.point_type_id, p.unit_id): p for p in Point.objects.prefetch_related("departments")}
+    plans: list[_PointPlan] = []
+    seen: dict[tuple, int] = {}
+    for row in rows:
+        n = row.number
+        ok = True
+        name = row.get("name")
+        if not name:
+            errors.append(RowError(n, "名称", "", "名称不能为空。"))
+            ok = False
+        point_type = types.get(row.get("type"))
+        if point_type is None:
+            errors.append(RowError(n, "类型", row.get("type"), f"未知的点位类型“{row.get('type')}”。"))
+            ok = False
+        unit, message = units.resolve(row.get("unit"), kinds={UnitKind.COMMUNITY, UnitKind.STREET})
+        if unit is None:
+            errors.append(RowError(n, "所属社区或街道", row.get("unit"), message if row.get("unit") else "所属社区或街道不能为空。"))
+            ok = False
+        departments = []
+        for ref in split_list(row.get("departments")):
+            department, message = units.resolve(ref)
+            if department is None:
+                errors.append(RowError(n, "主管部门", ref, message))
+                ok = False
+            else:
+                departments.append(department)
+        sponsor = None
+        if row.get("sponsor"):
+            sponsor, message = units.resolve(row.get("sponsor"))
+            if sponsor is None:
+                errors.append(RowError(n, "包保单位", row.get("sponsor"), message))
+                ok = False
+        coordinates = {}
+        for key, header, low, high in (("longitude", "经度", -180, 180), ("latitude", "纬度", -90, 90)):
+            text = row.get(key)
+            value = _decimal(text) if text else None
+            if text and (value is None or not low <= value <= high):
+                errors.append(RowError(n, header, text, f"{header}应为 {low} 到 {high} 之间的数字。"))
+                ok = False
+            coordinates[key] = value.quantize(Decimal("0.000001")) if value is not None else None
+        if (coordinates["longitude"] is None) != (coordinates["latitude"] is None):
+            errors.append(RowError(n, "经度", row.get("longitude"), "经度和纬度需同时填写。"))
+            ok = False
+        key_text = row.get("key_point")
+        if key_text not in TRUE_WORDS | FALSE_WORDS:
+            errors.append(RowError(n, "重点点位", key_text, "重点点位请填写“是”或“否”。"))
+            ok = False
+        if not ok:
+            continue
+        identity = (name, point_type.pk, unit.pk)
+        if identity in seen:
+            errors.append(RowError(n, "名称", name, f"与第 {seen[identity]} 行重复（同一单位下同名同类点位）。"))
+            continue
+        seen[identity] = n
+        fields = {
+            "name": name, "point_type": point_type, "unit": unit, "address": row.get("address"),
+            "latitude": coordinates["latitude"], "longitude": coordinates["longitude"], "sponsor": sponsor,
+            "contact_name": row.get("contact_name"), "contact_phone": row.get("contact_phone"),
+            "key_point": key_text in TRUE_WORDS,
+        }
+        plans.append(_PointPlan(n, fields, departments or list(point_type.departments.all()), existing.get(identity)))
+
+    for plan in plans:
+        label = f"{plan.fields['name']}（{plan.fields['point_type'].name}）"
+        if plan.existing is None:
+            result.rows.append(RowChange(plan.row, "create", label))
+            continue
+        changes = {}
+        for key, header in (("address", "地址"), ("latitude", "纬度"), ("longitude", "经度"), ("sponsor", "包保单位"),
+                            ("contact_name", "负责人"), ("contact_phone", "联系电话"), ("key_point", "重点点位")):
+            old, new = getattr(plan.existing, key), plan.fields[key]
+            if (old or "") != (new or ""):
+                changes[header] = (str(old or ""), str(new or ""))
+        old_departments = sorted(d.name for d in plan.existing.departments.all())
+        new_departments = sorted(d.name for d in plan.departments)
+        if old_departments != new_departments:
+            changes["主管部门"] = ("、".join(old_departments), "、".join(new_departments))
+        result.rows.append(RowChange(plan.row, "update" if changes else "unchanged", label, changes))
+    if errors or dry_run:
+        return result
+    actions = {change.row: change.action for change in result.rows}
+    with transaction.atomic():
+        for plan in plans:
+            if actions[plan.row] == "create":
+                services.point_create(departments=plan.departments, **plan.fields)
+            elif actions[plan.row] == "update":
+                fields = {k: v for k, v in plan.fields.items() if k not in ("name", "point_type", "unit")}
+                services.point_update(point=plan.existing, departments=plan.departments, **fields)
+    return result
+
+
+def points_export_rows(queryset) -> list[list[str]]:
+    """Points in the import layout, for a round trip."""
+    rows = [[c.header for c in POINT_COLUMNS]]
+    for point in queryset.select_related("point_type", "unit", "sponsor").prefetch_related("departments"):
+        rows.append([
+            point.name, point.point_type.name, point.address,
+            str(point.longitude) if point.longitude is not None else "",
+            str(point.latitude) if point.latitude is not None else "",
+            point.unit.code, "、".join(d.short_name or d.name for d in point.departments.all()),
+            point.sponsor.code if point.sponsor else "", point.contact_name, point.contact_phone,
+            "是" if point.key_point else "否",
+        ])
+    return rows
+
+
+# --- Check items ------------------------------------------------------------------------------
+
+CHECK_ITEM_COLUMNS = [
+    Column("type", "点位类型", ("点位类别", "类型"), required=True),
+    Column("indicator", "测评标准编码", ("标准编码", "指标编码", "测评标准"), required=True),
+    Column("text", "检查内容", ("测评细则", "检查项"), required=True),
+    Column("rule", "计分规则", ("扣分规则", "计分方法")),
+    Column("per", "每处扣分", ("扣分",), required=True),
+    Column("cap", "最高扣分", ("扣分上限",)),
+    Column("severity", "严重程度", ()),
+    Column("departments", "责任部门", ("主管部门",)),
+    Column("note", "说明", ("备注", "豁免说明")),
+]
+SEVERITY_WORDS = {"": Severity.NORMAL, "一般": Severity.NORMAL, "普通": Severity.NORMAL, "严重": Severity.SEVERE}
+
+
+def _indicator_index(system: IndicatorSystem) -> tuple[dict[str, list[Indicator]], dict[int, Indicator]]:
+    nodes = list(Indicator.objects.filter(system=system).only("pk", "code", "title", "parent_id", "level"))
+    by_pk = {n.pk: n for n in nodes}
+    index: dict[str, list[Indicator]] = {}
+    for node in nodes:
+        if node.code:
+            index.setdefault(node.code, []).append(node)
+    return index, by_pk
+
+
+def _find_indicator(ref: str, index, by_pk) -> tuple[Indicator | None, str | None]:
+    """A code unique in the system ("Ⅲ-57"), or a path of codes ("Ⅲ-57/1)") for codes that repeat."""
+    parts = [p for p in ref.replace("／", "/").split("/") if p.strip()] if "/" in ref else ref.split()
+    parts = [p.strip() for p in parts] or [ref]
+    candidates = index.get(parts[-1], [])
+
+    def matches(node: Indicator) -> bool:
+        cursor = node
+        for code in reversed(parts[:-1]):
+            cursor = by_pk.get(cursor.parent_id)
+            while cursor is not None and cursor.code != code:
+                cursor = by_pk.get(cursor.parent_id)
+            if cursor is None:
+                return False
+        return True
+
+    found = [n for n in candidates if matches(n)]
+    if len(found) == 1:
+        return found[0], None
+    if not found:
+        return None, f"测评体系中找不到编码“{ref}”。"
+    return None, f"编码“{ref}”在测评体系中不唯一，请连同上级编码填写，如“Ⅲ-57/1)”。"
+
+
+def check_items_import(*, system: IndicatorSystem, file, dry_run: bool) -> ImportResult:
+    try:
+        rows = read_table(file, columns=CHECK_ITEM_COLUMNS)
+    except ImportFileError as exc:
+        return exc.as_result(dry_run=dry_run)
+    result = ImportResult(dry_run=dry_run)
+    errors = result.errors
+    types = _point_type_lookup()
+    units = UnitLookup()
+    index, by_pk = _indicator_index(system)
+    existing = {(c.point_type_id, c.indicator_id, c.text): c
+                for c in CheckItem.objects.filter(indicator__system=system).prefetch_related("departments")}
+    plans, seen = [], {}
+    for row in rows:
+        n, ok = row.number, True
+        point_type = types.get(row.get("type"))
+        if point_type is None:
+            errors.append(RowError(n, "点位类型", row.get("type"), f"未知的点位类型“{row.get('type')}”。"))
+            ok = False
+        indicator, message = _find_indicator(row.get("indicator"), index, by_pk)
+        if indicator is None:
+            errors.append(RowError(n, "测评标准编码", row.get("indicator"), message))
+            ok = False
+        text = row.get("text")
+        if not text:
+            errors.append(RowError(n, "检查内容", "", "检查内容不能为空。"))
+            ok = False
+        per = _decimal(row.get("per"))
+        if per is None or per <= 0:
+            errors.append(RowError(n, "每处扣分", row.get("per"), "每处扣分应为大于 0 的数字。"))
+            ok = False
+        cap = _decimal(row.get("cap")) if row.get("cap") else per
+        if row.get("cap") and (cap is None or (per is not None and cap < per)):
+            errors.append(RowError(n, "最高扣分", row.get("cap"), "最高扣分应为不小于每处扣分的数字。"))
+            ok = False
+        severity = SEVERITY_WORDS.get(row.get("severity"))
+        if severity is None:
+            errors.append(RowError(n, "严重程度", row.get("severity"), "严重程度请填写“一般”或“严重”。"))
+            ok = False
+        departments = []
+        for ref in split_list(row.get("departments")):
+            department, message = units.resolve(ref)
+            if department is None:
+                errors.append(RowError(n, "责任部门", ref, message))
+                ok = False
+            else:
+                departments.append(department)
+        if not ok:
+            continue
+        identity = (point_type.pk, indicator.pk, text)
+        if identity in seen:
+            errors.append(RowError(n, "检查内容", text, f"与第 {seen[identity]} 行重复。"))
+            continue
+        seen[identity] = n
+        plans.append((n, dict(point_type=point_type, indicator=indicator, text=text, per_occurrence=per, cap=cap,
+                              counting_rule=row.get("rule"), severity=severity, exemption_note=row.get("note")),
+                      departments, existing.get(identity)))
+    for n, fields, departments, current in plans:
+        label = f"{fields['point_type'].name} · {fields['text']}"
+        if current is None:
+            result.rows.append(RowChange(n, "create", label))
+            continue
+        changes = {}
+        for key, header in (("per_occurrence", "每处扣分"), ("cap", "最高扣分"), ("counting_rule", "计分规则"),
+                            ("severity", "严重程度"), ("exemption_note", "说明")):
+            if getattr(current, key) != fields[key]:
+                changes[header] = (str(getattr(current, key)), str(fields[key]))
+        if sorted(d.pk for d in current.departments.all()) != sorted(d.pk for d in departments):
+            changes["责任部门"] = ("、".join(d.name for d in current.departments.all()), "、".join(d.name for d in departments))
+        result.rows.append(RowChange(n, "update" if changes else "unchanged", label, changes))
+    if errors or dry_run:
+        return result
+    actions = {change.row: change.action for change in result.rows}
+    with transaction.atomic():
+        for n, fields, departments, current in plans:
+            if actions[n] == "create":
+                services.check_item_create(departments=departments, **fields)
+            elif actions[n] == "update":
+                services.check_item_update(
+                    item=current, departments=departments,
+                    **{k: fields[k] for k in ("per_occurrence", "cap", "counting_rule", "severity", "exemption_note")},
+                )
+    return result
