@@ -1,0 +1,150 @@
+"""Reads of the field-inspection app, scoped by the user's units."""
+
+from __future__ import annotations
+
+import datetime
+import math
+import re
+from decimal import Decimal
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from campaign.selectors import scope_for
+
+from .models import Charge, CheckItem, Inspection, InspectionRound, Observation, Photo, Point, Problem
+
+WEEK_PATTERN = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+def iso_week_bounds(week: str) -> tuple[datetime.datetime, datetime.datetime]:
+    """'2026-W47' → [Monday 00:00, next Monday 00:00) in Asia/Shanghai. ValueError when malformed."""
+    match = WEEK_PATTERN.match(week or "")
+    if not match:
+        raise ValueError("周次格式应为 2026-W47。")
+    year, number = int(match.group(1)), int(match.group(2))
+    try:
+        monday = datetime.date.fromisocalendar(year, number, 1)
+    except ValueError:
+        raise ValueError(f"{year} 年没有第 {number} 周。") from None
+    tz = timezone.get_default_timezone()
+    start = datetime.datetime.combine(monday, datetime.time.min, tzinfo=tz)
+    return start, start + datetime.timedelta(days=7)
+
+
+def iso_week_of(moment: datetime.datetime | datetime.date) -> str:
+    day = timezone.localtime(moment).date() if isinstance(moment, datetime.datetime) else moment
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def week_label(week: str) -> str:
+    """'2026-W47' → '第47周（11月16日–11月22日）'."""
+    start, end = iso_week_bounds(week)
+    last = (end - datetime.timedelta(days=1)).date()
+    return f"第{int(week[-2:])}周（{start.month}月{start.day}日–{last.month}月{last.day}日）"
+
+
+def point_list(*, user) -> QuerySet[Point]:
+    """Points the user may see (a liaison: those in its subtree or supervised by its units)."""
+    scope = scope_for(user)
+    queryset = Point.objects.select_related("point_type", "unit", "unit__parent", "sponsor")
+    if scope.sees_everything:
+        return queryset
+    supervised = Point.departments.through.objects.filter(point=OuterRef("pk")).filter(
+        scope.unit_q("unit__")
+    )
+    return queryset.filter(Q(scope.unit_q("unit__")) | Exists(supervised))
+
+
+def points_near(queryset: QuerySet[Point], *, latitude: float, longitude: float, limit: int = 50) -> list[Point]:
+    """The nearest points first: a bounding box in SQL, then exact distances for the few inside."""
+    from .services import distance_m
+
+    for radius_km in (2, 10, 50, 500):
+        dlat = radius_km / 111.0
+        dlng = radius_km / (111.0 * max(math.cos(math.radians(latitude)), 0.01))
+        box = queryset.filter(
+            latitude__gte=Decimal(str(latitude - dlat)), latitude__lte=Decimal(str(latitude + dlat)),
+            longitude__gte=Decimal(str(longitude - dlng)), longitude__lte=Decimal(str(longitude + dlng)),
+        )
+        candidates = list(box[:2000])
+        if len(candidates) >= limit or radius_km == 500:
+            break
+    for point in candidates:
+        point.distance = distance_m(latitude, longitude, point.latitude, point.longitude)
+    return sorted(candidates, key=lambda p: p.distance)[:limit]
+
+
+def check_items_for(*, point_type_id: int) -> QuerySet[CheckItem]:
+    return CheckItem.objects.filter(point_type_id=point_type_id, active=True).select_related("indicator").order_by(
+        "order", "id"
+    )
+
+
+def round_list(*, user) -> QuerySet[InspectionRound]:
+    """Office and leaders see every round; an inspector its own rounds."""
+    scope = scope_for(user)
+    queryset = InspectionRound.objects.select_related("campaign").annotate(
+        point_count=Count("points", distinct=True), inspection_count=Count("inspections", distinct=True)
+    )
+    if scope.is_office or scope.is_leader:
+        return queryset
+    if scope.is_inspector:
+        return queryset.filter(inspectors=user)
+    return queryset.none()
+
+
+def inspection_list(*, user) -> QuerySet[Inspection]:
+    scope = scope_for(user)
+    queryset = Inspection.objects.select_related("round", "point__point_type", "point__unit", "inspector")
+    if scope.is_office or scope.is_leader:
+        return queryset
+    if scope.is_inspector:
+        return queryset.filter(round__inspectors=user)
+    charged = Charge.objects.filter(observation__inspection=OuterRef("pk")).filter(scope.unit_q("unit__"))
+    return queryset.filter(Exists(charged))
+
+
+def observation_list(*, user, current_only: bool = True) -> QuerySet[Observation]:
+    """Observations the user may see; a liaison those charged to its units. Charges prefetched."""
+    scope = scope_for(user)
+    queryset = Observation.objects.select_related(
+        "inspection", "check_item", "indicator", "point__point_type"
+    ).prefetch_related(Prefetch("charges", queryset=Charge.objects.order_by("unit_id")))
+    if current_only:
+        queryset = queryset.filter(current=True)
+    if scope.is_office or scope.is_leader:
+        return queryset
+    if scope.is_inspector:
+        return queryset.filter(inspection__round__inspectors=user)
+    charged = Charge.objects.filter(observation=OuterRef("pk")).filter(scope.unit_q("unit__"))
+    return queryset.filter(Exists(charged))
+
+
+def observations_charged_to(queryset: QuerySet[Observation], *, unit) -> QuerySet[Observation]:
+    """Observations charged to the unit or any unit under it."""
+    charged = Charge.objects.filter(observation=OuterRef("pk"), unit__path__startswith=unit.path)
+    return queryset.filter(Exists(charged))
+
+
+def problem_list(*, user) -> QuerySet[Problem]:
+    """Problems the user may read. Office and leaders: all; inspectors: those of their rounds; a
+    liaison: those located in its subtree (the workflow issue adds handlers and co-handlers)."""
+    scope = scope_for(user)
+    queryset = Problem.objects.select_related("point__point_type", "unit", "check_item", "indicator")
+    if scope.is_office or scope.is_leader:
+        return queryset
+    if scope.is_inspector:
+        return queryset.filter(observation__inspection__round__inspectors=user)
+    return queryset.filter(scope.unit_q("unit__"))
+
+
+def photo_visible_to(*, user, photo: Photo) -> bool:
+    """A photo is visible to whoever may see its observation or a problem that cites it, and to
+    its uploader before it is attached."""
+    if photo.uploaded_by_id == user.pk:
+        return True
+    if photo.observation_id and observation_list(user=user, current_only=False).filter(pk=photo.observation_id).exists():
+        return True
+    return problem_list(user=user).filter(photos=photo).exists()
