@@ -306,9 +306,13 @@ def inspection_submit(
     note: str = "",
     supersedes: Inspection | None = None,
     correction_reason: str = "",
+    observed_at: datetime.datetime | None = None,
 ) -> tuple[Inspection, bool]:
     """Record an inspection; returns (inspection, created). The same client_uuid returns the first
-    inspection unchanged, so a phone that retries never duplicates. Nothing is half-saved."""
+    inspection unchanged, so a phone that retries never duplicates. Nothing is half-saved.
+
+    `observed_at` is when the inspector was at the point (a phone that synced later says so); it
+    must fall within the round's dates and not in the future. Default: now."""
     try:
         client_uuid = uuid.UUID(str(client_uuid))
     except ValueError:
@@ -359,10 +363,18 @@ def inspection_submit(
         errors.setdefault("correction_reason", []).append("更正记录必须填写更正原因。")
     if supersedes is not None and (not supersedes.current or supersedes.point_id != point.pk):
         errors.setdefault("supersedes", []).append("只能更正同一点位的有效记录。")
+    now = timezone.now()
+    if observed_at is not None:
+        day = timezone.localtime(observed_at).date()
+        if observed_at > now + datetime.timedelta(minutes=5):
+            errors.setdefault("observed_at", []).append("检查时间不能晚于现在。")
+        elif not round_.start_date <= day <= round_.end_date:
+            errors.setdefault("observed_at", []).append(
+                f"检查时间应在批次日期 {round_.start_date:%Y-%m-%d} 至 {round_.end_date:%Y-%m-%d} 之内。")
     if errors:
         raise ValidationError(errors)
+    observed_at = observed_at or now
 
-    now = timezone.now()
     distance = None
     if latitude is not None and point.latitude is not None:
         distance = distance_m(latitude, longitude, point.latitude, point.longitude)
@@ -394,7 +406,7 @@ def inspection_submit(
         observation = Observation.objects.create(
             inspection=inspection, check_item=item, indicator=item.indicator, point=point, result=obs.result,
             occurrences=occurrences, note=obs.note.strip(), deduction=scored.deduction, loss=scored.loss,
-            score=scored.score, observed_at=now,
+            score=scored.score, observed_at=observed_at,
         )
         Photo.objects.filter(pk__in=obs.photos).update(observation=observation)
         charges += [Charge(observation=observation, unit=unit, kind=kind)
@@ -408,7 +420,7 @@ def inspection_submit(
             indicator=item.indicator, observation=observation, unit=point.unit,
             description=f"{point.name}：{item.text}" + (f"（{obs.note.strip()}）" if obs.note.strip() else ""),
             severity=Severity.SEVERE if obs.result == Result.SEVERE else item.severity,
-            deduction=observation.deduction, found_at=now, created_by=user,
+            deduction=observation.deduction, found_at=observed_at, created_by=user,
         )
         problem.photos.set(obs.photos)
     return inspection, True

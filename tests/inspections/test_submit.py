@@ -128,3 +128,18 @@ def test_a_correction_supersedes_and_voids_unassigned_problems(inspector, round_
     assert (old.current, new.current, new.supersedes) == (False, True, old)
     assert list(Observation.objects.filter(current=True).values_list("inspection", flat=True)) == [new.pk]
     assert Problem.objects.get().status == ProblemStatus.VOID
+
+
+def test_an_inspection_synced_later_keeps_its_time_within_the_round(inspector, round_, market, ads_item):
+    import datetime
+
+    from django.utils import timezone
+
+    at = timezone.make_aware(datetime.datetime(2026, 11, 18, 10, 0))
+    inspection, _ = submit(inspector, round_, market, [Obs(ads_item.pk, "fail", 1)], observed_at=at)
+    assert inspection.observations.get().observed_at == at
+    assert Problem.objects.get().found_at == at
+    with pytest.raises(ValidationError) as info:
+        submit(inspector, round_, market, [Obs(ads_item.pk, "pass")],
+               observed_at=timezone.make_aware(datetime.datetime(2026, 11, 1, 10, 0)))
+    assert info.value.message_dict["observed_at"] == ["检查时间应在批次日期 2026-11-16 至 2026-11-22 之内。"]
