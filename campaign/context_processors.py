@@ -6,27 +6,36 @@ from django.utils.module_loading import import_string
 
 from .selectors import campaign_current, campaign_days_left, scope_for
 
+MORE = "管理"
+
 
 def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
     scope = scope_for(user)
-    items = [("首页", reverse("home"))]
+    # (label, url) items, or (label, url, MORE) for reference data that goes under "管理".
+    items: list[tuple] = [("首页", reverse("home"))]
     campaign = campaign_current()
-    if campaign:
-        items.append(("创建活动", campaign.get_absolute_url()))
-    items.append(("单位", reverse("unit-tree")))
-    if scope.is_office:
-        items += [("成员与角色", reverse("membership-list")), ("后台任务", reverse("jobrun-list"))]
     for path in settings.CAMPAIGN_NAV_PROVIDERS:
         items += import_string(path)(user)
+    more = MORE if scope.is_office else None
+    if campaign:
+        items.append(("创建活动", campaign.get_absolute_url(), more))
+    items.append(("单位", reverse("unit-tree"), more))
     if scope.is_office:
-        items.append(("API 文档", reverse("api-docs")))
+        items += [
+            ("成员与角色", reverse("membership-list"), MORE),
+            ("后台任务", reverse("jobrun-list"), MORE),
+            ("API 文档", reverse("api-docs"), MORE),
+        ]
+    nav_items = [(item[0], item[1]) for item in items if len(item) < 3 or item[2] is None]
+    nav_more = [(item[0], item[1]) for item in items if len(item) == 3 and item[2] is not None]
     banners = [text for path in settings.CAMPAIGN_BANNER_PROVIDERS for text in import_string(path)(user)]
     return {
         "banners": banners,
-        "nav_items": items,
+        "nav_items": nav_items,
+        "nav_more": nav_more,
         "scope": scope,
         "current_campaign": campaign,
         "days_left": campaign_days_left(campaign=campaign) if campaign else None,

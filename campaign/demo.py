@@ -249,10 +249,13 @@ def seed(context: dict) -> None:
 DEMO_APPS = ("campaign", "indicators", "inspections", "accountability")
 
 
-def seed_all(*, stdout=None) -> dict:
-    """Run every app's demo seeder in INSTALLED_APPS order (campaign first)."""
+def seed_all(*, stdout=None, only: tuple[str, ...] = DEMO_APPS) -> dict:
+    """Run every app's demo seeder, lowest layer first; `only` limits it to the first layers
+    (browser tests that bring their own data seed just the kernel)."""
     context: dict = {}
     for name in DEMO_APPS:
+        if name not in only:
+            continue
         try:
             module = importlib.import_module(f"{name}.demo")
         except ModuleNotFoundError as exc:

@@ -8,7 +8,12 @@ from .models import Campaign, Unit
 
 
 class DateInput(forms.DateInput):
+    """A browser date picker; it needs ISO dates, whatever the locale formats dates as."""
+
     input_type = "date"
+
+    def __init__(self, attrs=None, format="%Y-%m-%d"):
+        super().__init__(attrs, format=format)
 
 
 class UnitForm(forms.Form):

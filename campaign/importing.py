@@ -128,20 +128,30 @@ class SheetRow:
         return self.values.get(key, "")
 
 
-def _keep_as_written(char: str) -> bool:
-    """Roman numerals (Ⅲ-57) and circled numbers (①) are codes: NFKC would turn Ⅲ into "III"."""
-    return "\u2160" <= char <= "\u217f" or "\u2460" <= char <= "\u24ff"
+# Chinese punctuation that belongs in titles as written ("健全，年度（含台账）"); NFKC would make it ASCII.
+CHINESE_PUNCTUATION = set("，（）：；！？")
+
+
+def _normalize_char(char: str) -> str:
+    """Full-width letters, digits and symbols to ASCII ("Ⅲ－57" → "Ⅲ-57", "ＡＢ１" → "AB1"), the
+    ideographic space to a space; Chinese punctuation, Roman numerals (Ⅲ) and circled numbers (①)
+    stay as written, since they are part of titles and codes."""
+    if char in CHINESE_PUNCTUATION or "\u2160" <= char <= "\u217f" or "\u2460" <= char <= "\u24ff":
+        return char
+    if "\uff01" <= char <= "\uff5e" or char == "\u3000":
+        return unicodedata.normalize("NFKC", char)
+    return char
 
 
 def normalize_text(value) -> str:
-    """Full-width to half-width, no stray or inner line-edge spaces: what offices meant to type.
-    Codes written with Roman numerals or circled numbers keep their characters."""
+    """What offices meant to type: full-width ASCII made half-width, no stray spaces at line edges
+    or doubled inside. Chinese punctuation and numeral codes keep their characters."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = "".join(c if _keep_as_written(c) else unicodedata.normalize("NFKC", c) for c in str(value))
-    text = text.replace("\u3000", " ").replace("\xa0", " ")
+    text = "".join(_normalize_char(c) for c in str(value))
+    text = text.replace("\xa0", " ")
     lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.splitlines()]
     return "\n".join(line for line in lines if line)
 

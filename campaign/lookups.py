@@ -20,8 +20,11 @@ class UnitLookup:
     """Resolves unit references against one query of the units, with Chinese errors."""
 
     def __init__(self, queryset=None):
-        units = list((queryset if queryset is not None else Unit.objects.all()).only(
-            "pk", "name", "short_name", "code", "kind", "path", "parent_id"))
+        units = list(
+            (queryset if queryset is not None else Unit.objects.all()).only(
+                "pk", "name", "short_name", "code", "kind", "path", "parent_id"
+            )
+        )
         self.by_code = {u.code: u for u in units}
         self.by_name: dict[str, list[Unit]] = {}
         for unit in units:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import socket
+import unicodedata
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -195,7 +196,7 @@ _KIND_BY_LABEL = {label: kind for kind, labels in UNIT_KIND_LABELS.items() for l
 
 
 def unit_kind_from_label(label: str) -> str | None:
-    return _KIND_BY_LABEL.get(label.replace(" ", ""))
+    return _KIND_BY_LABEL.get(unicodedata.normalize("NFKC", label).replace(" ", ""))
 
 
 def closest_names(value: str, names: list[str], limit: int = 3) -> list[str]:

@@ -190,6 +190,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "MaterialStatusEnum": "indicators.choices.MaterialStatus",
+        "RiskStatusEnum": "indicators.choices.RiskStatus",
+        "JobStatusEnum": "campaign.choices.JobStatus",
+        "ProblemStatusEnum": "inspections.choices.ProblemStatus",
+    },
 }
 
 # EMAIL_URL such as smtp+tls://user:password@mail.example.gov.cn:587 configures real mail.
@@ -226,10 +232,15 @@ CAMPAIGN_BANNER_PROVIDERS = ["indicators.selectors.veto_banners"]
 
 # Callables (dotted paths) of the apps above the kernel, so the kernel never imports them:
 # navigation items [(label, url)] for a user, and home-page widgets {slot: html} for a request.
-CAMPAIGN_NAV_PROVIDERS: list[str] = []
-CAMPAIGN_HOME_WIDGETS: list[str] = []
+CAMPAIGN_NAV_PROVIDERS = ["indicators.navigation.nav_items", "inspections.navigation.nav_items"]
+CAMPAIGN_HOME_WIDGETS = ["indicators.widgets.home_widgets", "inspections.widgets.home_widgets"]
 
 # Field photos: the largest accepted, in bytes; an inspection recorded farther than this from its
 # point (metres) is accepted but flagged.
 PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=15 * 1024 * 1024)
 INSPECTION_MAX_DISTANCE_M = env.int("INSPECTION_MAX_DISTANCE_M", default=1000)
+
+# The map of points: a tile server on the intranet, if there is one. Empty: the points are drawn
+# on a plain background (no internet at run time).
+MAP_TILE_URL = env("MAP_TILE_URL", default="")
+MAP_TILE_ATTRIBUTION = env("MAP_TILE_ATTRIBUTION", default="")

@@ -7,7 +7,16 @@ from import_export.resources import ModelResource
 from campaign.admin import OfficeAdminMixin
 
 from . import services
-from .models import Assignment, Indicator, IndicatorSystem, Material, MaterialEvent, MaterialFile, NegativeListItem, RiskEvent
+from .models import (
+    Assignment,
+    Indicator,
+    IndicatorSystem,
+    Material,
+    MaterialEvent,
+    MaterialFile,
+    NegativeListItem,
+    RiskEvent,
+)
 
 
 class IndicatorResource(ModelResource):
@@ -38,7 +47,15 @@ class IndicatorAdmin(OfficeAdminMixin, ExportMixin, admin.ModelAdmin):
     list_display = ["code", "title", "level", "system", "weight", "effective_weight", "veto"]
     list_filter = ["system", "level", "veto"]
     search_fields = ["code", "title"]
-    readonly_fields = ["path", "top", "effective_weight", "children_weight", "share_weight", "is_leaf", "is_declaration"]
+    readonly_fields = [
+        "path",
+        "top",
+        "effective_weight",
+        "children_weight",
+        "share_weight",
+        "is_leaf",
+        "is_declaration",
+    ]
     inlines = [AssignmentInline]
 
     def save_related(self, request, form, formsets, change):

@@ -45,10 +45,12 @@ class Indicator(models.Model):
     weight, or an equal split of its nearest weighted ancestor's).
     """
 
-    system = models.ForeignKey(IndicatorSystem, on_delete=models.CASCADE, related_name="indicators",
-                               verbose_name="测评体系")
-    parent = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="children",
-                               verbose_name="上级")
+    system = models.ForeignKey(
+        IndicatorSystem, on_delete=models.CASCADE, related_name="indicators", verbose_name="测评体系"
+    )
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children", verbose_name="上级"
+    )
     level = models.PositiveSmallIntegerField("层级", choices=Level.choices)
     code = models.CharField("编号", max_length=30, blank=True)
     title = models.CharField("名称", max_length=300)
@@ -61,8 +63,7 @@ class Indicator(models.Model):
     deadline = models.DateField("完成时限", null=True, blank=True)
     # Derived (see the docstring).
     path = models.CharField(max_length=255, db_index=True, editable=False, default="")
-    top = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="+",
-                            editable=False)
+    top = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="+", editable=False)
     effective_weight = models.DecimalField(max_digits=9, decimal_places=4, null=True, blank=True, editable=False)
     children_weight = models.DecimalField(max_digits=9, decimal_places=4, null=True, blank=True, editable=False)
     share_weight = models.DecimalField(max_digits=9, decimal_places=4, default=0, editable=False)
@@ -75,11 +76,17 @@ class Indicator(models.Model):
         verbose_name_plural = "测评指标"
         ordering = ["system", "path"]
         constraints = [
-            models.UniqueConstraint(fields=["system", "parent", "code"], condition=~Q(code=""),
-                                    name="indicator_unique_code_under_parent"),
-            models.UniqueConstraint(fields=["system", "code"], condition=Q(parent__isnull=True) & ~Q(code=""),
-                                    name="indicator_unique_top_code"),
-            models.CheckConstraint(condition=Q(weight__isnull=True) | Q(weight__gte=0), name="indicator_weight_not_negative"),
+            models.UniqueConstraint(
+                fields=["system", "parent", "code"], condition=~Q(code=""), name="indicator_unique_code_under_parent"
+            ),
+            models.UniqueConstraint(
+                fields=["system", "code"],
+                condition=Q(parent__isnull=True) & ~Q(code=""),
+                name="indicator_unique_top_code",
+            ),
+            models.CheckConstraint(
+                condition=Q(weight__isnull=True) | Q(weight__gte=0), name="indicator_weight_not_negative"
+            ),
             models.CheckConstraint(condition=Q(level__gte=1) & Q(level__lte=4), name="indicator_level_1_to_4"),
             models.CheckConstraint(condition=~Q(parent=F("id")), name="indicator_not_own_parent"),
         ]
@@ -107,6 +114,9 @@ class IndicatorMethod(models.Model):
         verbose_name_plural = "测评方法"
         constraints = [models.UniqueConstraint(fields=["indicator", "method"], name="indicatormethod_unique")]
 
+    def __str__(self) -> str:
+        return self.get_method_display()
+
 
 class Assignment(models.Model):
     """A unit's responsibility for an indicator: 牵头单位 (lead) or 责任单位 (responsible).
@@ -117,8 +127,7 @@ class Assignment(models.Model):
     """
 
     indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="assignments")
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="indicator_assignments",
-                             verbose_name="单位")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="indicator_assignments", verbose_name="单位")
     role = models.CharField("职责", max_length=20, choices=AssignmentRole.choices)
     inherited = models.BooleanField("继承自上级", default=False)
 
@@ -139,17 +148,25 @@ def material_upload_to(instance, filename: str) -> str:
 class Material(models.Model):
     """A unit's declaration material (网上申报材料) for one indicator, and where its review stands."""
 
-    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="materials",
-                                  verbose_name="测评指标")
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.PROTECT, related_name="materials", verbose_name="测评指标"
+    )
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="materials", verbose_name="报送单位")
     description = models.TextField("说明")
     status = models.CharField("状态", max_length=20, choices=MaterialStatus.choices, default=MaterialStatus.PENDING)
     return_reason = models.TextField("退回原因", blank=True)
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-                                     verbose_name="报送人")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="报送人"
+    )
     submitted_at = models.DateTimeField("报送时间")
-    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                    related_name="+", verbose_name="审核人")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="审核人",
+    )
     reviewed_at = models.DateTimeField("审核时间", null=True, blank=True)
 
     class Meta:
@@ -174,8 +191,9 @@ class MaterialFile(models.Model):
     content_type = models.CharField("类型", max_length=100)
     size = models.PositiveBigIntegerField("大小")
     version = models.PositiveIntegerField("版本", default=1)
-    replaces = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                                 verbose_name="替换的文件")
+    replaces = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="替换的文件"
+    )
     current = models.BooleanField("当前版本", default=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
@@ -204,12 +222,16 @@ class MaterialEvent(models.Model):
         verbose_name_plural = "材料审核记录"
         ordering = ["at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} · {self.at:%Y-%m-%d %H:%M}"
+
 
 class NegativeListItem(models.Model):
     """An item of the 负面清单: an event that suspends or cancels the campaign; `veto` for 一票否决."""
 
-    system = models.ForeignKey(IndicatorSystem, on_delete=models.CASCADE, related_name="negative_items",
-                               verbose_name="测评体系")
+    system = models.ForeignKey(
+        IndicatorSystem, on_delete=models.CASCADE, related_name="negative_items", verbose_name="测评体系"
+    )
     code = models.CharField("编号", max_length=30, blank=True)
     title = models.CharField("事项", max_length=300)
     description = models.TextField("说明", blank=True)
@@ -229,8 +251,9 @@ class NegativeListItem(models.Model):
 class RiskEvent(models.Model):
     """A registered risk event against a negative-list item. An open veto event outranks every score."""
 
-    item = models.ForeignKey(NegativeListItem, on_delete=models.PROTECT, related_name="events",
-                             verbose_name="负面清单事项")
+    item = models.ForeignKey(
+        NegativeListItem, on_delete=models.PROTECT, related_name="events", verbose_name="负面清单事项"
+    )
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="risk_events", verbose_name="涉及单位")
     occurred_on = models.DateField("发生日期")
     description = models.TextField("情况说明")

@@ -67,9 +67,11 @@ def indicator_tree(*, system: IndicatorSystem) -> list[Indicator]:
 
 
 def indicator_get(*, pk) -> Indicator:
-    return Indicator.objects.select_related("system__campaign", "parent").prefetch_related(
-        "method_rows", Prefetch("assignments", queryset=Assignment.objects.select_related("unit"))
-    ).get(pk=pk)
+    return (
+        Indicator.objects.select_related("system__campaign", "parent")
+        .prefetch_related("method_rows", Prefetch("assignments", queryset=Assignment.objects.select_related("unit")))
+        .get(pk=pk)
+    )
 
 
 def indicator_ancestors(*, indicator: Indicator) -> QuerySet[Indicator]:
@@ -109,8 +111,16 @@ def completeness_by_project(*, system: IndicatorSystem) -> list[dict]:
             returned_items=Count("pk", filter=Q(materials__status=MaterialStatus.RETURNED), distinct=True),
         )
         .order_by("top__path")
-        .values("top", "top__code", "top__title", "total_weight", "approved_weight", "items", "approved_items",
-                "returned_items")
+        .values(
+            "top",
+            "top__code",
+            "top__title",
+            "total_weight",
+            "approved_weight",
+            "items",
+            "approved_items",
+            "returned_items",
+        )
     )
     return [_with_rate(row) for row in rows]
 
@@ -145,8 +155,17 @@ def completeness_by_unit(*, system: IndicatorSystem, units: QuerySet[Unit] | Non
             returned_items=Count("pk", filter=Q(returned=True)),
         )
         .order_by("unit__path")
-        .values("unit", "unit__name", "unit__kind", "total_weight", "approved_weight", "items", "approved_items",
-                "pending_items", "returned_items")
+        .values(
+            "unit",
+            "unit__name",
+            "unit__kind",
+            "total_weight",
+            "approved_weight",
+            "items",
+            "approved_items",
+            "pending_items",
+            "returned_items",
+        )
     )
     return [_with_rate(row) for row in rows]
 

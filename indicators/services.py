@@ -44,7 +44,9 @@ def indicator_system_create(*, campaign: Campaign, name: str, kind: str, year: i
 
 
 @transaction.atomic
-def indicator_system_update(*, system: IndicatorSystem, name: str, kind: str, year: int, note: str = "") -> IndicatorSystem:
+def indicator_system_update(
+    *, system: IndicatorSystem, name: str, kind: str, year: int, note: str = ""
+) -> IndicatorSystem:
     if IndicatorSystem.objects.filter(campaign=system.campaign, name=name).exclude(pk=system.pk).exists():
         raise ValidationError({"name": f"该创建活动下已有名为“{name}”的测评体系。"})
     system.name, system.kind, system.year, system.note = name, kind, year, note
@@ -83,8 +85,18 @@ def indicator_create(
     if order is None:
         order = Indicator.objects.filter(system=system, parent=parent).count() + 1
     node = Indicator.objects.create(
-        system=system, parent=parent, level=level, code=code, title=title, text=text, weight=weight, order=order,
-        veto=veto, requirements=requirements, point_types=point_types, deadline=deadline,
+        system=system,
+        parent=parent,
+        level=level,
+        code=code,
+        title=title,
+        text=text,
+        weight=weight,
+        order=order,
+        veto=veto,
+        requirements=requirements,
+        point_types=point_types,
+        deadline=deadline,
     )
     indicator_set_methods(indicator=node, methods=methods)
     if rebuild:
@@ -104,9 +116,12 @@ def indicator_update(*, indicator: Indicator, rebuild: bool = True, **fields) ->
     if fields.get("weight") is not None and fields["weight"] < 0:
         raise ValidationError({"weight": "分值不能为负数。"})
     code = fields.get("code", indicator.code)
-    if code and Indicator.objects.filter(system=indicator.system_id, parent=indicator.parent_id, code=code).exclude(
-        pk=indicator.pk
-    ).exists():
+    if (
+        code
+        and Indicator.objects.filter(system=indicator.system_id, parent=indicator.parent_id, code=code)
+        .exclude(pk=indicator.pk)
+        .exists()
+    ):
         raise ValidationError({"code": f"同一上级下已有编号“{code}”。"})
     for key, value in fields.items():
         setattr(indicator, key, value)
@@ -234,9 +249,9 @@ def indicator_system_rebuild(*, system: IndicatorSystem) -> None:
 
     # Inherited assignments: per role, a node with no own units takes its nearest ancestor's.
     own: dict[tuple[int, str], set[int]] = defaultdict(set)
-    for indicator_id, unit_id, role in Assignment.objects.filter(
-        indicator__system=system, inherited=False
-    ).values_list("indicator_id", "unit_id", "role"):
+    for indicator_id, unit_id, role in Assignment.objects.filter(indicator__system=system, inherited=False).values_list(
+        "indicator_id", "unit_id", "role"
+    ):
         own[(indicator_id, role)].add(unit_id)
     Assignment.objects.filter(indicator__system=system, inherited=True).delete()
     inherited_rows = []
@@ -290,7 +305,9 @@ def _validate_upload(upload) -> tuple[bytes, str]:
     limit = settings.MATERIAL_MAX_BYTES
     if upload.size > limit:
         raise ValidationError(
-            {"files": f"文件“{upload.name}”过大（{upload.size / 1024 / 1024:.1f} MB），上限为 {limit / 1024 / 1024:.0f} MB。"}
+            {
+                "files": f"文件“{upload.name}”过大（{upload.size / 1024 / 1024:.1f} MB），上限为 {limit / 1024 / 1024:.0f} MB。"
+            }
         )
     upload.seek(0)
     data = upload.read()
@@ -298,19 +315,29 @@ def _validate_upload(upload) -> tuple[bytes, str]:
         raise ValidationError({"files": f"文件“{upload.name}”是空的。"})
     kind = sniff_material_type(data)
     if kind is None:
-        raise ValidationError({"files": f"文件“{upload.name}”的类型不受支持：只接受 PDF、Word (.docx)、Excel (.xlsx)、JPG、PNG。"})
+        raise ValidationError(
+            {"files": f"文件“{upload.name}”的类型不受支持：只接受 PDF、Word (.docx)、Excel (.xlsx)、JPG、PNG。"}
+        )
     return data, kind
 
 
-def _store_file(*, material: Material, upload, data: bytes, kind: str, user, replaces: MaterialFile | None) -> MaterialFile:
+def _store_file(
+    *, material: Material, upload, data: bytes, kind: str, user, replaces: MaterialFile | None
+) -> MaterialFile:
     from django.core.files.base import ContentFile
 
     version = replaces.version + 1 if replaces else 1
     if replaces is not None:
         MaterialFile.objects.filter(pk=replaces.pk).update(current=False)
     record = MaterialFile(
-        material=material, original_name=upload.name[:255], content_type=ALLOWED_MATERIAL_TYPES[kind],
-        size=len(data), version=version, replaces=replaces, current=True, uploaded_by=user,
+        material=material,
+        original_name=upload.name[:255],
+        content_type=ALLOWED_MATERIAL_TYPES[kind],
+        size=len(data),
+        version=version,
+        replaces=replaces,
+        current=True,
+        uploaded_by=user,
     )
     record.file.save(upload.name, ContentFile(data), save=False)
     record.save()
@@ -318,7 +345,9 @@ def _store_file(*, material: Material, upload, data: bytes, kind: str, user, rep
 
 
 @transaction.atomic
-def material_submit(*, user, indicator: Indicator, unit: Unit, description: str, files=(), replace: dict | None = None) -> Material:
+def material_submit(
+    *, user, indicator: Indicator, unit: Unit, description: str, files=(), replace: dict | None = None
+) -> Material:
     """A liaison submits (or, after a return, resubmits) its unit's material for an indicator.
 
     `files` are new uploads; `replace` maps an existing MaterialFile id to its new upload (the old
@@ -350,7 +379,12 @@ def material_submit(*, user, indicator: Indicator, unit: Unit, description: str,
         if material.status == MaterialStatus.APPROVED:
             raise ValidationError("该材料已审核通过，不能再修改；如需更新，请联系创建办。")
         action = MaterialAction.RESUBMIT if material.status == MaterialStatus.RETURNED else MaterialAction.SUBMIT
-        if action == MaterialAction.RESUBMIT and not checked and not checked_replacements and description == material.description:
+        if (
+            action == MaterialAction.RESUBMIT
+            and not checked
+            and not checked_replacements
+            and description == material.description
+        ):
             raise ValidationError("重新提交前请修改说明或更新文件。")
         material.description, material.status = description, MaterialStatus.PENDING
         material.submitted_by, material.submitted_at = user, now
@@ -362,8 +396,9 @@ def material_submit(*, user, indicator: Indicator, unit: Unit, description: str,
         _store_file(material=material, upload=upload, data=data, kind=kind, user=user, replaces=old)
     for upload, data, kind in checked:
         _store_file(material=material, upload=upload, data=data, kind=kind, user=user, replaces=None)
-    MaterialEvent.objects.create(material=material, action=action, actor=user, note=description,
-                                 status_after=MaterialStatus.PENDING)
+    MaterialEvent.objects.create(
+        material=material, action=action, actor=user, note=description, status_after=MaterialStatus.PENDING
+    )
     return material
 
 
@@ -383,8 +418,11 @@ def material_review(*, user, material: Material, approve: bool, reason: str = ""
     material.reviewed_by, material.reviewed_at = user, timezone.now()
     material.save(update_fields=["status", "return_reason", "reviewed_by", "reviewed_at"])
     MaterialEvent.objects.create(
-        material=material, action=MaterialAction.APPROVE if approve else MaterialAction.RETURN, actor=user,
-        note=reason, status_after=material.status,
+        material=material,
+        action=MaterialAction.APPROVE if approve else MaterialAction.RETURN,
+        actor=user,
+        note=reason,
+        status_after=material.status,
     )
     return material
 
@@ -393,26 +431,37 @@ def material_review(*, user, material: Material, approve: bool, reason: str = ""
 
 
 @transaction.atomic
-def negative_item_create(*, system: IndicatorSystem, title: str, code: str = "", description: str = "",
-                         veto: bool = False, order: int | None = None) -> NegativeListItem:
+def negative_item_create(
+    *,
+    system: IndicatorSystem,
+    title: str,
+    code: str = "",
+    description: str = "",
+    veto: bool = False,
+    order: int | None = None,
+) -> NegativeListItem:
     if NegativeListItem.objects.filter(system=system, title=title).exists():
         raise ValidationError({"title": f"负面清单中已有“{title}”。"})
     if order is None:
         order = NegativeListItem.objects.filter(system=system).count() + 1
-    return NegativeListItem.objects.create(system=system, title=title, code=code, description=description,
-                                           veto=veto, order=order)
+    return NegativeListItem.objects.create(
+        system=system, title=title, code=code, description=description, veto=veto, order=order
+    )
 
 
 @transaction.atomic
-def risk_event_create(*, user, item: NegativeListItem, unit: Unit, occurred_on: datetime.date, description: str) -> RiskEvent:
+def risk_event_create(
+    *, user, item: NegativeListItem, unit: Unit, occurred_on: datetime.date, description: str
+) -> RiskEvent:
     if not scope_for(user).is_office:
         raise PermissionDenied("只有创建办可以登记风险事件。")
     if occurred_on > timezone.localdate():
         raise ValidationError({"occurred_on": "发生日期不能晚于今天。"})
     if not (description or "").strip():
         raise ValidationError({"description": "请填写情况说明。"})
-    return RiskEvent.objects.create(item=item, unit=unit, occurred_on=occurred_on, description=description.strip(),
-                                    created_by=user)
+    return RiskEvent.objects.create(
+        item=item, unit=unit, occurred_on=occurred_on, description=description.strip(), created_by=user
+    )
 
 
 @transaction.atomic

@@ -93,7 +93,11 @@ def points_import(*, file, dry_run: bool) -> ImportResult:
             ok = False
         unit, message = units.resolve(row.get("unit"), kinds={UnitKind.COMMUNITY, UnitKind.STREET})
         if unit is None:
-            errors.append(RowError(n, "所属社区或街道", row.get("unit"), message if row.get("unit") else "所属社区或街道不能为空。"))
+            errors.append(
+                RowError(
+                    n, "所属社区或街道", row.get("unit"), message if row.get("unit") else "所属社区或街道不能为空。"
+                )
+            )
             ok = False
         departments = []
         for ref in split_list(row.get("departments")):
@@ -132,9 +136,15 @@ def points_import(*, file, dry_run: bool) -> ImportResult:
             continue
         seen[identity] = n
         fields = {
-            "name": name, "point_type": point_type, "unit": unit, "address": row.get("address"),
-            "latitude": coordinates["latitude"], "longitude": coordinates["longitude"], "sponsor": sponsor,
-            "contact_name": row.get("contact_name"), "contact_phone": row.get("contact_phone"),
+            "name": name,
+            "point_type": point_type,
+            "unit": unit,
+            "address": row.get("address"),
+            "latitude": coordinates["latitude"],
+            "longitude": coordinates["longitude"],
+            "sponsor": sponsor,
+            "contact_name": row.get("contact_name"),
+            "contact_phone": row.get("contact_phone"),
             "key_point": key_text in TRUE_WORDS,
         }
         plans.append(_PointPlan(n, fields, departments or list(point_type.departments.all()), existing.get(identity)))
@@ -145,8 +155,15 @@ def points_import(*, file, dry_run: bool) -> ImportResult:
             result.rows.append(RowChange(plan.row, "create", label))
             continue
         changes = {}
-        for key, header in (("address", "地址"), ("latitude", "纬度"), ("longitude", "经度"), ("sponsor", "包保单位"),
-                            ("contact_name", "负责人"), ("contact_phone", "联系电话"), ("key_point", "重点点位")):
+        for key, header in (
+            ("address", "地址"),
+            ("latitude", "纬度"),
+            ("longitude", "经度"),
+            ("sponsor", "包保单位"),
+            ("contact_name", "负责人"),
+            ("contact_phone", "联系电话"),
+            ("key_point", "重点点位"),
+        ):
             old, new = getattr(plan.existing, key), plan.fields[key]
             if (old or "") != (new or ""):
                 changes[header] = (str(old or ""), str(new or ""))
@@ -172,14 +189,21 @@ def points_export_rows(queryset) -> list[list[str]]:
     """Points in the import layout, for a round trip."""
     rows = [[c.header for c in POINT_COLUMNS]]
     for point in queryset.select_related("point_type", "unit", "sponsor").prefetch_related("departments"):
-        rows.append([
-            point.name, point.point_type.name, point.address,
-            str(point.longitude) if point.longitude is not None else "",
-            str(point.latitude) if point.latitude is not None else "",
-            point.unit.code, "、".join(d.short_name or d.name for d in point.departments.all()),
-            point.sponsor.code if point.sponsor else "", point.contact_name, point.contact_phone,
-            "是" if point.key_point else "否",
-        ])
+        rows.append(
+            [
+                point.name,
+                point.point_type.name,
+                point.address,
+                str(point.longitude) if point.longitude is not None else "",
+                str(point.latitude) if point.latitude is not None else "",
+                point.unit.code,
+                "、".join(d.short_name or d.name for d in point.departments.all()),
+                point.sponsor.code if point.sponsor else "",
+                point.contact_name,
+                point.contact_phone,
+                "是" if point.key_point else "否",
+            ]
+        )
     return rows
 
 
@@ -243,8 +267,10 @@ def check_items_import(*, system: IndicatorSystem, file, dry_run: bool) -> Impor
     types = _point_type_lookup()
     units = UnitLookup()
     index, by_pk = _indicator_index(system)
-    existing = {(c.point_type_id, c.indicator_id, c.text): c
-                for c in CheckItem.objects.filter(indicator__system=system).prefetch_related("departments")}
+    existing = {
+        (c.point_type_id, c.indicator_id, c.text): c
+        for c in CheckItem.objects.filter(indicator__system=system).prefetch_related("departments")
+    }
     plans, seen = [], {}
     for row in rows:
         n, ok = row.number, True
@@ -287,21 +313,43 @@ def check_items_import(*, system: IndicatorSystem, file, dry_run: bool) -> Impor
             errors.append(RowError(n, "检查内容", text, f"与第 {seen[identity]} 行重复。"))
             continue
         seen[identity] = n
-        plans.append((n, dict(point_type=point_type, indicator=indicator, text=text, per_occurrence=per, cap=cap,
-                              counting_rule=row.get("rule"), severity=severity, exemption_note=row.get("note")),
-                      departments, existing.get(identity)))
+        plans.append(
+            (
+                n,
+                {
+                    "point_type": point_type,
+                    "indicator": indicator,
+                    "text": text,
+                    "per_occurrence": per,
+                    "cap": cap,
+                    "counting_rule": row.get("rule"),
+                    "severity": severity,
+                    "exemption_note": row.get("note"),
+                },
+                departments,
+                existing.get(identity),
+            )
+        )
     for n, fields, departments, current in plans:
         label = f"{fields['point_type'].name} · {fields['text']}"
         if current is None:
             result.rows.append(RowChange(n, "create", label))
             continue
         changes = {}
-        for key, header in (("per_occurrence", "每处扣分"), ("cap", "最高扣分"), ("counting_rule", "计分规则"),
-                            ("severity", "严重程度"), ("exemption_note", "说明")):
+        for key, header in (
+            ("per_occurrence", "每处扣分"),
+            ("cap", "最高扣分"),
+            ("counting_rule", "计分规则"),
+            ("severity", "严重程度"),
+            ("exemption_note", "说明"),
+        ):
             if getattr(current, key) != fields[key]:
                 changes[header] = (str(getattr(current, key)), str(fields[key]))
         if sorted(d.pk for d in current.departments.all()) != sorted(d.pk for d in departments):
-            changes["责任部门"] = ("、".join(d.name for d in current.departments.all()), "、".join(d.name for d in departments))
+            changes["责任部门"] = (
+                "、".join(d.name for d in current.departments.all()),
+                "、".join(d.name for d in departments),
+            )
         result.rows.append(RowChange(n, "update" if changes else "unchanged", label, changes))
     if errors or dry_run:
         return result
@@ -312,7 +360,8 @@ def check_items_import(*, system: IndicatorSystem, file, dry_run: bool) -> Impor
                 services.check_item_create(departments=departments, **fields)
             elif actions[n] == "update":
                 services.check_item_update(
-                    item=current, departments=departments,
+                    item=current,
+                    departments=departments,
                     **{k: fields[k] for k in ("per_occurrence", "cap", "counting_rule", "severity", "exemption_note")},
                 )
     return result

@@ -19,8 +19,9 @@ class PointType(models.Model):
     order = models.PositiveSmallIntegerField("排序", default=0)
     national = models.BooleanField("国家测评点位类别", default=False)
     active = models.BooleanField("启用", default=True)
-    departments = models.ManyToManyField(Unit, blank=True, related_name="supervised_point_types",
-                                         verbose_name="默认主管部门")
+    departments = models.ManyToManyField(
+        Unit, blank=True, related_name="supervised_point_types", verbose_name="默认主管部门"
+    )
 
     class Meta:
         verbose_name = "点位类别"
@@ -41,8 +42,9 @@ class Point(models.Model):
     longitude = models.DecimalField("经度", max_digits=9, decimal_places=6, null=True, blank=True)
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="points", verbose_name="所属社区或街道")
     departments = models.ManyToManyField(Unit, blank=True, related_name="supervised_points", verbose_name="主管部门")
-    sponsor = models.ForeignKey(Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="sponsored_points",
-                                verbose_name="包保单位")
+    sponsor = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="sponsored_points", verbose_name="包保单位"
+    )
     contact_name = models.CharField("负责人", max_length=50, blank=True)
     contact_phone = models.CharField("联系电话", max_length=50, blank=True)
     key_point = models.BooleanField("重点点位", default=False)
@@ -71,18 +73,19 @@ class Point(models.Model):
 class CheckItem(models.Model):
     """A 测评细则: how to judge one 测评标准 at one point type, and what a failure costs."""
 
-    point_type = models.ForeignKey(PointType, on_delete=models.PROTECT, related_name="check_items",
-                                   verbose_name="点位类别")
-    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="check_items",
-                                  verbose_name="测评标准")
+    point_type = models.ForeignKey(
+        PointType, on_delete=models.PROTECT, related_name="check_items", verbose_name="点位类别"
+    )
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.PROTECT, related_name="check_items", verbose_name="测评标准"
+    )
     text = models.CharField("检查内容", max_length=500)
     counting_rule = models.CharField("计分规则", max_length=300, blank=True)
     per_occurrence = models.DecimalField("每处扣分", max_digits=6, decimal_places=2)
     cap = models.DecimalField("最高扣分", max_digits=6, decimal_places=2)
     severity = models.CharField("严重程度", max_length=20, choices=Severity.choices, default=Severity.NORMAL)
     exemption_note = models.CharField("说明", max_length=500, blank=True)
-    departments = models.ManyToManyField(Unit, blank=True, related_name="charged_check_items",
-                                         verbose_name="责任部门")
+    departments = models.ManyToManyField(Unit, blank=True, related_name="charged_check_items", verbose_name="责任部门")
     order = models.PositiveIntegerField("排序", default=0)
     active = models.BooleanField("启用", default=True)
 
@@ -91,8 +94,10 @@ class CheckItem(models.Model):
         verbose_name_plural = "测评细则"
         ordering = ["point_type", "order", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(per_occurrence__gt=0) & Q(cap__gte=F("per_occurrence")),
-                                   name="checkitem_deduction_positive_and_capped"),
+            models.CheckConstraint(
+                condition=Q(per_occurrence__gt=0) & Q(cap__gte=F("per_occurrence")),
+                name="checkitem_deduction_positive_and_capped",
+            ),
             models.UniqueConstraint(fields=["point_type", "indicator", "text"], name="checkitem_unique_text"),
         ]
 
@@ -108,8 +113,9 @@ class InspectionRound(models.Model):
     kind = models.CharField("类型", max_length=20, choices=RoundKind.choices)
     start_date = models.DateField("开始日期")
     end_date = models.DateField("结束日期")
-    inspectors = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="inspection_rounds",
-                                        verbose_name="督查员")
+    inspectors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="inspection_rounds", verbose_name="督查员"
+    )
     points = models.ManyToManyField(Point, blank=True, related_name="rounds", verbose_name="点位")
     sample_seed = models.BigIntegerField("抽样种子", null=True, blank=True)
     sample_quota = models.JSONField("抽样配额", default=dict, blank=True)
@@ -133,11 +139,13 @@ class Inspection(models.Model):
     """What an inspector recorded at one point in one round. Never edited: a correction is a new
     inspection with a reason, and the old one stops counting (`current` is set by the service)."""
 
-    round = models.ForeignKey(InspectionRound, on_delete=models.PROTECT, related_name="inspections",
-                              verbose_name="督查批次")
+    round = models.ForeignKey(
+        InspectionRound, on_delete=models.PROTECT, related_name="inspections", verbose_name="督查批次"
+    )
     point = models.ForeignKey(Point, on_delete=models.PROTECT, related_name="inspections", verbose_name="点位")
-    inspector = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="inspections",
-                                  verbose_name="督查员")
+    inspector = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="inspections", verbose_name="督查员"
+    )
     client_uuid = models.UUIDField("客户端编号", unique=True)
     started_at = models.DateTimeField("开始时间", null=True, blank=True)
     submitted_at = models.DateTimeField("提交时间")
@@ -146,8 +154,9 @@ class Inspection(models.Model):
     distance_m = models.PositiveIntegerField("距点位(米)", null=True, blank=True)
     far_from_point = models.BooleanField("位置偏离", default=False)
     note = models.TextField("备注", blank=True)
-    supersedes = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True,
-                                      related_name="superseded_by", verbose_name="更正的记录")
+    supersedes = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="superseded_by", verbose_name="更正的记录"
+    )
     correction_reason = models.TextField("更正原因", blank=True)
     current = models.BooleanField("有效", default=True, db_index=True)
 
@@ -171,10 +180,12 @@ class Observation(models.Model):
     """
 
     inspection = models.ForeignKey(Inspection, on_delete=models.PROTECT, related_name="observations")
-    check_item = models.ForeignKey(CheckItem, on_delete=models.PROTECT, related_name="observations",
-                                   verbose_name="测评细则")
-    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="observations",
-                                  verbose_name="测评标准")
+    check_item = models.ForeignKey(
+        CheckItem, on_delete=models.PROTECT, related_name="observations", verbose_name="测评细则"
+    )
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.PROTECT, related_name="observations", verbose_name="测评标准"
+    )
     point = models.ForeignKey(Point, on_delete=models.PROTECT, related_name="observations", verbose_name="点位")
     result = models.CharField("结果", max_length=20, choices=Result.choices)
     occurrences = models.PositiveIntegerField("问题处数", default=0)
@@ -195,6 +206,9 @@ class Observation(models.Model):
             models.CheckConstraint(condition=Q(loss__gte=0) & Q(loss__lte=1), name="observation_loss_0_1"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.check_item} · {self.get_result_display()}"
+
 
 class Charge(models.Model):
     """An observation charged to a unit: its territorial chain (community, street, district) and
@@ -209,6 +223,9 @@ class Charge(models.Model):
         verbose_name_plural = "计分归属"
         constraints = [models.UniqueConstraint(fields=["observation", "unit"], name="charge_unique")]
         indexes = [models.Index(fields=["unit", "observation"])]
+
+    def __str__(self) -> str:
+        return f"{self.unit} · {self.get_kind_display()}"
 
 
 def photo_upload_to(instance, filename: str) -> str:
@@ -237,13 +254,15 @@ class Photo(models.Model):
     exif_longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True)
-    observation = models.ForeignKey(Observation, on_delete=models.PROTECT, null=True, blank=True,
-                                    related_name="photos")
+    observation = models.ForeignKey(Observation, on_delete=models.PROTECT, null=True, blank=True, related_name="photos")
 
     class Meta:
         verbose_name = "照片"
         verbose_name_plural = "照片"
         ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name or f"照片 {self.pk}"
 
 
 class Problem(models.Model):
@@ -254,16 +273,19 @@ class Problem(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="problems")
     source = models.CharField("来源", max_length=20, choices=ProblemSource.choices)
     status = models.CharField("状态", max_length=20, choices=ProblemStatus.choices, default=ProblemStatus.NEW)
-    point = models.ForeignKey(Point, on_delete=models.PROTECT, null=True, blank=True, related_name="problems",
-                              verbose_name="点位")
-    check_item = models.ForeignKey(CheckItem, on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="problems", verbose_name="测评细则")
-    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, null=True, blank=True,
-                                  related_name="problems", verbose_name="测评标准")
-    observation = models.OneToOneField(Observation, on_delete=models.PROTECT, null=True, blank=True,
-                                       related_name="problem")
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="located_problems",
-                             verbose_name="属地单位")
+    point = models.ForeignKey(
+        Point, on_delete=models.PROTECT, null=True, blank=True, related_name="problems", verbose_name="点位"
+    )
+    check_item = models.ForeignKey(
+        CheckItem, on_delete=models.PROTECT, null=True, blank=True, related_name="problems", verbose_name="测评细则"
+    )
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.PROTECT, null=True, blank=True, related_name="problems", verbose_name="测评标准"
+    )
+    observation = models.OneToOneField(
+        Observation, on_delete=models.PROTECT, null=True, blank=True, related_name="problem"
+    )
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="located_problems", verbose_name="属地单位")
     description = models.TextField("问题描述")
     severity = models.CharField("严重程度", max_length=20, choices=Severity.choices, default=Severity.NORMAL)
     deduction = models.DecimalField("扣分", max_digits=6, decimal_places=2, default=0)

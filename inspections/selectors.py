@@ -51,9 +51,7 @@ def point_list(*, user) -> QuerySet[Point]:
     queryset = Point.objects.select_related("point_type", "unit", "unit__parent", "sponsor")
     if scope.sees_everything:
         return queryset
-    supervised = Point.departments.through.objects.filter(point=OuterRef("pk")).filter(
-        scope.unit_q("unit__")
-    )
+    supervised = Point.departments.through.objects.filter(point=OuterRef("pk")).filter(scope.unit_q("unit__"))
     return queryset.filter(Q(scope.unit_q("unit__")) | Exists(supervised))
 
 
@@ -65,8 +63,10 @@ def points_near(queryset: QuerySet[Point], *, latitude: float, longitude: float,
         dlat = radius_km / 111.0
         dlng = radius_km / (111.0 * max(math.cos(math.radians(latitude)), 0.01))
         box = queryset.filter(
-            latitude__gte=Decimal(str(latitude - dlat)), latitude__lte=Decimal(str(latitude + dlat)),
-            longitude__gte=Decimal(str(longitude - dlng)), longitude__lte=Decimal(str(longitude + dlng)),
+            latitude__gte=Decimal(str(latitude - dlat)),
+            latitude__lte=Decimal(str(latitude + dlat)),
+            longitude__gte=Decimal(str(longitude - dlng)),
+            longitude__lte=Decimal(str(longitude + dlng)),
         )
         candidates = list(box[:2000])
         if len(candidates) >= limit or radius_km == 500:
@@ -77,16 +77,23 @@ def points_near(queryset: QuerySet[Point], *, latitude: float, longitude: float,
 
 
 def check_items_for(*, point_type_id: int) -> QuerySet[CheckItem]:
-    return CheckItem.objects.filter(point_type_id=point_type_id, active=True).select_related("indicator").order_by(
-        "order", "id"
+    return (
+        CheckItem.objects.filter(point_type_id=point_type_id, active=True)
+        .select_related("indicator")
+        .order_by("order", "id")
     )
 
 
 def round_list(*, user) -> QuerySet[InspectionRound]:
     """Office and leaders see every round; an inspector its own rounds."""
     scope = scope_for(user)
-    queryset = InspectionRound.objects.select_related("campaign").annotate(
-        point_count=Count("points", distinct=True), inspection_count=Count("inspections", distinct=True)
+    queryset = (
+        InspectionRound.objects.select_related("campaign")
+        .annotate(
+            point_count=Count("points", distinct=True),
+            inspection_count=Count("inspections", filter=Q(inspections__current=True), distinct=True),
+        )
+        .order_by("-start_date", "-id")
     )
     if scope.is_office or scope.is_leader:
         return queryset
@@ -145,6 +152,9 @@ def photo_visible_to(*, user, photo: Photo) -> bool:
     its uploader before it is attached."""
     if photo.uploaded_by_id == user.pk:
         return True
-    if photo.observation_id and observation_list(user=user, current_only=False).filter(pk=photo.observation_id).exists():
+    if (
+        photo.observation_id
+        and observation_list(user=user, current_only=False).filter(pk=photo.observation_id).exists()
+    ):
         return True
     return problem_list(user=user).filter(photos=photo).exists()

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from campaign.choices import UnitKind
@@ -31,8 +32,19 @@ MAX_OCCURRENCES = 100
 
 # --- Points -----------------------------------------------------------------------------------
 
-POINT_FIELDS = ("name", "point_type", "address", "latitude", "longitude", "unit", "sponsor", "contact_name",
-                "contact_phone", "key_point", "active")
+POINT_FIELDS = (
+    "name",
+    "point_type",
+    "address",
+    "latitude",
+    "longitude",
+    "unit",
+    "sponsor",
+    "contact_name",
+    "contact_phone",
+    "key_point",
+    "active",
+)
 
 
 def _validate_point_unit(unit: Unit) -> None:
@@ -40,9 +52,22 @@ def _validate_point_unit(unit: Unit) -> None:
         raise ValidationError({"unit": "点位的所属单位必须是社区(村)或街道(乡镇)。"})
 
 
+def _validate_coordinates(latitude, longitude) -> None:
+    errors = {}
+    if (latitude is None) != (longitude is None):
+        errors["latitude"] = "经度和纬度需同时填写。"
+    if latitude is not None and not -90 <= latitude <= 90:
+        errors["latitude"] = "纬度应在 -90 到 90 之间。"
+    if longitude is not None and not -180 <= longitude <= 180:
+        errors["longitude"] = "经度应在 -180 到 180 之间。"
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
 def point_create(*, name: str, point_type: PointType, unit: Unit, departments=None, **fields) -> Point:
     _validate_point_unit(unit)
+    _validate_coordinates(fields.get("latitude"), fields.get("longitude"))
     if Point.objects.filter(name=name, point_type=point_type, unit=unit).exists():
         raise ValidationError({"name": f"“{unit.name}”下已有同名同类点位“{name}”。"})
     point = Point(name=name, point_type=point_type, unit=unit, **fields)
@@ -60,7 +85,12 @@ def point_update(*, point: Point, departments=None, **fields) -> Point:
     for key, value in fields.items():
         setattr(point, key, value)
     _validate_point_unit(point.unit)
-    if Point.objects.filter(name=point.name, point_type=point.point_type, unit=point.unit).exclude(pk=point.pk).exists():
+    _validate_coordinates(point.latitude, point.longitude)
+    if (
+        Point.objects.filter(name=point.name, point_type=point.point_type, unit=point.unit)
+        .exclude(pk=point.pk)
+        .exists()
+    ):
         raise ValidationError({"name": f"“{point.unit.name}”下已有同名同类点位“{point.name}”。"})
     point.full_clean(validate_constraints=False)
     point.save()
@@ -87,9 +117,19 @@ def point_types_set_default_departments() -> int:
 
 
 @transaction.atomic
-def check_item_create(*, point_type: PointType, indicator: Indicator, text: str, per_occurrence: Decimal,
-                      cap: Decimal, counting_rule: str = "", severity: str = Severity.NORMAL,
-                      exemption_note: str = "", departments=(), order: int | None = None) -> CheckItem:
+def check_item_create(
+    *,
+    point_type: PointType,
+    indicator: Indicator,
+    text: str,
+    per_occurrence: Decimal,
+    cap: Decimal,
+    counting_rule: str = "",
+    severity: str = Severity.NORMAL,
+    exemption_note: str = "",
+    departments=(),
+    order: int | None = None,
+) -> CheckItem:
     errors = {}
     if per_occurrence is None or per_occurrence <= 0:
         errors["per_occurrence"] = "每处扣分必须大于 0。"
@@ -102,8 +142,15 @@ def check_item_create(*, point_type: PointType, indicator: Indicator, text: str,
     if order is None:
         order = CheckItem.objects.filter(point_type=point_type).count() + 1
     item = CheckItem.objects.create(
-        point_type=point_type, indicator=indicator, text=text, per_occurrence=per_occurrence, cap=cap,
-        counting_rule=counting_rule, severity=severity, exemption_note=exemption_note, order=order,
+        point_type=point_type,
+        indicator=indicator,
+        text=text,
+        per_occurrence=per_occurrence,
+        cap=cap,
+        counting_rule=counting_rule,
+        severity=severity,
+        exemption_note=exemption_note,
+        order=order,
     )
     item.departments.set(departments)
     return item
@@ -122,6 +169,13 @@ def check_item_update(*, item: CheckItem, departments=None, **fields) -> CheckIt
         raise ValidationError({"per_occurrence": "每处扣分必须大于 0。"})
     if cap is None or cap < per:
         raise ValidationError({"cap": "最高扣分不能小于每处扣分。"})
+    if (
+        "text" in fields
+        and CheckItem.objects.filter(point_type=item.point_type, indicator=item.indicator, text=fields["text"])
+        .exclude(pk=item.pk)
+        .exists()
+    ):
+        raise ValidationError({"text": "该点位类别下已有相同的检查内容。"})
     for key, value in fields.items():
         setattr(item, key, value)
     item.save()
@@ -134,14 +188,24 @@ def check_item_update(*, item: CheckItem, departments=None, **fields) -> CheckIt
 
 
 @transaction.atomic
-def round_create(*, user, campaign: Campaign, name: str, kind: str, start_date: datetime.date,
-                 end_date: datetime.date, inspectors=(), points=()) -> InspectionRound:
+def round_create(
+    *,
+    user,
+    campaign: Campaign,
+    name: str,
+    kind: str,
+    start_date: datetime.date,
+    end_date: datetime.date,
+    inspectors=(),
+    points=(),
+) -> InspectionRound:
     if not scope_for(user).is_office:
         raise PermissionDenied("只有创建办可以安排督查批次。")
     if end_date < start_date:
         raise ValidationError({"end_date": "结束日期不能早于开始日期。"})
-    round_ = InspectionRound.objects.create(campaign=campaign, name=name, kind=kind, start_date=start_date,
-                                            end_date=end_date, created_by=user)
+    round_ = InspectionRound.objects.create(
+        campaign=campaign, name=name, kind=kind, start_date=start_date, end_date=end_date, created_by=user
+    )
     round_.inspectors.set(inspectors)
     round_.points.set(points)
     return round_
@@ -155,8 +219,9 @@ def sample_points(*, seed: int, quota: dict[int, int], districts=None) -> list[P
     for district in sorted(districts, key=lambda d: d.code):
         for type_id in sorted(quota):
             candidates = list(
-                Point.objects.filter(active=True, point_type_id=type_id, unit__path__startswith=district.path)
-                .order_by("pk")
+                Point.objects.filter(active=True, point_type_id=type_id, unit__path__startswith=district.path).order_by(
+                    "pk"
+                )
             )
             rng = random.Random(f"{seed}:{district.code}:{type_id}")
             drawn += rng.sample(candidates, min(int(quota[type_id]), len(candidates)))
@@ -187,7 +252,7 @@ PHOTO_FORMATS = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png"), "
 def _exif_details(image) -> tuple[datetime.datetime | None, Decimal | None, Decimal | None]:
     try:
         exif = image.getexif()
-    except Exception:  # noqa: BLE001 - a broken EXIF block must not refuse the photo
+    except Exception:
         return None, None, None
     taken = None
     raw = exif.get_ifd(0x8769).get(0x9003) or exif.get(0x0132)
@@ -201,6 +266,7 @@ def _exif_details(image) -> tuple[datetime.datetime | None, Decimal | None, Deci
     gps = exif.get_ifd(0x8825)
     if gps and 2 in gps and 4 in gps:
         try:
+
             def degrees(values, ref, negative):
                 d, m, s = (float(v) for v in values)
                 value = d + m / 60 + s / 3600
@@ -224,13 +290,17 @@ def photo_upload(*, user, file) -> Photo:
         raise PermissionDenied("您没有上传照片的权限。")
     limit = settings.PHOTO_MAX_BYTES
     if file.size > limit:
-        raise ValidationError({"file": f"照片过大（{file.size / 1024 / 1024:.1f} MB），上限为 {limit / 1024 / 1024:.0f} MB。"})
+        raise ValidationError(
+            {"file": f"照片过大（{file.size / 1024 / 1024:.1f} MB），上限为 {limit / 1024 / 1024:.0f} MB。"}
+        )
     file.seek(0)
     data = file.read()
     try:
         image = Image.open(io.BytesIO(data))
         image.verify()
         image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError:
+        raise ValidationError({"file": "图片尺寸异常（像素过多），请用手机相机重新拍摄。"}) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise ValidationError({"file": "该文件不是图片：只接受 JPG、PNG、WebP 格式的照片。"}) from None
     if image.format not in PHOTO_FORMATS:
@@ -245,9 +315,17 @@ def photo_upload(*, user, file) -> Photo:
     thumb.save(thumb_buffer, format="JPEG", quality=82)
 
     photo = Photo(
-        original_name=(getattr(file, "name", "") or "")[:255], content_type=content_type, extension=extension,
-        size=len(data), width=image.width, height=image.height, sha256=digest, taken_at=taken_at,
-        exif_latitude=exif_lat, exif_longitude=exif_lng, uploaded_by=user,
+        original_name=(getattr(file, "name", "") or "")[:255],
+        content_type=content_type,
+        extension=extension,
+        size=len(data),
+        width=image.width,
+        height=image.height,
+        sha256=digest,
+        taken_at=taken_at,
+        exif_latitude=exif_lat,
+        exif_longitude=exif_lng,
+        uploaded_by=user,
     )
     photo.file.save(f"{digest}{extension}", ContentFile(data), save=False)
     photo.thumbnail.save(f"{digest}.jpg", ContentFile(thumb_buffer.getvalue()), save=False)
@@ -317,21 +395,31 @@ def inspection_submit(
         client_uuid = uuid.UUID(str(client_uuid))
     except ValueError:
         raise ValidationError({"client_uuid": "client_uuid 不是有效的 UUID。"}) from None
-    existing = Inspection.objects.filter(client_uuid=client_uuid).first()
-    if existing is not None:
-        return existing, False
     if not _can_record(user, round_):
         raise PermissionDenied("只有本批次的督查员或创建办可以记录督查。")
+    existing = Inspection.objects.filter(client_uuid=client_uuid).first()
+    if existing is not None:
+        if existing.inspector_id != user.pk and not scope_for(user).is_office:
+            raise PermissionDenied("该 client_uuid 已被其他记录使用。")
+        return existing, False
 
     errors: dict[str, list[str]] = {}
     if not round_.points.filter(pk=point.pk).exists():
         errors.setdefault("point", []).append(f"点位“{point.name}”不在批次“{round_.name}”的点位清单中。")
     if not observations:
         errors.setdefault("observations", []).append("请至少记录一项检查结果。")
-    items = {item.pk: item for item in CheckItem.objects.filter(pk__in=[o.check_item for o in observations])
-             .select_related("indicator").prefetch_related("departments")}
+    items = {
+        item.pk: item
+        for item in CheckItem.objects.filter(pk__in=[o.check_item for o in observations])
+        .select_related("indicator")
+        .prefetch_related("departments")
+    }
     photo_ids = [pid for o in observations for pid in o.photos]
-    photos = {p.pk: p for p in Photo.objects.filter(pk__in=photo_ids, observation__isnull=True)}
+    # New photos, or — for a correction — the photos of the record it corrects, carried over.
+    reusable = Q(observation__isnull=True)
+    if supersedes is not None:
+        reusable |= Q(observation__inspection=supersedes)
+    photos = {p.pk: p for p in Photo.objects.filter(reusable, pk__in=photo_ids)}
     seen_items = set()
     for index, obs in enumerate(observations, start=1):
         where = f"第 {index} 项"
@@ -341,7 +429,8 @@ def inspection_submit(
             continue
         if item.point_type_id != point.point_type_id:
             errors.setdefault("observations", []).append(
-                f"{where}：检查项“{item.text}”不适用于{point.point_type.name}类点位。")
+                f"{where}：检查项“{item.text}”不适用于{point.point_type.name}类点位。"
+            )
         if obs.check_item in seen_items:
             errors.setdefault("observations", []).append(f"{where}：检查项“{item.text}”重复记录。")
         seen_items.add(obs.check_item)
@@ -350,10 +439,12 @@ def inspection_submit(
         if not isinstance(obs.occurrences, int) or obs.occurrences < 0:
             errors.setdefault("observations", []).append(f"{where}：问题处数不能小于 0。")
         elif obs.occurrences > MAX_OCCURRENCES:
-            errors.setdefault("observations", []).append(f"{where}：问题处数 {obs.occurrences} 过大（上限 {MAX_OCCURRENCES}）。")
+            errors.setdefault("observations", []).append(
+                f"{where}：问题处数 {obs.occurrences} 过大（上限 {MAX_OCCURRENCES}）。"
+            )
         for pid in obs.photos:
             photo = photos.get(pid)
-            if photo is None or photo.uploaded_by_id != user.pk:
+            if photo is None or (photo.uploaded_by_id != user.pk and photo.observation_id is None):
                 errors.setdefault("observations", []).append(f"{where}：照片 {pid} 不存在、已被使用或不是您上传的。")
     if len(photo_ids) != len(set(photo_ids)):
         errors.setdefault("observations", []).append("同一张照片不能用于多项检查。")
@@ -364,16 +455,17 @@ def inspection_submit(
     if supersedes is not None and (not supersedes.current or supersedes.point_id != point.pk):
         errors.setdefault("supersedes", []).append("只能更正同一点位的有效记录。")
     now = timezone.now()
-    if observed_at is not None:
-        day = timezone.localtime(observed_at).date()
-        if observed_at > now + datetime.timedelta(minutes=5):
-            errors.setdefault("observed_at", []).append("检查时间不能晚于现在。")
-        elif not round_.start_date <= day <= round_.end_date:
-            errors.setdefault("observed_at", []).append(
-                f"检查时间应在批次日期 {round_.start_date:%Y-%m-%d} 至 {round_.end_date:%Y-%m-%d} 之内。")
+    moment = observed_at or now
+    day = timezone.localtime(moment).date()
+    if moment > now + datetime.timedelta(minutes=5):
+        errors.setdefault("observed_at", []).append("检查时间不能晚于现在。")
+    elif not round_.start_date <= day <= round_.end_date:
+        errors.setdefault("observed_at", []).append(
+            f"检查时间应在批次日期 {round_.start_date:%Y-%m-%d} 至 {round_.end_date:%Y-%m-%d} 之内。"
+        )
     if errors:
         raise ValidationError(errors)
-    observed_at = observed_at or now
+    observed_at = moment
 
     distance = None
     if latitude is not None and point.latitude is not None:
@@ -381,10 +473,19 @@ def inspection_submit(
     try:
         with transaction.atomic():
             inspection = Inspection.objects.create(
-                round=round_, point=point, inspector=user, client_uuid=client_uuid, started_at=started_at,
-                submitted_at=now, latitude=latitude, longitude=longitude, distance_m=distance,
+                round=round_,
+                point=point,
+                inspector=user,
+                client_uuid=client_uuid,
+                started_at=started_at,
+                submitted_at=now,
+                latitude=latitude,
+                longitude=longitude,
+                distance_m=distance,
                 far_from_point=distance is not None and distance > settings.INSPECTION_MAX_DISTANCE_M,
-                note=note, supersedes=supersedes, correction_reason=correction_reason.strip(),
+                note=note,
+                supersedes=supersedes,
+                correction_reason=correction_reason.strip(),
             )
     except IntegrityError:
         # A concurrent retry with the same client_uuid won the race: answer with its record.
@@ -400,27 +501,45 @@ def inspection_submit(
     charges, problems = [], []
     for obs in observations:
         item = items[obs.check_item]
-        scored = score_observation(result=obs.result, occurrences=obs.occurrences, per_occurrence=item.per_occurrence,
-                                   cap=item.cap)
+        scored = score_observation(
+            result=obs.result, occurrences=obs.occurrences, per_occurrence=item.per_occurrence, cap=item.cap
+        )
         occurrences = obs.occurrences if obs.result != Result.FAIL else max(obs.occurrences, 1)
         observation = Observation.objects.create(
-            inspection=inspection, check_item=item, indicator=item.indicator, point=point, result=obs.result,
-            occurrences=occurrences, note=obs.note.strip(), deduction=scored.deduction, loss=scored.loss,
-            score=scored.score, observed_at=observed_at,
+            inspection=inspection,
+            check_item=item,
+            indicator=item.indicator,
+            point=point,
+            result=obs.result,
+            occurrences=occurrences,
+            note=obs.note.strip(),
+            deduction=scored.deduction,
+            loss=scored.loss,
+            score=scored.score,
+            observed_at=observed_at,
         )
         Photo.objects.filter(pk__in=obs.photos).update(observation=observation)
-        charges += [Charge(observation=observation, unit=unit, kind=kind)
-                    for unit, kind in charged_units(point=point, check_item=item)]
+        charges += [
+            Charge(observation=observation, unit=unit, kind=kind)
+            for unit, kind in charged_units(point=point, check_item=item)
+        ]
         if obs.result != Result.PASS:
             problems.append((observation, item, obs))
     Charge.objects.bulk_create(charges)
     for observation, item, obs in problems:
         problem = Problem.objects.create(
-            campaign=round_.campaign, source=ProblemSource.INSPECTION, point=point, check_item=item,
-            indicator=item.indicator, observation=observation, unit=point.unit,
+            campaign=round_.campaign,
+            source=ProblemSource.INSPECTION,
+            point=point,
+            check_item=item,
+            indicator=item.indicator,
+            observation=observation,
+            unit=point.unit,
             description=f"{point.name}：{item.text}" + (f"（{obs.note.strip()}）" if obs.note.strip() else ""),
             severity=Severity.SEVERE if obs.result == Result.SEVERE else item.severity,
-            deduction=observation.deduction, found_at=observed_at, created_by=user,
+            deduction=observation.deduction,
+            found_at=observed_at,
+            created_by=user,
         )
         problem.photos.set(obs.photos)
     return inspection, True

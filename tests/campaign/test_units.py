@@ -126,3 +126,17 @@ def test_normalising_keeps_roman_numeral_codes():
     assert normalize_text("  Ⅲ－57　无障碍设施 ") == "Ⅲ-57 无障碍设施"
     assert normalize_text("①公益广告") == "①公益广告"
     assert normalize_text("ＡＢＣ１２３") == "ABC123"
+
+
+def test_normalising_keeps_chinese_punctuation_in_titles():
+    from campaign.importing import normalize_text
+
+    assert normalize_text("和平巷（湖滨街道），一处；二处：三处！") == "和平巷（湖滨街道），一处；二处：三处！"
+    assert normalize_text("区（县）") == "区（县）"
+
+
+def test_kind_labels_with_chinese_brackets():
+    from campaign.services import unit_kind_from_label
+
+    assert unit_kind_from_label("区（县）") == "district"
+    assert unit_kind_from_label("社区（村）") == "community"

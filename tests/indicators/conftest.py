@@ -28,15 +28,32 @@ def tree(system, city):
     s = services
     p1 = s.indicator_create(system=system, level=1, code="Ⅰ-1", title="思想道德", rebuild=False)
     i1 = s.indicator_create(system=system, level=2, code="Ⅱ-1", title="公益广告", parent=p1, rebuild=False)
-    c1 = s.indicator_create(system=system, level=3, code="Ⅲ-1", title="公益广告宣传", parent=i1, weight=Decimal(6),
-                            methods=[Method.ONLINE, Method.FIELD], rebuild=False)
+    c1 = s.indicator_create(
+        system=system,
+        level=3,
+        code="Ⅲ-1",
+        title="公益广告宣传",
+        parent=i1,
+        weight=Decimal(6),
+        methods=[Method.ONLINE, Method.FIELD],
+        rebuild=False,
+    )
     st1 = s.indicator_create(system=system, level=4, code="1)", title="标准一", parent=c1, rebuild=False)
     st2 = s.indicator_create(system=system, level=4, code="2)", title="标准二", parent=c1, rebuild=False)
-    c2 = s.indicator_create(system=system, level=3, code="Ⅲ-2", title="志愿服务", parent=i1, weight=Decimal(4),
-                            methods=[Method.REVIEW], rebuild=False)
+    c2 = s.indicator_create(
+        system=system,
+        level=3,
+        code="Ⅲ-2",
+        title="志愿服务",
+        parent=i1,
+        weight=Decimal(4),
+        methods=[Method.REVIEW],
+        rebuild=False,
+    )
     p2 = s.indicator_create(system=system, level=1, code="Ⅰ-2", title="市场环境", weight=Decimal(10), rebuild=False)
-    c3 = s.indicator_create(system=system, level=3, code="Ⅲ-3", title="农贸市场", parent=p2,
-                            methods=[Method.FIELD], rebuild=False)
+    c3 = s.indicator_create(
+        system=system, level=3, code="Ⅲ-3", title="农贸市场", parent=p2, methods=[Method.FIELD], rebuild=False
+    )
     s.indicator_set_units(indicator=p1, role=AssignmentRole.LEAD, units=[city.dept_office], rebuild=False)
     s.indicator_set_units(indicator=i1, role=AssignmentRole.LEAD, units=[city.dept_cg], rebuild=False)
     s.indicator_set_units(indicator=i1, role=AssignmentRole.RESPONSIBLE, units=[city.street_jia], rebuild=False)

@@ -22,16 +22,24 @@ PDF = b"%PDF-1.4\n%%EOF\n"
 
 
 def submit(user, indicator, unit):
-    return services.material_submit(user=user, indicator=indicator, unit=unit, description="材料",
-                                    files=[SimpleUploadedFile("a.pdf", PDF)])
+    return services.material_submit(
+        user=user, indicator=indicator, unit=unit, description="材料", files=[SimpleUploadedFile("a.pdf", PDF)]
+    )
 
 
 def test_board_before_any_material(tree):
     (project,) = completeness_by_project(system=tree["p1"].system)
-    assert (project["top__code"], project["total_weight"], project["approved_weight"], project["items"],
-            project["rate"]) == ("Ⅰ-1", Decimal(10), Decimal(0), 3, Decimal(0))
-    units = {row["unit__name"]: (row["total_weight"], row["items"], row["rate"])
-             for row in completeness_by_unit(system=tree["p1"].system)}
+    assert (
+        project["top__code"],
+        project["total_weight"],
+        project["approved_weight"],
+        project["items"],
+        project["rate"],
+    ) == ("Ⅰ-1", Decimal(10), Decimal(0), 3, Decimal(0))
+    units = {
+        row["unit__name"]: (row["total_weight"], row["items"], row["rate"])
+        for row in completeness_by_unit(system=tree["p1"].system)
+    }
     assert units == {"甲街道": (Decimal(10), 3, 0), "示范市城市管理局": (Decimal(10), 3, 0)}
 
 
@@ -91,8 +99,13 @@ def veto_item(system):
 
 def test_an_open_veto_event_raises_banners_for_office_and_leaders(veto_item, city, office, leader, liaison_jia):
     assert veto_banners(office) == []
-    event = services.risk_event_create(user=office, item=veto_item, unit=city.district_jia,
-                                       occurred_on=datetime.date(2026, 11, 1), description="某工地坍塌")
+    event = services.risk_event_create(
+        user=office,
+        item=veto_item,
+        unit=city.district_jia,
+        occurred_on=datetime.date(2026, 11, 1),
+        description="某工地坍塌",
+    )
     assert veto_banners(office) == ["一票否决风险：甲区 · 发生重大安全生产事故（2026年11月01日，未解决）"]
     assert veto_banners(leader) == veto_banners(office)
     assert veto_banners(liaison_jia) == []
@@ -105,14 +118,20 @@ def test_an_open_veto_event_raises_banners_for_office_and_leaders(veto_item, cit
 def test_only_the_office_registers_risk_events(veto_item, city, leader, liaison_jia):
     for user in (leader, liaison_jia):
         with pytest.raises(PermissionDenied):
-            services.risk_event_create(user=user, item=veto_item, unit=city.district_jia,
-                                       occurred_on=datetime.date(2026, 11, 1), description="x")
+            services.risk_event_create(
+                user=user,
+                item=veto_item,
+                unit=city.district_jia,
+                occurred_on=datetime.date(2026, 11, 1),
+                description="x",
+            )
     assert not RiskEvent.objects.exists()
 
 
 def test_risk_event_validation(veto_item, city, office):
     with pytest.raises(ValidationError):
-        services.risk_event_create(user=office, item=veto_item, unit=city.district_jia,
-                                   occurred_on=datetime.date(2099, 1, 1), description="x")
+        services.risk_event_create(
+            user=office, item=veto_item, unit=city.district_jia, occurred_on=datetime.date(2099, 1, 1), description="x"
+        )
     with pytest.raises(ValidationError):
         services.negative_item_create(system=veto_item.system, title="发生重大安全生产事故")

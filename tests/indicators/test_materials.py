@@ -62,7 +62,10 @@ def test_liaison_submits_for_an_inherited_indicator(tree, city, liaison_jia):
     assert material.status == MaterialStatus.PENDING
     stored = material.files.get()
     assert (stored.original_name, stored.version, stored.current, stored.content_type) == (
-        "材料.pdf", 1, True, "application/pdf"
+        "材料.pdf",
+        1,
+        True,
+        "application/pdf",
     )
     assert stored.file.read() == PDF
     assert list(material.events.values_list("action", flat=True)) == [MaterialAction.SUBMIT]
@@ -71,8 +74,13 @@ def test_liaison_submits_for_an_inherited_indicator(tree, city, liaison_jia):
 def test_a_renamed_text_file_is_refused_and_nothing_written(tree, city, liaison_jia):
     before = snapshot()
     with pytest.raises(ValidationError) as info:
-        services.material_submit(user=liaison_jia, indicator=tree["st1"], unit=city.street_jia, description="x",
-                                 files=[pdf("假的.pdf", "不是PDF".encode())])
+        services.material_submit(
+            user=liaison_jia,
+            indicator=tree["st1"],
+            unit=city.street_jia,
+            description="x",
+            files=[pdf("假的.pdf", "不是PDF".encode())],
+        )
     assert "类型不受支持" in info.value.message_dict["files"][0]
     assert snapshot() == before
 
@@ -80,23 +88,26 @@ def test_a_renamed_text_file_is_refused_and_nothing_written(tree, city, liaison_
 def test_size_limit(tree, city, liaison_jia, settings):
     settings.MATERIAL_MAX_BYTES = 10
     with pytest.raises(ValidationError) as info:
-        services.material_submit(user=liaison_jia, indicator=tree["st1"], unit=city.street_jia, description="x",
-                                 files=[pdf()])
+        services.material_submit(
+            user=liaison_jia, indicator=tree["st1"], unit=city.street_jia, description="x", files=[pdf()]
+        )
     assert "过大" in info.value.message_dict["files"][0]
     assert not Material.objects.exists()
 
 
 def test_other_streets_liaison_cannot_submit(tree, city, liaison_yi):
     with pytest.raises(PermissionDenied):
-        services.material_submit(user=liaison_yi, indicator=tree["st1"], unit=city.street_jia, description="x",
-                                 files=[pdf()])
+        services.material_submit(
+            user=liaison_yi, indicator=tree["st1"], unit=city.street_jia, description="x", files=[pdf()]
+        )
     assert not Material.objects.exists()
 
 
 def test_an_indicator_the_unit_does_not_own_is_refused(tree, city, liaison_jia):
     with pytest.raises(ValidationError) as info:
-        services.material_submit(user=liaison_jia, indicator=tree["c3"], unit=city.street_jia, description="x",
-                                 files=[pdf()])
+        services.material_submit(
+            user=liaison_jia, indicator=tree["c3"], unit=city.street_jia, description="x", files=[pdf()]
+        )
     assert info.value.message_dict["indicator"] == ["该指标不属于本单位的牵头或责任范围。"]
     assert not Material.objects.exists()
 
@@ -104,8 +115,9 @@ def test_an_indicator_the_unit_does_not_own_is_refused(tree, city, liaison_jia):
 def test_office_and_leaders_do_not_submit(tree, city, office, leader):
     for user in (office, leader):
         with pytest.raises(PermissionDenied):
-            services.material_submit(user=user, indicator=tree["st1"], unit=city.street_jia, description="x",
-                                     files=[pdf()])
+            services.material_submit(
+                user=user, indicator=tree["st1"], unit=city.street_jia, description="x", files=[pdf()]
+            )
     assert not Material.objects.exists()
 
 
@@ -113,8 +125,9 @@ def test_first_submission_needs_a_file_and_a_description(tree, city, liaison_jia
     with pytest.raises(ValidationError):
         services.material_submit(user=liaison_jia, indicator=tree["st1"], unit=city.street_jia, description="x")
     with pytest.raises(ValidationError):
-        services.material_submit(user=liaison_jia, indicator=tree["st1"], unit=city.street_jia, description=" ",
-                                 files=[pdf()])
+        services.material_submit(
+            user=liaison_jia, indicator=tree["st1"], unit=city.street_jia, description=" ", files=[pdf()]
+        )
     assert not Material.objects.exists()
 
 
@@ -135,7 +148,10 @@ def test_return_needs_a_reason_then_resubmit_keeps_the_old_version(submitted, of
 
     old = submitted.files.get()
     again = services.material_submit(
-        user=liaison_jia, indicator=tree["st1"], unit=city.street_jia, description="宣传栏照片（重拍）",
+        user=liaison_jia,
+        indicator=tree["st1"],
+        unit=city.street_jia,
+        description="宣传栏照片（重拍）",
         replace={old.pk: pdf("材料-重拍.pdf")},
     )
     assert again.status == MaterialStatus.PENDING
@@ -154,8 +170,9 @@ def test_a_resubmission_must_change_something(submitted, office, liaison_jia, tr
     services.material_review(user=office, material=submitted, approve=False, reason="缺少说明")
     before = snapshot()
     with pytest.raises(ValidationError):
-        services.material_submit(user=liaison_jia, indicator=tree["st1"], unit=city.street_jia,
-                                 description="宣传栏照片")
+        services.material_submit(
+            user=liaison_jia, indicator=tree["st1"], unit=city.street_jia, description="宣传栏照片"
+        )
     assert snapshot() == before
 
 
@@ -163,8 +180,9 @@ def test_an_approved_material_is_closed(submitted, office, liaison_jia, tree, ci
     services.material_review(user=office, material=submitted, approve=True)
     before = snapshot()
     with pytest.raises(ValidationError):
-        services.material_submit(user=liaison_jia, indicator=tree["st1"], unit=city.street_jia, description="更新",
-                                 files=[pdf()])
+        services.material_submit(
+            user=liaison_jia, indicator=tree["st1"], unit=city.street_jia, description="更新", files=[pdf()]
+        )
     with pytest.raises(ValidationError):
         services.material_review(user=office, material=submitted, approve=False, reason="再退回")
     assert snapshot() == before
@@ -179,14 +197,16 @@ def test_who_may_not_review(submitted, persona, request):
 
 
 def test_a_work_group_leader_reviews_its_units_materials(submitted, leader, campaign, city):
-    campaign_services.work_group_create(campaign=campaign, name="城市建设管理组", leaders=[leader],
-                                        units=[city.district_jia])
+    campaign_services.work_group_create(
+        campaign=campaign, name="城市建设管理组", leaders=[leader], units=[city.district_jia]
+    )
     reviewed = services.material_review(user=leader, material=submitted, approve=True)
     assert reviewed.status == MaterialStatus.APPROVED
 
 
 def test_a_work_group_leader_of_other_units_may_not(submitted, leader, campaign, city):
-    campaign_services.work_group_create(campaign=campaign, name="社会事业组", leaders=[leader],
-                                        units=[city.district_yi])
+    campaign_services.work_group_create(
+        campaign=campaign, name="社会事业组", leaders=[leader], units=[city.district_yi]
+    )
     with pytest.raises(PermissionDenied):
         services.material_review(user=leader, material=submitted, approve=True)

@@ -10,6 +10,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from indicators import services as indicator_services
 from inspections import services
@@ -18,7 +19,9 @@ from inspections.models import PointType
 
 @pytest.fixture
 def system(campaign):
-    return indicator_services.indicator_system_create(campaign=campaign, name="测评体系2026", kind="national", year=2026)
+    return indicator_services.indicator_system_create(
+        campaign=campaign, name="测评体系2026", kind="national", year=2026
+    )
 
 
 @pytest.fixture
@@ -31,14 +34,20 @@ def market_type(city):
 @pytest.fixture
 def standard(system):
     top = indicator_services.indicator_create(system=system, level=1, code="Ⅰ-1", title="市场环境", rebuild=False)
-    return indicator_services.indicator_create(system=system, level=3, code="Ⅲ-1", title="农贸市场秩序", parent=top,
-                                               weight=Decimal(5))
+    return indicator_services.indicator_create(
+        system=system, level=3, code="Ⅲ-1", title="农贸市场秩序", parent=top, weight=Decimal(5)
+    )
 
 
 @pytest.fixture
 def market(city, market_type):
-    return services.point_create(name="甲一农贸市场", point_type=market_type, unit=city.community_jia1,
-                                 latitude=Decimal("31.500000"), longitude=Decimal("120.300000"))
+    return services.point_create(
+        name="甲一农贸市场",
+        point_type=market_type,
+        unit=city.community_jia1,
+        latitude=Decimal("31.500000"),
+        longitude=Decimal("120.300000"),
+    )
 
 
 @pytest.fixture
@@ -48,18 +57,39 @@ def market_yi(city, market_type):
 
 @pytest.fixture
 def ads_item(market_type, standard):
-    return services.check_item_create(point_type=market_type, indicator=standard, text="核心价值观公益广告不少于2处",
-                                      per_occurrence=Decimal("0.5"), cap=Decimal(2), counting_rule="每缺一处扣0.5分")
+    return services.check_item_create(
+        point_type=market_type,
+        indicator=standard,
+        text="核心价值观公益广告不少于2处",
+        per_occurrence=Decimal("0.5"),
+        cap=Decimal(2),
+        counting_rule="每缺一处扣0.5分",
+    )
 
 
 @pytest.fixture
 def stall_item(market_type, standard, city):
-    return services.check_item_create(point_type=market_type, indicator=standard, text="无占道经营",
-                                      per_occurrence=Decimal(1), cap=Decimal(1), departments=[city.dept_office])
+    return services.check_item_create(
+        point_type=market_type,
+        indicator=standard,
+        text="无占道经营",
+        per_occurrence=Decimal(1),
+        cap=Decimal(1),
+        departments=[city.dept_office],
+    )
 
 
 @pytest.fixture
 def round_(campaign, office, inspector, market, market_yi):
-    return services.round_create(user=office, campaign=campaign, name="第47周督查", kind="weekly",
-                                 start_date=datetime.date(2026, 11, 16), end_date=datetime.date(2026, 11, 22),
-                                 inspectors=[inspector], points=[market, market_yi])
+    # Around today, so that an inspection recorded now falls within the round.
+    today = timezone.localdate()
+    return services.round_create(
+        user=office,
+        campaign=campaign,
+        name="第47周督查",
+        kind="weekly",
+        start_date=today - datetime.timedelta(days=3),
+        end_date=today + datetime.timedelta(days=3),
+        inspectors=[inspector],
+        points=[market, market_yi],
+    )

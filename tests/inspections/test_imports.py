@@ -6,7 +6,19 @@ from inspections.importing import check_items_import, points_import
 from inspections.models import CheckItem, Point
 from tests.campaign.xlsx import make_xlsx, upload
 
-POINT_HEADER = ["名称", "类型", "地址", "经度", "纬度", "所属社区或街道", "主管部门", "包保单位", "负责人", "联系电话", "重点点位"]
+POINT_HEADER = [
+    "名称",
+    "类型",
+    "地址",
+    "经度",
+    "纬度",
+    "所属社区或街道",
+    "主管部门",
+    "包保单位",
+    "负责人",
+    "联系电话",
+    "重点点位",
+]
 
 
 def run_points(rows, dry_run=False):
@@ -22,7 +34,11 @@ def test_points_import_creates_updates_and_is_idempotent(city, market_type):
     assert (result.ok, result.created) == (True, 2)
     market = Point.objects.get(name="甲一农贸市场")
     assert (market.point_type.name, market.unit, market.key_point, market.latitude) == (
-        "集贸(农贸)市场", city.community_jia1, True, Decimal("31.500000"))
+        "集贸(农贸)市场",
+        city.community_jia1,
+        True,
+        Decimal("31.500000"),
+    )
     assert [d.name for d in market.departments.all()] == ["示范市城市管理局"]  # the type's default
     lane = Point.objects.get(name="乙街道背街")
     assert sorted(d.short_name for d in lane.departments.all()) == ["市城管局", "市文明办"]
@@ -34,22 +50,40 @@ def test_points_import_creates_updates_and_is_idempotent(city, market_type):
 
 
 def test_points_import_reports_every_bad_row_and_writes_nothing(city, market_type):
-    result = run_points([
-        ["甲一农贸市场", "菜场摊", "", "", "", "甲一社区", "", "", "", "", ""],
-        ["x", "农贸市场", "", "200", "31", "甲区", "", "", "", "", ""],
-        ["y", "农贸市场", "", "", "", "甲一社区", "市城管", "", "", "", "也许"],
-        ["", "农贸市场", "", "120", "", "不存在社区", "", "", "", "", ""],
-    ])
+    result = run_points(
+        [
+            ["甲一农贸市场", "菜场摊", "", "", "", "甲一社区", "", "", "", "", ""],
+            ["x", "农贸市场", "", "200", "31", "甲区", "", "", "", "", ""],
+            ["y", "农贸市场", "", "", "", "甲一社区", "市城管", "", "", "", "也许"],
+            ["", "农贸市场", "", "120", "", "不存在社区", "", "", "", "", ""],
+        ]
+    )
     assert [(e.row, e.column) for e in result.errors] == [
-        (2, "类型"), (3, "所属社区或街道"), (3, "经度"), (4, "主管部门"), (4, "重点点位"),
-        (5, "名称"), (5, "所属社区或街道"), (5, "经度"),
+        (2, "类型"),
+        (3, "所属社区或街道"),
+        (3, "经度"),
+        (4, "主管部门"),
+        (4, "重点点位"),
+        (5, "名称"),
+        (5, "所属社区或街道"),
+        (5, "经度"),
     ]
     assert "相近的单位" in result.errors[3].message
     assert result.errors[1].message == "“甲区”是区县，此处应填写街道乡镇或社区村。"
     assert not Point.objects.exists()
 
 
-CHECK_HEADER = ["点位类型", "测评标准编码", "检查内容", "计分规则", "每处扣分", "最高扣分", "严重程度", "责任部门", "说明"]
+CHECK_HEADER = [
+    "点位类型",
+    "测评标准编码",
+    "检查内容",
+    "计分规则",
+    "每处扣分",
+    "最高扣分",
+    "严重程度",
+    "责任部门",
+    "说明",
+]
 
 
 def test_check_items_import(system, standard, market_type, city):
@@ -73,5 +107,10 @@ def test_check_items_import_errors(system, standard, market_type):
         ["农贸市场", "Ⅲ-1", "c", "", "1", "0.5", "很严重", "", ""],
     ]
     result = check_items_import(system=system, file=upload("c.xlsx", make_xlsx([CHECK_HEADER, *rows])), dry_run=False)
-    assert [(e.row, e.column) for e in result.errors] == [(2, "测评标准编码"), (3, "每处扣分"), (4, "最高扣分"), (4, "严重程度")]
+    assert [(e.row, e.column) for e in result.errors] == [
+        (2, "测评标准编码"),
+        (3, "每处扣分"),
+        (4, "最高扣分"),
+        (4, "严重程度"),
+    ]
     assert not CheckItem.objects.exists()

@@ -1,7 +1,7 @@
 """Photos checked by content with EXIF kept; reproducible sampling of points."""
 
-import io
 import datetime
+import io
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -28,7 +28,10 @@ def jpeg_with_exif() -> bytes:
 def test_a_jpeg_keeps_its_exif_time_and_gps_and_gets_a_thumbnail(inspector):
     photo = services.photo_upload(user=inspector, file=SimpleUploadedFile("现场.jpg", jpeg_with_exif()))
     assert (photo.content_type, photo.width, photo.height) == ("image/jpeg", 1200, 800)
-    assert photo.taken_at.astimezone(datetime.timezone(datetime.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M") == "2026-11-20 09:30"
+    assert (
+        photo.taken_at.astimezone(datetime.timezone(datetime.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")
+        == "2026-11-20 09:30"
+    )
     assert (str(photo.exif_latitude), str(photo.exif_longitude)) == ("31.500000", "120.300000")
     thumb = Image.open(photo.thumbnail)
     assert max(thumb.size) == 480
@@ -73,7 +76,7 @@ def test_leaders_do_not_upload(leader):
 @pytest.fixture
 def many_markets(city, market_type):
     points = []
-    for street, district in ((city.street_jia, city.district_jia), (city.street_yi, city.district_yi)):
+    for street, _district in ((city.street_jia, city.district_jia), (city.street_yi, city.district_yi)):
         for i in range(6):
             points.append(services.point_create(name=f"{street.name}市场{i}", point_type=market_type, unit=street))
     return points

@@ -25,8 +25,13 @@ def test_bad_weeks(week):
 
 
 def test_scopes(inspector, round_, market, market_yi, ads_item, liaison_jia, liaison_yi, liaison_dept, leader):
-    services.inspection_submit(user=inspector, round_=round_, point=market, client_uuid=uuid.uuid4(),
-                               observations=[Obs(ads_item.pk, "fail", 1)])
+    services.inspection_submit(
+        user=inspector,
+        round_=round_,
+        point=market,
+        client_uuid=uuid.uuid4(),
+        observations=[Obs(ads_item.pk, "fail", 1)],
+    )
     assert [p.name for p in selectors.point_list(user=liaison_jia)] == ["甲一农贸市场"]
     assert sorted(p.name for p in selectors.point_list(user=liaison_dept)) == ["乙街道农贸市场", "甲一农贸市场"]
     assert selectors.observation_list(user=liaison_jia).count() == 1
@@ -40,8 +45,9 @@ def test_scopes(inspector, round_, market, market_yi, ads_item, liaison_jia, lia
 
 def test_nearest_points_first(city, market_type):
     for i, (lat, lng) in enumerate([("31.50", "120.30"), ("31.51", "120.30"), ("31.60", "120.30")]):
-        services.point_create(name=f"市场{i}", point_type=market_type, unit=city.street_jia,
-                              latitude=Decimal(lat), longitude=Decimal(lng))
+        services.point_create(
+            name=f"市场{i}", point_type=market_type, unit=city.street_jia, latitude=Decimal(lat), longitude=Decimal(lng)
+        )
     from inspections.models import Point
 
     near = selectors.points_near(Point.objects.all(), latitude=31.509, longitude=120.30, limit=2)

@@ -1,0 +1,1 @@
+"""REST API of the field-inspection app: what a mobile client needs in the field."""

@@ -1,0 +1,29 @@
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+
+from .views import (
+    CheckItemViewSet,
+    InspectionViewSet,
+    ObservationViewSet,
+    PhotoViewSet,
+    PointTypeViewSet,
+    PointViewSet,
+    ProblemViewSet,
+    RoundViewSet,
+)
+
+app_name = "inspections-api"
+
+router = DefaultRouter()
+router.register("point-types", PointTypeViewSet, basename="point-type")
+router.register("points", PointViewSet, basename="point")
+router.register("check-items", CheckItemViewSet, basename="check-item")
+router.register("rounds", RoundViewSet, basename="round")
+router.register("inspections", InspectionViewSet, basename="inspection")
+router.register("observations", ObservationViewSet, basename="observation")
+router.register("photos", PhotoViewSet, basename="photo")
+router.register("problems", ProblemViewSet, basename="problem")
+
+urlpatterns = [
+    path("", include(router.urls)),
+]

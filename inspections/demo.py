@@ -1,0 +1,328 @@
+"""Demo field work for 示范市: about 150 points, check items for ten point types, and eight past
+weeks of inspection rounds with believable patterns (北塘区 persistently weaker, a few items that
+fail often), with placeholder photos made by code. Everything goes through the services."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import random
+import uuid
+from decimal import Decimal
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from campaign.choices import UnitKind
+from campaign.models import Unit
+from indicators.choices import Method
+from indicators.models import Indicator
+
+from . import services
+from .choices import Result, RoundKind
+from .models import PointType
+from .services import ObservationInput
+
+CENTER = (Decimal("31.490000"), Decimal("120.310000"))
+DISTRICT_OFFSETS = {
+    "DH": (0.03, 0.04),
+    "XS": (0.01, -0.05),
+    "NH": (-0.04, 0.01),
+    "BT": (0.05, -0.01),
+    "BJ": (-0.02, 0.08),
+}
+WEAK_DISTRICT = "BT"
+
+# Point type → (check item text, counting rule, per occurrence, cap, often failing?) and the
+# keyword that finds its 测评标准 in the sheet.
+CATALOG: dict[str, tuple[str, list[tuple[str, str, str, str, bool]]]] = {
+    "集贸(农贸)市场": (
+        "农贸市场",
+        [
+            ("核心价值观公益广告不少于2处，两处间隔10米以上", "每少1处扣0.5分", "0.5", "1", False),
+            ("无占道经营、无乱堆乱放", "每处扣0.5分，扣完为止", "0.5", "2", True),
+            ("地面干净，无积水、无垃圾", "每处扣0.5分", "0.5", "2", False),
+            ("明码标价，公平秤设置规范", "不符合扣1分", "1", "1", False),
+        ],
+    ),
+    "背街小巷": (
+        "背街小巷",
+        [
+            ("路面平整，无坑洼积水", "每处扣0.5分", "0.5", "2", False),
+            ("无乱搭乱建、乱贴乱画", "每处扣0.5分，扣完为止", "0.5", "2", True),
+            ("垃圾桶摆放整齐，垃圾及时清运", "每处扣0.5分", "0.5", "1.5", False),
+        ],
+    ),
+    "小区": (
+        "小区",
+        [
+            ("从大门步行200米，抽查2个楼道：楼道整洁无杂物", "每个楼道不合格扣1分", "1", "2", True),
+            ("公益广告不少于3处", "每少1处扣0.5分", "0.5", "1.5", False),
+            ("车辆停放有序", "每处扣0.5分", "0.5", "1", False),
+        ],
+    ),
+    "公交站点": (
+        "公交站",
+        [
+            ("站牌信息清晰完整", "不符合扣1分", "1", "1", False),
+            ("候车亭整洁，无小广告", "每处扣0.5分", "0.5", "1", False),
+            ("设置公益广告", "未设置扣1分", "1", "1", False),
+        ],
+    ),
+    "主次干道": (
+        "干道",
+        [
+            ("200米内至少1处公益广告", "每少1处扣0.5分", "0.5", "1", False),
+            ("机动车、非机动车停放有序", "每处扣0.5分，扣完为止", "0.5", "2", True),
+            ("道路设施完好", "每处扣0.5分", "0.5", "1.5", False),
+        ],
+    ),
+    "室外公共厕所": (
+        "公共厕所",
+        [
+            ("厕所干净无异味", "不符合扣1分", "1", "1", False),
+            ("无障碍设施完好可用", "不符合扣1分", "1", "1", False),
+            ("标识醒目", "不符合扣0.5分", "0.5", "0.5", False),
+        ],
+    ),
+    "商场超市": (
+        "商场",
+        [
+            ("公益广告不少于2处", "每少1处扣0.5分", "0.5", "1", False),
+            ("安全出口畅通", "不符合扣1分", "1", "1", False),
+            ("服务文明规范", "每处扣0.5分", "0.5", "1", False),
+        ],
+    ),
+    "公园": (
+        "公园",
+        [
+            ("无乱扔垃圾、无不文明行为", "每处扣0.5分", "0.5", "1.5", False),
+            ("设施完好，标识规范", "每处扣0.5分", "0.5", "1", False),
+            ("核心价值观主题宣传", "未设置扣1分", "1", "1", False),
+        ],
+    ),
+    "医院": (
+        "医院",
+        [
+            ("导诊服务规范，候诊秩序良好", "不符合扣1分", "1", "1", False),
+            ("无障碍设施完好", "不符合扣1分", "1", "1", False),
+            ("控烟标识明显，无吸烟现象", "每处扣0.5分", "0.5", "1", False),
+        ],
+    ),
+    "中小学校": (
+        "学校",
+        [
+            ("校门口交通秩序良好", "不符合扣1分", "1", "1", False),
+            ("校园周边200米内无网吧、无游戏厅", "每处扣1分", "1", "2", False),
+            ("核心价值观宣传氛围浓厚", "不符合扣0.5分", "0.5", "0.5", False),
+        ],
+    ),
+}
+POINTS_PER_STREET = [("集贸(农贸)市场", 1), ("背街小巷", 2), ("小区", 1), ("公交站点", 1), ("主次干道", 1)]
+CITY_POINTS = [("室外公共厕所", 8), ("商场超市", 6), ("公园", 5), ("医院", 5), ("中小学校", 6)]
+STREET_WORDS = ["和平", "人民", "解放", "中山", "建设", "胜利", "文化", "健康", "青年", "友谊", "团结", "光明"]
+
+
+def _jpeg(seed: int, caption: str) -> bytes:
+    from PIL import Image, ImageDraw
+
+    rng = random.Random(seed)
+    image = Image.new("RGB", (640, 480), (rng.randint(90, 160), rng.randint(90, 160), rng.randint(90, 160)))
+    draw = ImageDraw.Draw(image)
+    for _ in range(6):
+        x, y = rng.randint(0, 560), rng.randint(0, 400)
+        draw.rectangle(
+            (x, y, x + rng.randint(40, 120), y + rng.randint(30, 90)),
+            fill=(rng.randint(0, 255), rng.randint(0, 255), rng.randint(0, 255)),
+        )
+    draw.rectangle((0, 440, 640, 480), fill=(0, 0, 0))
+    draw.text((10, 452), caption.encode("ascii", "ignore").decode() or "photo", fill=(255, 255, 255))
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=70)
+    return buffer.getvalue()
+
+
+def _standards_for(system, keyword: str, fallback: list[Indicator], index: int) -> Indicator:
+    leaves = list(
+        Indicator.objects.filter(system=system, is_leaf=True, point_types__contains=keyword).order_by("path")[:3]
+    )
+    if leaves:
+        return leaves[index % len(leaves)]
+    return fallback[index % len(fallback)]
+
+
+def seed(context: dict) -> None:
+    system, users, campaign = context["indicator_system"], context["users"], context["campaign"]
+    office, inspector = users["office"], users["inspector"]
+    services.point_types_set_default_departments()
+    types = {t.name: t for t in PointType.objects.all()}
+    fallback = list(
+        Indicator.objects.filter(system=system, is_leaf=True, method_rows__method=Method.FIELD)
+        .order_by("path")
+        .distinct()
+    ) or list(Indicator.objects.filter(system=system, is_leaf=True).order_by("path"))
+
+    # Check items.
+    items_by_type: dict[str, list] = {}
+    often_failing = set()
+    for type_name, (keyword, rows) in CATALOG.items():
+        for index, (text, rule, per, cap, often) in enumerate(rows):
+            item = services.check_item_create(
+                point_type=types[type_name],
+                indicator=_standards_for(system, keyword, fallback, index),
+                text=text,
+                counting_rule=rule,
+                per_occurrence=Decimal(per),
+                cap=Decimal(cap),
+                severity="severe" if per == cap and Decimal(cap) >= 1 else "normal",
+            )
+            items_by_type.setdefault(type_name, []).append(item)
+            if often:
+                often_failing.add(item.pk)
+
+    # Points.
+    rng = random.Random(47)
+    streets = list(Unit.objects.filter(kind=UnitKind.STREET).select_related("parent").order_by("path"))
+    points = []
+
+    def place(district_code: str) -> tuple[Decimal, Decimal]:
+        dlat, dlng = DISTRICT_OFFSETS.get(district_code, (0, 0))
+        return (
+            (CENTER[0] + Decimal(str(dlat + rng.uniform(-0.015, 0.015)))).quantize(Decimal("0.000001")),
+            (CENTER[1] + Decimal(str(dlng + rng.uniform(-0.015, 0.015)))).quantize(Decimal("0.000001")),
+        )
+
+    word = 0
+    for street in streets:
+        communities = list(street.children.order_by("path"))
+        for type_name, count in POINTS_PER_STREET:
+            for n in range(count):
+                word += 1
+                lat, lng = place(street.parent.code)
+                base = STREET_WORDS[word % len(STREET_WORDS)]
+                name = {
+                    "集贸(农贸)市场": f"{street.short_name}{base}农贸市场",
+                    "背街小巷": f"{base}{'巷' if n % 2 else '弄'}（{street.short_name}）",
+                    "小区": f"{base}花园小区（{street.short_name}）",
+                    "公交站点": f"{base}路公交站（{street.short_name}）",
+                    "主次干道": f"{base}路（{street.short_name}段）",
+                }[type_name]
+                unit = (
+                    communities[n % len(communities)] if type_name in ("小区", "背街小巷") and communities else street
+                )
+                points.append(
+                    services.point_create(
+                        name=name,
+                        point_type=types[type_name],
+                        unit=unit,
+                        address=f"示范市{street.parent.short_name}{base}路{10 + word}号",
+                        latitude=lat,
+                        longitude=lng,
+                        contact_name=f"{'王李张刘陈'[word % 5]}师傅",
+                        contact_phone=f"1390510{word:04d}",
+                        key_point=type_name == "集贸(农贸)市场",
+                    )
+                )
+    for type_name, count in CITY_POINTS:
+        for n in range(count):
+            street = streets[(n * 7 + len(type_name)) % len(streets)]
+            lat, lng = place(street.parent.code)
+            label = {
+                "室外公共厕所": "公厕",
+                "商场超市": "购物中心",
+                "公园": "公园",
+                "医院": "医院",
+                "中小学校": "实验小学",
+            }[type_name]
+            points.append(
+                services.point_create(
+                    name=f"{street.short_name.replace('街道', '').replace('镇', '')}{label}{n + 1}号"
+                    if type_name == "室外公共厕所"
+                    else f"示范市{street.short_name.replace('街道', '').replace('镇', '')}{label}",
+                    point_type=types[type_name],
+                    unit=street,
+                    address=f"示范市{street.parent.short_name}{street.short_name}",
+                    latitude=lat,
+                    longitude=lng,
+                )
+            )
+
+    # Eight past weeks of weekly rounds, sampled by quota, recorded by the demo inspector.
+    today = timezone.localdate()
+    this_monday = today - datetime.timedelta(days=today.weekday())
+    quota = {types[name].pk: 2 for name in ("集贸(农贸)市场", "背街小巷", "小区", "主次干道")}
+    quota.update({types[name].pk: 1 for name in ("公交站点", "室外公共厕所", "商场超市", "公园", "医院", "中小学校")})
+    photo_seed = 0
+    district_codes = dict(Unit.objects.filter(kind=UnitKind.DISTRICT).values_list("pk", "code"))
+    for weeks_ago in range(8, 0, -1):
+        monday = this_monday - datetime.timedelta(weeks=weeks_ago)
+        week = monday.isocalendar().week
+        round_ = services.round_create(
+            user=office,
+            campaign=campaign,
+            name=f"第{week}周督查评比",
+            kind=RoundKind.WEEKLY,
+            start_date=monday,
+            end_date=monday + datetime.timedelta(days=6),
+            inspectors=[inspector],
+        )
+        drawn = services.round_draw(user=office, round_=round_, quota=quota, seed=2026 * 100 + week)
+        for index, point in enumerate(drawn):
+            weak = district_codes[int(point.unit.path.strip("/").split("/")[0])] == WEAK_DISTRICT
+            improving = (8 - weeks_ago) * 0.01
+            observations = []
+            for item in items_by_type[point.point_type.name]:
+                p_fail = 0.12 + (0.18 if weak else 0) + (0.25 if item.pk in often_failing else 0) - improving
+                roll = rng.random()
+                if roll < p_fail * 0.15:
+                    result, occurrences = Result.SEVERE, 1
+                elif roll < p_fail:
+                    result, occurrences = Result.FAIL, rng.randint(1, 4)
+                else:
+                    result, occurrences = Result.PASS, 0
+                photos = []
+                if result != Result.PASS and rng.random() < 0.7:
+                    photo_seed += 1
+                    photo = services.photo_upload(
+                        user=inspector,
+                        file=SimpleUploadedFile(
+                            f"IMG_{photo_seed:04d}.jpg", _jpeg(photo_seed, f"{point.pk}-{item.pk}")
+                        ),
+                    )
+                    photos.append(photo.pk)
+                observations.append(
+                    ObservationInput(
+                        check_item=item.pk,
+                        result=result,
+                        occurrences=occurrences,
+                        photos=photos,
+                        note="现场发现问题，已拍照" if result != Result.PASS else "",
+                    )
+                )
+            at = timezone.make_aware(
+                datetime.datetime.combine(
+                    monday + datetime.timedelta(days=index % 5), datetime.time(9 + index % 8, (index * 7) % 60)
+                )
+            )
+            services.inspection_submit(
+                user=inspector,
+                round_=round_,
+                point=point,
+                observations=observations,
+                client_uuid=uuid.uuid4(),
+                latitude=point.latitude,
+                longitude=point.longitude,
+                observed_at=at,
+            )
+    # This week's round, drawn but not yet visited: what the inspector sees on the phone today.
+    round_ = services.round_create(
+        user=office,
+        campaign=campaign,
+        name=f"第{this_monday.isocalendar().week}周督查评比",
+        kind=RoundKind.WEEKLY,
+        start_date=this_monday,
+        end_date=this_monday + datetime.timedelta(days=6),
+        inspectors=[inspector],
+    )
+    services.round_draw(user=office, round_=round_, quota=quota, seed=2026 * 100 + this_monday.isocalendar().week)
+    context["points"] = points

@@ -1,0 +1,192 @@
+"""FilterSets of the field-inspection app, shared by the HTML lists and the API.
+
+They know nothing of DRF: a bad value is a form error (Chinese), which the API answers with 400
+and a page shows next to the field. Units filter by subtree (the unit and everything under it).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+import django_filters
+from django import forms
+from django.db.models import Q, QuerySet, Subquery
+
+from campaign.filters import YES_NO_ALL, _unit_choices
+from campaign.models import Unit
+from indicators.models import IndicatorSystem
+
+from .choices import ProblemSource, ProblemStatus, Result, Severity
+from .models import CheckItem, Inspection, InspectionRound, Observation, Point, PointType, Problem
+from .selectors import iso_week_bounds, observations_charged_to
+
+NEAR_PATTERN = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*[,，]\s*(-?\d+(?:\.\d+)?)\s*$")
+NEAR_FORMAT_MESSAGE = "near 的格式应为“纬度,经度”，例如 31.5,120.3。"
+
+
+def parse_near(value: str) -> tuple[float, float]:
+    """'31.5,120.3' → (31.5, 120.3); forms.ValidationError (Chinese) when malformed or out of range."""
+    match = NEAR_PATTERN.match(value or "")
+    if not match:
+        raise forms.ValidationError(NEAR_FORMAT_MESSAGE, code="invalid")
+    try:
+        latitude, longitude = Decimal(match.group(1)), Decimal(match.group(2))
+    except InvalidOperation:  # pragma: no cover - the pattern admits only numbers
+        raise forms.ValidationError(NEAR_FORMAT_MESSAGE, code="invalid") from None
+    if not -90 <= latitude <= 90:
+        raise forms.ValidationError("near 的纬度应在 -90 到 90 之间。", code="invalid")
+    if not -180 <= longitude <= 180:
+        raise forms.ValidationError("near 的经度应在 -180 到 180 之间。", code="invalid")
+    return float(latitude), float(longitude)
+
+
+class NearField(forms.CharField):
+    """A "latitude,longitude" pair; cleans to a (lat, lng) tuple of floats."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        return parse_near(value) if value else None
+
+
+class WeekField(forms.CharField):
+    """An ISO week such as 2026-W47; cleans to the string, checked against the calendar."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value:
+            try:
+                iso_week_bounds(value)
+            except ValueError as exc:
+                raise forms.ValidationError(str(exc), code="invalid") from None
+        return value
+
+
+class NearFilter(django_filters.CharFilter):
+    field_class = NearField
+
+
+class WeekFilter(django_filters.CharFilter):
+    field_class = WeekField
+
+
+def _subtree(queryset: QuerySet, unit_field: str, unit_id) -> QuerySet:
+    """Rows whose `unit_field` lies in the subtree of the unit (one query, unknown id → nothing)."""
+    path = Unit.objects.filter(pk=unit_id).values("path")[:1]
+    return queryset.filter(**{f"{unit_field}__path__startswith": Subquery(path)})
+
+
+def _in_week(queryset: QuerySet, field_name: str, week: str) -> QuerySet:
+    start, end = iso_week_bounds(week)
+    return queryset.filter(**{f"{field_name}__gte": start, f"{field_name}__lt": end})
+
+
+class _UnitChoicesMixin:
+    """Fill the unit drop-downs for an HTML page (one query); the API never pays for it."""
+
+    unit_select_fields: tuple[str, ...] = ("unit",)
+
+    def prepare_form(self) -> None:
+        choices = _unit_choices()
+        for name in self.unit_select_fields:
+            self.form.fields[name].widget.choices = choices
+
+
+class PointFilterSet(_UnitChoicesMixin, django_filters.FilterSet):
+    """`near` only keeps points that have coordinates: the caller orders them with
+    selectors.points_near(queryset, latitude=…, longitude=…) (see parse_near)."""
+
+    q = django_filters.CharFilter(method="filter_q", label="搜索")
+    type = django_filters.ModelChoiceFilter(field_name="point_type", queryset=PointType.objects.all(), label="类别")
+    unit = django_filters.NumberFilter(
+        method="filter_unit", label="所属单位", help_text="该单位及其全部下级", widget=forms.Select
+    )
+    near = NearFilter(method="filter_near", label="附近", help_text="纬度,经度，如 31.5,120.3")
+    round = django_filters.ModelChoiceFilter(
+        field_name="rounds", queryset=InspectionRound.objects.all(), label="督查批次"
+    )
+    key_point = django_filters.BooleanFilter(label="重点点位", widget=forms.Select(choices=YES_NO_ALL))
+    active = django_filters.BooleanFilter(label="启用", widget=forms.Select(choices=YES_NO_ALL))
+
+    class Meta:
+        model = Point
+        fields = ["q", "type", "unit", "near", "round", "key_point", "active"]
+
+    def filter_q(self, queryset, name, value):
+        return queryset.filter(Q(name__icontains=value) | Q(address__icontains=value))
+
+    def filter_unit(self, queryset, name, value):
+        return _subtree(queryset, "unit", value)
+
+    def filter_near(self, queryset, name, value):
+        return queryset.filter(latitude__isnull=False, longitude__isnull=False)
+
+
+class CheckItemFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(field_name="text", lookup_expr="icontains", label="搜索")
+    point_type = django_filters.ModelChoiceFilter(queryset=PointType.objects.all(), label="点位类别")
+    system = django_filters.ModelChoiceFilter(
+        field_name="indicator__system", queryset=IndicatorSystem.objects.all(), label="测评体系"
+    )
+    severity = django_filters.ChoiceFilter(choices=Severity.choices, label="严重程度")
+    active = django_filters.BooleanFilter(label="启用", widget=forms.Select(choices=YES_NO_ALL))
+
+    class Meta:
+        model = CheckItem
+        fields = ["q", "point_type", "system", "indicator", "severity", "active"]
+
+
+class InspectionFilterSet(django_filters.FilterSet):
+    week = WeekFilter(method="filter_week", label="周次", help_text="如 2026-W47")
+
+    class Meta:
+        model = Inspection
+        fields = ["round", "point", "inspector", "current", "far_from_point", "week"]
+
+    def filter_week(self, queryset, name, value):
+        return _in_week(queryset, "submitted_at", value)
+
+
+class ObservationFilterSet(_UnitChoicesMixin, django_filters.FilterSet):
+    week = WeekFilter(method="filter_week", label="周次", help_text="如 2026-W47")
+    round = django_filters.NumberFilter(field_name="inspection__round", label="督查批次")
+    point = django_filters.NumberFilter(field_name="point", label="点位")
+    unit = django_filters.NumberFilter(
+        method="filter_unit", label="计分单位", help_text="计入该单位或其下级的观测", widget=forms.Select
+    )
+    result = django_filters.ChoiceFilter(choices=Result.choices, label="结果")
+
+    class Meta:
+        model = Observation
+        fields = ["week", "round", "point", "unit", "result", "check_item", "indicator"]
+
+    def filter_week(self, queryset, name, value):
+        return _in_week(queryset, "observed_at", value)
+
+    def filter_unit(self, queryset, name, value):
+        unit = Unit.objects.filter(pk=value).only("pk", "path").first()
+        if unit is None:
+            return queryset.none()
+        return observations_charged_to(queryset, unit=unit)
+
+
+class ProblemFilterSet(_UnitChoicesMixin, django_filters.FilterSet):
+    week = WeekFilter(method="filter_week", label="周次", help_text="按发现时间，如 2026-W47")
+    status = django_filters.ChoiceFilter(choices=ProblemStatus.choices, label="状态")
+    source = django_filters.ChoiceFilter(choices=ProblemSource.choices, label="来源")
+    severity = django_filters.ChoiceFilter(choices=Severity.choices, label="严重程度")
+    point = django_filters.NumberFilter(field_name="point", label="点位")
+    round = django_filters.NumberFilter(field_name="observation__inspection__round", label="督查批次")
+    unit = django_filters.NumberFilter(
+        method="filter_unit", label="属地单位", help_text="该单位及其全部下级", widget=forms.Select
+    )
+
+    class Meta:
+        model = Problem
+        fields = ["week", "status", "source", "severity", "point", "round", "unit", "check_item", "indicator"]
+
+    def filter_week(self, queryset, name, value):
+        return _in_week(queryset, "found_at", value)
+
+    def filter_unit(self, queryset, name, value):
+        return _subtree(queryset, "unit", value)

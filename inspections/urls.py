@@ -1,0 +1,33 @@
+"""Pages of the field-inspection app, mounted under /inspections/."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    # Points
+    path("points/", views.PointListView.as_view(), name="point-list"),
+    path("points/map/", views.point_map, name="point-map"),
+    path("points/new/", views.PointCreateView.as_view(), name="point-create"),
+    path("points/import/", views.PointImportView.as_view(), name="point-import"),
+    path("points/<int:pk>/", views.PointDetailView.as_view(), name="point-detail"),
+    path("points/<int:pk>/edit/", views.PointEditView.as_view(), name="point-edit"),
+    # Check items
+    path("check-items/", views.CheckItemListView.as_view(), name="checkitem-list"),
+    path("check-items/import/", views.CheckItemImportView.as_view(), name="checkitem-import"),
+    # Rounds
+    path("rounds/", views.RoundListView.as_view(), name="round-list"),
+    path("rounds/new/", views.RoundCreateView.as_view(), name="round-create"),
+    path("rounds/<int:pk>/", views.RoundDetailView.as_view(), name="round-detail"),
+    path("rounds/<int:pk>/draw/", views.RoundDrawView.as_view(), name="round-draw"),
+    # Recording (the phone page), photos, inspections
+    path("record/", views.InspectionRecordView.as_view(), name="inspection-record"),
+    path("photo-upload/", views.photo_upload, name="inspection-photo-upload"),
+    path("photos/<int:pk>/", views.photo_file, name="photo-file"),
+    path("photos/<int:pk>/thumb/", views.photo_thumb, name="photo-thumb"),
+    path("<int:pk>/", views.InspectionDetailView.as_view(), name="inspection-detail"),
+    path("<int:pk>/correct/", views.InspectionCorrectView.as_view(), name="inspection-correct"),
+    # Problems (the workflow that moves them lives in the accountability app)
+    path("problems/", views.ProblemListView.as_view(), name="problem-list"),
+    path("problems/<int:pk>/", views.ProblemDetailView.as_view(), name="problem-detail"),
+]

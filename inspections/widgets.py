@@ -1,0 +1,78 @@
+"""Home-page widgets of the field-inspection app (registered in CAMPAIGN_HOME_WIDGETS).
+
+Slot "inspections" (inspectors): their open rounds and the points still to visit.
+Slot "rounds" (office and leaders): this week's rounds and how much of them has been covered.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from campaign.selectors import scope_for
+
+from .models import Inspection, InspectionRound, Problem
+from .selectors import iso_week_bounds, iso_week_of, round_list, week_label
+
+
+def _coverage(rounds: list[InspectionRound]) -> None:
+    """Set `point_total` and `visited` on each round: two queries whatever the number of rounds."""
+    ids = [r.pk for r in rounds]
+    points: dict[int, set[int]] = {pk: set() for pk in ids}
+    for round_id, point_id in InspectionRound.points.through.objects.filter(inspectionround_id__in=ids).values_list(
+        "inspectionround_id", "point_id"
+    ):
+        points[round_id].add(point_id)
+    visited: dict[int, set[int]] = {pk: set() for pk in ids}
+    for round_id, point_id in Inspection.objects.filter(round_id__in=ids, current=True).values_list(
+        "round_id", "point_id"
+    ):
+        visited[round_id].add(point_id)
+    for round_ in rounds:
+        round_.point_total = len(points[round_.pk])
+        round_.visited = len(points[round_.pk] & visited[round_.pk])
+        round_.to_visit = round_.point_total - round_.visited
+        round_.coverage = round(100 * round_.visited / round_.point_total) if round_.point_total else 0
+
+
+def home_widgets(request) -> dict[str, str]:
+    user = request.user
+    scope = scope_for(user)
+    widgets: dict[str, str] = {}
+    today = timezone.localdate()
+    if scope.is_inspector:
+        rounds = list(
+            round_list(user=user).filter(start_date__lte=today, end_date__gte=today).order_by("end_date", "id")
+        )
+        _coverage(rounds)
+        widgets["inspections"] = render_to_string(
+            "inspections/_widget_inspections.html",
+            {"rounds": rounds, "to_visit": sum(r.to_visit for r in rounds)},
+            request=request,
+        )
+    if scope.is_office or scope.is_leader:
+        week = iso_week_of(today)
+        start, end = iso_week_bounds(week)
+        last = (end - datetime.timedelta(days=1)).date()
+        rounds = list(
+            round_list(user=user).filter(start_date__lte=last, end_date__gte=start.date()).order_by("start_date", "id")
+        )
+        _coverage(rounds)
+        total = sum(r.point_total for r in rounds)
+        visited = sum(r.visited for r in rounds)
+        widgets["rounds"] = render_to_string(
+            "inspections/_widget_rounds.html",
+            {
+                "rounds": rounds,
+                "week_label": week_label(week),
+                "total": total,
+                "visited": visited,
+                "coverage": round(100 * visited / total) if total else 0,
+                "problems": Problem.objects.filter(found_at__gte=start, found_at__lt=end).count(),
+                "can_manage": scope.is_office,
+            },
+            request=request,
+        )
+    return widgets

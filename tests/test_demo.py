@@ -1,0 +1,71 @@
+"""The demo city that `make run` loads: what every page shows on first start.
+
+Seeding is the slow part, so one test seeds and checks everything it promises.
+"""
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db.models import Sum
+from django.test import RequestFactory
+
+from campaign.choices import Role, UnitKind
+from campaign.models import Campaign, Membership, Unit, WorkGroup
+
+ACCOUNTS = [
+    ("office", Role.OFFICE, "示范市文明办"),
+    ("inspector", Role.INSPECTOR, "示范市文明办"),
+    ("leader", Role.LEADER, None),
+    ("liaison", Role.LIAISON, "东湖区湖滨街道"),
+    ("liaison2", Role.LIAISON, "西山区山前街道"),
+    ("dept", Role.LIAISON, "示范市城市管理局"),
+]
+
+
+@pytest.mark.django_db
+def test_the_demo_city():
+    call_command("seed_demo")
+
+    counts = {kind: Unit.objects.filter(kind=kind).count() for kind in UnitKind.values}
+    assert counts[UnitKind.DISTRICT] == 5
+    assert counts[UnitKind.STREET] >= 20
+    assert counts[UnitKind.COMMUNITY] >= 60
+    assert counts[UnitKind.DEPARTMENT] >= 25
+    for short in ("市城管局", "市市场监管局", "市卫健委", "市住建局", "市交通运输局", "市公安局交警支队", "市文明办"):
+        assert Unit.objects.filter(short_name=short, kind=UnitKind.DEPARTMENT).exists(), short
+    campaign = Campaign.objects.get()
+    assert campaign.phases.count() == 4
+    assert WorkGroup.objects.filter(campaign=campaign).count() == 5
+
+    for username, role, unit in ACCOUNTS:
+        user = authenticate(RequestFactory().post("/login/"), username=username, password="demo-pass-2026")
+        assert user is not None, username
+        membership = Membership.objects.get(user=user)
+        assert (membership.role, membership.unit.name if membership.unit else None) == (role, unit)
+    streets = [Membership.objects.get(user__username=name).unit for name in ("liaison", "liaison2")]
+    assert streets[0].parent != streets[1].parent
+
+    # The 测评体系 (issue: indicators): the demo sheet, materials in every review state.
+    from indicators.choices import MaterialStatus
+    from indicators.models import Indicator, Material, NegativeListItem
+
+    assert Indicator.objects.filter(level=1).count() >= 7
+    assert Indicator.objects.filter(level=3).count() >= 40
+    assert Indicator.objects.filter(level=4).count() >= 120
+    assert Indicator.objects.filter(level=1).aggregate(total=Sum("effective_weight"))["total"] == 100
+    assert set(Material.objects.values_list("status", flat=True)) == set(MaterialStatus.values)
+    assert (NegativeListItem.objects.count(), NegativeListItem.objects.filter(veto=True).count()) == (30, 10)
+
+    # Field work (issue: inspections): ~150 points, 8 types with check items, 8 past weeks.
+    from inspections.models import CheckItem, Inspection, InspectionRound, Observation, Point, Problem
+
+    assert 140 <= Point.objects.count() <= 200
+    assert CheckItem.objects.values("point_type").distinct().count() >= 8
+    assert InspectionRound.objects.count() == 9  # 8 past weeks and this week's, not yet visited
+    assert Inspection.objects.values("round").distinct().count() == 8
+    assert Observation.objects.filter(result="fail").exists() and Problem.objects.exists()
+
+    with pytest.raises(CommandError):
+        call_command("seed_demo")
+    call_command("seed_demo", "--if-empty")  # skips quietly
