@@ -17,6 +17,19 @@ from inspections import services
 from inspections.models import PointType
 
 
+@pytest.fixture(autouse=True)
+def _national_point_types(request):
+    """The 26 types a migration loads. A transactional test elsewhere in the run (browser, worker)
+    flushes every table, so put them back when a test of this package uses the database."""
+    if "db" not in request.fixturenames and "transactional_db" not in request.fixturenames:
+        return
+    from inspections.choices import NATIONAL_POINT_TYPES
+
+    request.getfixturevalue("db")
+    for order, (name, _departments) in enumerate(NATIONAL_POINT_TYPES, start=1):
+        PointType.objects.get_or_create(name=name, defaults={"order": order, "national": True})
+
+
 @pytest.fixture
 def system(campaign):
     return indicator_services.indicator_system_create(
