@@ -114,3 +114,31 @@ def test_check_items_import_errors(system, standard, market_type):
         (4, "严重程度"),
     ]
     assert not CheckItem.objects.exists()
+
+
+def test_import_commands(tmp_path, system, standard, market_type, city):
+    import pytest
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    points = tmp_path / "points.xlsx"
+    points.write_bytes(
+        make_xlsx([POINT_HEADER, ["甲一农贸市场", "农贸市场", "", "", "", "甲一社区", "", "", "", "", ""]])
+    )
+    call_command("import_points", str(points), "--dry-run")
+    assert not Point.objects.exists()
+    call_command("import_points", str(points))
+    assert Point.objects.count() == 1
+
+    items = tmp_path / "items.xlsx"
+    items.write_bytes(make_xlsx([CHECK_HEADER, ["农贸市场", "Ⅲ-1", "公益广告", "", "0.5", "2", "", "", ""]]))
+    with pytest.raises(CommandError):
+        call_command("import_check_items", str(items), "--system", "999999")
+    call_command("import_check_items", str(items), "--system", str(system.pk))
+    assert CheckItem.objects.count() == 1
+
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(make_xlsx([CHECK_HEADER, ["农贸市场", "Ⅹ-1", "x", "", "0.5", "", "", "", ""]]))
+    with pytest.raises(CommandError):
+        call_command("import_check_items", str(bad), "--system", str(system.pk))
+    assert CheckItem.objects.count() == 1
