@@ -111,7 +111,7 @@ def score_label(value) -> str:
 class InspectionListMixin:
     """The lists of this app use a template that keeps hidden filters (point, round) out of sight."""
 
-    template_name = "inspections/list.html"
+    template_name = "generic/list.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
