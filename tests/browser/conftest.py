@@ -36,6 +36,7 @@ def browser_type_launch_args(browser_type_launch_args):
         "executable_path": CHROMIUM,
         "args": [
             "--headless",
+            "--lang=zh-CN",
             "--no-sandbox",
             "--disable-gpu",
             "--disable-background-networking",

@@ -64,7 +64,7 @@ def test_office_sees_the_unit_tree_and_campaign(page, live_server, demo_city, sh
     expect(page.get_by_test_id("tree-departments")).to_contain_text("示范市城市管理局")
     shot(page, "unit-tree-office")
     page.goto(f"{live_server.url}/units/?kind=community")
-    expect(page.locator(".card-header").first).to_contain_text("共 69 条")
+    expect(page.get_by_test_id("list-total")).to_contain_text("共 69 条")
     shot(page, "unit-list-office")
     page.get_by_test_id("nav-more").click()
     page.get_by_test_id("main-nav").get_by_role("link", name="创建活动", exact=True).click()

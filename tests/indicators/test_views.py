@@ -135,12 +135,13 @@ EXPECTED = {
 PERSONAS = ("office", "leader", "inspector", "liaison_jia", "liaison_yi")
 
 
-@pytest.mark.parametrize("page", list(PAGES))
-def test_each_page_for_each_persona(page, tree, city, material, web, request):
-    url = PAGES[page](tree, city, material)
-    for persona, expected in zip(PERSONAS, EXPECTED[page], strict=True):
+# Not "page": that name is pytest-playwright's browser page fixture.
+@pytest.mark.parametrize("page_name", list(PAGES))
+def test_each_page_for_each_persona(page_name, tree, city, material, web, request):
+    url = PAGES[page_name](tree, city, material)
+    for persona, expected in zip(PERSONAS, EXPECTED[page_name], strict=True):
         response = web(request.getfixturevalue(persona)).get(url)
-        assert response.status_code == expected, (page, persona, response.status_code)
+        assert response.status_code == expected, (page_name, persona, response.status_code)
         if expected == 403:
             assert "权限" in html(response) or "仅供" in html(response) or "只有" in html(response)
         if expected == 404:
@@ -331,7 +332,7 @@ def test_liaison_lands_on_its_own_task_list(web, liaison_jia, tree, city, office
 def test_office_chooses_a_unit_task_list(web, office, tree):
     response = web(office).get("/indicators/tasks/")
     assert "选择单位查看其任务单" in text_of(response)
-    assert re.findall(r"<td><a href=\"/indicators/tasks/\d+/\?system=\d+\">([^<]+)</a>", html(response)) == [
+    assert re.findall(r"<td[^>]*><a href=\"/indicators/tasks/\d+/\?system=\d+\">([^<]+)</a>", html(response)) == [
         "甲街道",
         "乙街道",
         "示范市城市管理局",
