@@ -99,6 +99,21 @@ def point_update(*, point: Point, departments=None, **fields) -> Point:
     return point
 
 
+@transaction.atomic
+def point_type_save(*, point_type: PointType | None = None, name: str, order: int = 0, active: bool = True,
+                    departments=None) -> PointType:
+    """Create a city's own point type, or edit one (the national ones too: name, order, active,
+    default departments)."""
+    if PointType.objects.filter(name=name).exclude(pk=point_type.pk if point_type else None).exists():
+        raise ValidationError({"name": "已有同名的点位类别。"})
+    point_type = point_type or PointType(national=False)
+    point_type.name, point_type.order, point_type.active = name, order, active
+    point_type.save()
+    if departments is not None:
+        point_type.departments.set(departments)
+    return point_type
+
+
 def point_types_set_default_departments() -> int:
     """Give each national point type its usual supervising departments, found by short name, where
     it has none yet (idempotent). Returns how many types changed."""

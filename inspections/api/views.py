@@ -113,14 +113,13 @@ class PointTypeViewSet(
     permission_classes = [IsOfficeOrReadOnly]
     filterset_fields = ["active", "national"]
 
-    # No service writes point types yet; the serializer does, in one transaction.
     def perform_create(self, serializer):
-        with transaction.atomic():
-            serializer.save()
+        serializer.instance = services.point_type_save(**serializer.validated_data)
 
     def perform_update(self, serializer):
-        with transaction.atomic():
-            serializer.save()
+        current = serializer.instance
+        data = {"name": current.name, "order": current.order, "active": current.active, **serializer.validated_data}
+        serializer.instance = services.point_type_save(point_type=current, **data)
 
 
 class PointViewSet(
