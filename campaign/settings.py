@@ -244,3 +244,11 @@ INSPECTION_MAX_DISTANCE_M = env.int("INSPECTION_MAX_DISTANCE_M", default=1000)
 # on a plain background (no internet at run time).
 MAP_TILE_URL = env("MAP_TILE_URL", default="")
 MAP_TILE_ATTRIBUTION = env("MAP_TILE_ATTRIBUTION", default="")
+
+# Rectification deadlines: working days by severity ("事不过二"); a check item may override.
+# A problem closed within N days and failing again at the same point and item is a rebound (反弹).
+DEADLINE_WORKING_DAYS = {
+    "normal": env.int("DEADLINE_DAYS_NORMAL", default=5),
+    "severe": env.int("DEADLINE_DAYS_SEVERE", default=2),
+}
+REBOUND_WINDOW_DAYS = env.int("REBOUND_WINDOW_DAYS", default=30)

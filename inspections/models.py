@@ -88,6 +88,9 @@ class CheckItem(models.Model):
     departments = models.ManyToManyField(Unit, blank=True, related_name="charged_check_items", verbose_name="责任部门")
     order = models.PositiveIntegerField("排序", default=0)
     active = models.BooleanField("启用", default=True)
+    deadline_days = models.PositiveSmallIntegerField(
+        "整改时限(工作日)", null=True, blank=True, help_text="留空则按严重程度的默认时限"
+    )
 
     class Meta:
         verbose_name = "测评细则"
@@ -293,6 +296,24 @@ class Problem(models.Model):
     found_at = models.DateTimeField("发现时间", db_index=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Workflow state, written only by accountability.workflow (the one state machine).
+    handler = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="handled_problems", verbose_name="主办单位"
+    )
+    co_handlers = models.ManyToManyField(Unit, blank=True, related_name="co_handled_problems", verbose_name="协办单位")
+    deadline = models.DateField("整改期限", null=True, blank=True, db_index=True)
+    original_deadline = models.DateField("原定期限", null=True, blank=True)
+    rework_count = models.PositiveSmallIntegerField("返工次数", default=0)
+    shelved = models.BooleanField("挂账", default=False)
+    shelved_until = models.DateField("挂账计划完成日期", null=True, blank=True)
+    pending_request = models.CharField("待处理申请", max_length=20, blank=True)
+    requested_deadline = models.DateField("申请延期至", null=True, blank=True)
+    request_reason = models.TextField("申请理由", blank=True)
+    closed_at = models.DateTimeField("销号时间", null=True, blank=True)
+    rebound_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="rebounds", verbose_name="反弹自"
+    )
+    version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = "问题"

@@ -100,8 +100,9 @@ def point_update(*, point: Point, departments=None, **fields) -> Point:
 
 
 @transaction.atomic
-def point_type_save(*, point_type: PointType | None = None, name: str, order: int = 0, active: bool = True,
-                    departments=None) -> PointType:
+def point_type_save(
+    *, point_type: PointType | None = None, name: str, order: int = 0, active: bool = True, departments=None
+) -> PointType:
     """Create a city's own point type, or edit one (the national ones too: name, order, active,
     default departments)."""
     if PointType.objects.filter(name=name).exclude(pk=point_type.pk if point_type else None).exists():

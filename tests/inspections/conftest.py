@@ -18,7 +18,7 @@ from inspections.models import PointType
 
 
 @pytest.fixture(autouse=True)
-def _national_point_types(request):
+def national_point_types(request):
     """The 26 types a migration loads. A transactional test elsewhere in the run (browser, worker)
     flushes every table, so put them back when a test of this package uses the database."""
     if "db" not in request.fixturenames and "transactional_db" not in request.fixturenames:

@@ -1,0 +1,247 @@
+"""The one state machine of a problem: 交办 → 签收 → 整改 → 复查 → 销号, with 返工, 改派, 延期,
+挂账 and 作废. One table of allowed (state, action, role); one service applies it; every
+transition is an immutable ProblemEvent. Nothing else writes a problem's status."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from campaign.models import Unit
+from campaign.selectors import scope_for
+from inspections.choices import ProblemStatus as S
+from inspections.models import Photo, Problem
+
+from .choices import Action as A
+from .models import ProblemEvent
+
+OFFICE, HANDLER = "office", "handler"
+OPEN = (S.NEW, S.ASSIGNED, S.RECTIFYING, S.REVIEWING)
+WORKING = (S.ASSIGNED, S.RECTIFYING)
+
+# (state, action, role) → the state after. The whole of who may do what.
+TRANSITIONS: dict[tuple[str, str, str], str] = {
+    (S.NEW, A.ASSIGN, OFFICE): S.ASSIGNED,
+    (S.ASSIGNED, A.ACCEPT, HANDLER): S.RECTIFYING,
+    (S.RECTIFYING, A.SUBMIT, HANDLER): S.REVIEWING,
+    (S.REVIEWING, A.APPROVE, OFFICE): S.CLOSED,
+    (S.REVIEWING, A.REJECT, OFFICE): S.RECTIFYING,
+    **{(state, A.REQUEST_REASSIGN, HANDLER): state for state in WORKING},
+    **{(state, A.REASSIGN, OFFICE): S.ASSIGNED for state in WORKING},
+    **{(state, A.REFUSE_REASSIGN, OFFICE): state for state in WORKING},
+    **{(state, A.REQUEST_EXTENSION, HANDLER): state for state in WORKING},
+    **{(state, A.GRANT_EXTENSION, OFFICE): state for state in WORKING},
+    **{(state, A.DENY_EXTENSION, OFFICE): state for state in WORKING},
+    **{(state, A.SHELVE, OFFICE): state for state in OPEN},
+    **{(state, A.RESUME, OFFICE): state for state in OPEN},
+    **{(state, A.VOID, OFFICE): S.VOID for state in OPEN},
+}
+
+
+class TransitionRefused(ValidationError):
+    """The action is not allowed for this user on this problem now; nothing changed."""
+
+
+class TransitionConflict(Exception):
+    """Someone else changed the problem since the user saw it; nothing changed."""
+
+    message = "该问题已被他人处理，请刷新后查看最新状态。"
+
+
+@dataclass
+class TransitionInput:
+    action: str
+    note: str = ""
+    photos: tuple[int, ...] = ()
+    handler: Unit | None = None
+    co_handlers: tuple[Unit, ...] | None = None
+    deadline: datetime.date | None = None
+    expected_version: int | None = None
+
+
+def roles_of(user, problem: Problem) -> set[str]:
+    """The roles a user holds on a problem: the office; the handler's liaison (its unit or a unit
+    above it). Leaders and inspectors act on nothing here."""
+    scope = scope_for(user)
+    roles = set()
+    if scope.is_office:
+        roles.add(OFFICE)
+    if problem.handler_id and scope.is_liaison and scope.covers(problem.handler):
+        roles.add(HANDLER)
+    return roles
+
+
+def allowed_actions(user, problem: Problem) -> list[str]:
+    roles = roles_of(user, problem)
+    return [action for (state, action, role) in TRANSITIONS if state == problem.status and role in roles]
+
+
+def default_deadline(problem: Problem, *, start: datetime.date | None = None) -> datetime.date:
+    """Working days by severity (or the check item's own limit) from the day of assignment."""
+    from .calendar import add_working_days
+
+    days = (problem.check_item.deadline_days if problem.check_item_id else None) or settings.DEADLINE_WORKING_DAYS[
+        problem.severity
+    ]
+    return add_working_days(start or timezone.localdate(), days)
+
+
+def default_handler(problem: Problem) -> Unit | None:
+    """The check item's first department if it names any, else the point's street."""
+    if problem.check_item_id:
+        department = problem.check_item.departments.order_by("path").first()
+        if department is not None:
+            return department
+    unit = problem.unit
+    if unit.kind == "community" and unit.parent_id:
+        return unit.parent
+    return unit
+
+
+def _require(condition: bool, field: str, message: str) -> None:
+    if not condition:
+        raise TransitionRefused({field: message})
+
+
+@transaction.atomic
+def problem_transition(*, user, problem: Problem, data: TransitionInput) -> Problem:
+    """Apply one action. Locks the row, so of two racing users exactly one wins; the other gets a
+    TransitionConflict (their view was stale) or a TransitionRefused, and nothing changes."""
+    locked = (
+        Problem.objects.select_for_update(of=("self",))
+        .select_related("handler", "check_item", "unit")
+        .get(pk=problem.pk)
+    )
+    if data.expected_version is not None and locked.version != data.expected_version:
+        raise TransitionConflict(TransitionConflict.message)
+    roles = roles_of(user, locked)
+    if not roles:
+        raise PermissionDenied("您不能处理该问题。")
+    if data.action not in A.values:
+        raise TransitionRefused({"action": f"未知的操作“{data.action}”。"})
+    role = next((r for r in (OFFICE, HANDLER) if r in roles and (locked.status, data.action, r) in TRANSITIONS), None)
+    if role is None:
+        raise TransitionRefused(
+            {"action": f"问题当前为“{locked.get_status_display()}”，您不能执行“{A(data.action).label}”。"}
+        )
+    to_status = TRANSITIONS[(locked.status, data.action, role)]
+    note = (data.note or "").strip()
+    changes: dict[str, list] = {}
+
+    def change(field: str, value) -> None:
+        old = getattr(locked, field)
+        if old != value:
+            changes[field] = [_plain(old), _plain(value)]
+            setattr(locked, field, value)
+
+    action = data.action
+    if action in (A.ASSIGN, A.REASSIGN):
+        handler = data.handler or (default_handler(locked) if action == A.ASSIGN else None)
+        _require(handler is not None, "handler", "请选择主办单位。")
+        _require(handler.active, "handler", "主办单位已停用。")
+        if action == A.REASSIGN:
+            _require(handler.pk != locked.handler_id, "handler", "改派需选择另一个主办单位。")
+        change("handler", handler)
+        if action == A.ASSIGN:
+            deadline = data.deadline or default_deadline(locked)
+            _require(deadline >= timezone.localdate(), "deadline", "整改期限不能早于今天。")
+            change("deadline", deadline)
+            change("original_deadline", deadline)
+        change("pending_request", "")
+        change("requested_deadline", None)
+        change("request_reason", "")
+    elif action == A.SUBMIT:
+        _require(bool(note), "note", "请填写整改情况说明。")
+        _require(bool(data.photos), "photos", "请至少上传一张整改后的照片。")
+    elif action == A.REJECT:
+        _require(bool(note), "note", "退回返工时请写明原因。")
+        change("rework_count", locked.rework_count + 1)
+    elif action == A.APPROVE:
+        change("closed_at", timezone.now())
+        change("shelved", False)
+    elif action in (A.REQUEST_REASSIGN, A.REQUEST_EXTENSION):
+        _require(not locked.pending_request, "action", "已有待处理的申请，请等待创建办答复。")
+        _require(bool(note), "note", "请填写申请理由。")
+        if action == A.REQUEST_EXTENSION:
+            _require(data.deadline is not None, "deadline", "请填写申请延期到的日期。")
+            _require(locked.deadline is None or data.deadline > locked.deadline, "deadline", "延期日期须晚于当前期限。")
+            change("requested_deadline", data.deadline)
+        change("pending_request", "reassign" if action == A.REQUEST_REASSIGN else "extension")
+        change("request_reason", note)
+    elif action in (A.REFUSE_REASSIGN, A.DENY_EXTENSION, A.GRANT_EXTENSION):
+        wanted = "reassign" if action == A.REFUSE_REASSIGN else "extension"
+        _require(locked.pending_request == wanted, "action", "没有待处理的相应申请。")
+        if action == A.GRANT_EXTENSION:
+            deadline = data.deadline or locked.requested_deadline
+            _require(
+                deadline is not None and (locked.deadline is None or deadline > locked.deadline),
+                "deadline",
+                "新的期限须晚于当前期限。",
+            )
+            change("deadline", deadline)
+        else:
+            _require(bool(note), "note", "请写明驳回理由。")
+        change("pending_request", "")
+        change("requested_deadline", None)
+        change("request_reason", "")
+    elif action == A.SHELVE:
+        _require(not locked.shelved, "action", "该问题已挂账。")
+        _require(bool(note), "note", "挂账需写明原因。")
+        _require(data.deadline is not None, "deadline", "请填写挂账的计划完成日期。")
+        change("shelved", True)
+        change("shelved_until", data.deadline)
+    elif action == A.RESUME:
+        _require(locked.shelved, "action", "该问题未挂账。")
+        change("shelved", False)
+        change("shelved_until", None)
+    elif action == A.VOID:
+        _require(bool(note), "note", "作废需写明原因。")
+
+    photos = list(Photo.objects.filter(pk__in=data.photos, uploaded_by=user)) if data.photos else []
+    if len(photos) != len(set(data.photos)):
+        raise TransitionRefused({"photos": "照片不存在或不是您上传的。"})
+
+    from_status = locked.status
+    if to_status != from_status:
+        changes["status"] = [from_status, to_status]
+    locked.status = to_status
+    if data.co_handlers is not None and action in (A.ASSIGN, A.REASSIGN):
+        old = sorted(locked.co_handlers.values_list("pk", flat=True))
+        new = sorted(u.pk for u in data.co_handlers if u.pk != locked.handler_id)
+        if old != new:
+            changes["co_handlers"] = [old, new]
+            locked.co_handlers.set(new)
+    fields = [f for f in changes if f not in ("co_handlers",)]
+    updated = Problem.objects.filter(pk=locked.pk, version=locked.version).update(
+        version=F("version") + 1, **{f: getattr(locked, f) for f in fields}
+    )
+    if updated != 1:  # only possible without the row lock (e.g. SQLite); the loser changes nothing
+        raise TransitionConflict(TransitionConflict.message)
+    event = ProblemEvent.objects.create(
+        problem=locked,
+        action=action,
+        actor=user,
+        role=role,
+        unit=locked.handler if role == HANDLER else None,
+        from_status=from_status,
+        to_status=to_status,
+        note=note,
+        changes=changes,
+    )
+    event.photos.set(photos)
+    locked.version += 1
+    return locked
+
+
+def _plain(value):
+    if isinstance(value, Unit):
+        return value.pk
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    return value
