@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -163,7 +164,10 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Deadline reminders for handlers and escalation to the office, every morning.
+    "reminders": {"task": "accountability.reminders_send", "schedule": crontab(hour=8, minute=30)},
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -252,3 +256,6 @@ DEADLINE_WORKING_DAYS = {
     "severe": env.int("DEADLINE_DAYS_SEVERE", default=2),
 }
 REBOUND_WINDOW_DAYS = env.int("REBOUND_WINDOW_DAYS", default=30)
+# Reminders: N calendar days past the deadline the handler is reminded; M days past, the office is told.
+REMINDER_OVERDUE_DAYS = env.int("REMINDER_OVERDUE_DAYS", default=3)
+REMINDER_ESCALATE_DAYS = env.int("REMINDER_ESCALATE_DAYS", default=7)

@@ -313,6 +313,10 @@ class Problem(models.Model):
     rebound_of = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="rebounds", verbose_name="反弹自"
     )
+    # Later failing observations of the same item at the same point while this problem is open.
+    sightings = models.ManyToManyField(
+        Observation, blank=True, related_name="sighted_problems", verbose_name="再次发现"
+    )
     version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:

@@ -543,19 +543,55 @@ def inspection_submit(
             problems.append((observation, item, obs))
     Charge.objects.bulk_create(charges)
     for observation, item, obs in problems:
-        problem = Problem.objects.create(
-            campaign=round_.campaign,
-            source=ProblemSource.INSPECTION,
+        _open_or_attach_problem(round_=round_, point=point, item=item, observation=observation, obs=obs, user=user)
+    return inspection, True
+
+
+OPEN_PROBLEM_STATUSES = (ProblemStatus.NEW, ProblemStatus.ASSIGNED, ProblemStatus.RECTIFYING, ProblemStatus.REVIEWING)
+
+
+def _open_or_attach_problem(*, round_, point, item, observation, obs, user) -> Problem:
+    """A failing observation opens a problem — unless the same item at the same point already has
+    an open one (it becomes another sighting of it). A problem closed within the rebound window
+    that fails again is linked as a rebound (反弹), and both show it."""
+    found_at = observation.observed_at
+    existing = (
+        Problem.objects.select_for_update()
+        .filter(point=point, check_item=item, status__in=OPEN_PROBLEM_STATUSES)
+        .order_by("found_at", "pk")
+        .first()
+    )
+    if existing is not None:
+        existing.sightings.add(observation)
+        existing.photos.add(*obs.photos)
+        return existing
+    window = datetime.timedelta(days=settings.REBOUND_WINDOW_DAYS)
+    rebound_of = (
+        Problem.objects.filter(
             point=point,
             check_item=item,
-            indicator=item.indicator,
-            observation=observation,
-            unit=point.unit,
-            description=f"{point.name}：{item.text}" + (f"（{obs.note.strip()}）" if obs.note.strip() else ""),
-            severity=Severity.SEVERE if obs.result == Result.SEVERE else item.severity,
-            deduction=observation.deduction,
-            found_at=observed_at,
-            created_by=user,
+            status=ProblemStatus.CLOSED,
+            closed_at__gte=found_at - window,
+            closed_at__lte=found_at,
         )
-        problem.photos.set(obs.photos)
-    return inspection, True
+        .order_by("-closed_at")
+        .first()
+    )
+    note = obs.note.strip()
+    problem = Problem.objects.create(
+        campaign=round_.campaign,
+        source=ProblemSource.INSPECTION,
+        point=point,
+        check_item=item,
+        indicator=item.indicator,
+        observation=observation,
+        unit=point.unit,
+        description=f"{point.name}：{item.text}" + (f"（{note}）" if note else ""),
+        severity=Severity.SEVERE if obs.result == Result.SEVERE else item.severity,
+        deduction=observation.deduction,
+        found_at=found_at,
+        created_by=user,
+        rebound_of=rebound_of,
+    )
+    problem.photos.set(obs.photos)
+    return problem

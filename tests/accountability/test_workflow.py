@@ -185,8 +185,9 @@ def test_a_stale_view_is_a_conflict(assigned, liaison_jia, office):
 
 
 def test_assign_without_a_deadline_takes_working_days_by_severity(problem, office, city):
-    from accountability.calendar import add_working_days, calendar_seed
     from django.utils import timezone
+
+    from accountability.calendar import add_working_days, calendar_seed
 
     calendar_seed()
     assigned = act(office, problem, A.ASSIGN, handler=city.street_jia)
