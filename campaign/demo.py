@@ -139,6 +139,25 @@ def _phone(index: int) -> str:
     return f"0510-8{index:03d}{(index * 37) % 10000:04d}"
 
 
+def demo_liaison(unit):
+    """The demo liaison of a unit: its named demo account where there is one, else a silent
+    account (no usable password) so that every unit can act in the demo."""
+    from django.contrib.auth import get_user_model
+
+    from .models import Membership
+
+    membership = Membership.objects.filter(role=Role.LIAISON, unit=unit).select_related("user").first()
+    if membership is not None:
+        return membership.user
+    user = get_user_model().objects.create(
+        username=f"demo-{unit.code.lower()}", first_name=f"{unit.display_name}联络员"
+    )
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    services.membership_create(user=user, role=Role.LIAISON, unit=unit)
+    return user
+
+
 def database_is_empty() -> bool:
     from .models import Campaign, Unit
 

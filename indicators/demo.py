@@ -6,12 +6,10 @@ from __future__ import annotations
 import datetime
 import random
 
-from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from campaign import services as campaign_services
-from campaign.choices import Role
+from campaign.demo import demo_liaison
 
 from . import services
 from .models import Assignment
@@ -67,19 +65,6 @@ def _png_bytes(seed: int) -> bytes:
     return buffer.getvalue()
 
 
-def _actor_for(unit, users_by_unit: dict):
-    """The demo liaison of a unit: the named demo account where there is one, else a silent one."""
-    if unit.pk not in users_by_unit:
-        user = get_user_model().objects.create(
-            username=f"demo-{unit.code.lower()}", first_name=f"{unit.display_name}联络员"
-        )
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-        campaign_services.membership_create(user=user, role=Role.LIAISON, unit=unit)
-        users_by_unit[unit.pk] = user
-    return users_by_unit[unit.pk]
-
-
 def seed(context: dict) -> None:
     from .demo_sheet import build_demo_sheet
     from .importing import indicators_import
@@ -121,10 +106,6 @@ def seed(context: dict) -> None:
 
     # Materials in every review state, for the units that answer for declaration indicators.
     rng = random.Random(2026)
-    users_by_unit = {m.unit_id: m.user for m in users["liaison"].memberships.all()}
-    for name in ("liaison2", "dept"):
-        for membership in users[name].memberships.all():
-            users_by_unit[membership.unit_id] = membership.user
     pairs = (
         Assignment.objects.filter(indicator__system=system, indicator__is_declaration=True)
         .select_related("unit", "indicator")
@@ -140,7 +121,7 @@ def seed(context: dict) -> None:
         if roll < 0.35:
             continue  # not submitted yet
         unit, indicator = assignment.unit, assignment.indicator
-        actor = _actor_for(unit, users_by_unit)
+        actor = demo_liaison(unit)
         files = [SimpleUploadedFile(f"{indicator.code or '材料'}-工作方案.pdf", PDF_BYTES)]
         if number % 3 == 0:
             files.append(SimpleUploadedFile(f"{indicator.code or '材料'}-现场照片.png", _png_bytes(number)))

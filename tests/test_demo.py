@@ -63,8 +63,28 @@ def test_the_demo_city():
     assert 140 <= Point.objects.count() <= 200
     assert CheckItem.objects.values("point_type").distinct().count() >= 8
     assert InspectionRound.objects.count() == 9  # 8 past weeks and this week's, not yet visited
-    assert Inspection.objects.values("round").distinct().count() == 8
+    # The 8 past weeks, and this week where the first visits found two rebounds.
+    assert Inspection.objects.order_by().values("round").distinct().count() == 9
     assert Observation.objects.filter(result="fail").exists() and Problem.objects.exists()
+
+    # The rectification loop (issue: accountability): problems in every state, overdue ones, a rebound.
+    from django.utils import timezone
+
+    from inspections.choices import ProblemStatus
+
+    states = set(Problem.objects.values_list("status", flat=True))
+    assert states >= {
+        ProblemStatus.NEW,
+        ProblemStatus.ASSIGNED,
+        ProblemStatus.RECTIFYING,
+        ProblemStatus.REVIEWING,
+        ProblemStatus.CLOSED,
+    }
+    assert Problem.objects.filter(
+        status__in=["assigned", "rectifying"], shelved=False, deadline__lt=timezone.localdate()
+    ).exists()
+    assert Problem.objects.filter(rework_count__gt=0).exists()
+    assert Problem.objects.filter(rebound_of__isnull=False).exists()
 
     with pytest.raises(CommandError):
         call_command("seed_demo")

@@ -1,0 +1,123 @@
+"""Demo rectification work for 示范市: the problems the demo inspections opened, moved through the
+real state machine so that every state has content — assigned, in progress, awaiting review,
+closed (some after rework), shelved, a few overdue, a rebound — with after-photos by code."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import random
+import uuid
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from campaign.demo import demo_liaison
+from inspections.choices import ProblemStatus, Result
+from inspections.models import Problem
+from inspections.services import ObservationInput, inspection_submit, photo_upload
+
+from .calendar import calendar_seed
+from .choices import Action as A
+from .workflow import TransitionInput, default_handler, problem_transition
+
+
+def _after_photo(user, seed: int):
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (640, 480), (200, 225, 200))
+    ImageDraw.Draw(image).rectangle((40 + seed % 50, 40, 600, 440), outline=(40, 140, 60), width=8)
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=70)
+    return photo_upload(user=user, file=SimpleUploadedFile(f"整改后_{seed:04d}.jpg", buffer.getvalue())).pk
+
+
+def seed(context: dict) -> None:
+    calendar_seed()
+    office = context["users"]["office"]
+    rng = random.Random(48)
+    today = timezone.localdate()
+    problems = list(
+        Problem.objects.filter(status=ProblemStatus.NEW).select_related("unit", "check_item").order_by("found_at")
+    )
+    closed = []
+    for index, problem in enumerate(problems):
+        age_days = (today - timezone.localtime(problem.found_at).date()).days
+        roll = rng.random()
+        if age_days < 3 and roll < 0.6:
+            continue  # found this week: still waiting to be assigned (待交办)
+        handler = default_handler(problem)
+        problem = problem_transition(
+            user=office,
+            problem=problem,
+            data=TransitionInput(
+                A.ASSIGN, handler=handler, deadline=today + datetime.timedelta(days=rng.randint(2, 10))
+            ),
+        )
+        if roll < 0.12:
+            continue  # 待签收
+        liaison = demo_liaison(handler)
+        problem = problem_transition(user=liaison, problem=problem, data=TransitionInput(A.ACCEPT))
+        if roll < 0.22:
+            # Overdue: as if assigned weeks ago (a real office cannot set a past deadline).
+            Problem.objects.filter(pk=problem.pk).update(deadline=today - datetime.timedelta(days=rng.randint(1, 12)))
+            continue
+        if roll < 0.27:
+            problem_transition(
+                user=office,
+                problem=problem,
+                data=TransitionInput(
+                    A.SHELVE, note="涉及管网改造，纳入明年计划。", deadline=today + datetime.timedelta(days=120)
+                ),
+            )
+            continue
+        if roll < 0.32:
+            problem_transition(
+                user=liaison,
+                problem=problem,
+                data=TransitionInput(
+                    A.REQUEST_EXTENSION,
+                    note="需协调产权单位，申请延期。",
+                    deadline=problem.deadline + datetime.timedelta(days=7),
+                ),
+            )
+            continue
+        problem = problem_transition(
+            user=liaison,
+            problem=problem,
+            data=TransitionInput(
+                A.SUBMIT, note="已按要求整改完毕，附整改后照片。", photos=(_after_photo(liaison, index),)
+            ),
+        )
+        if roll < 0.45:
+            continue  # 待复查
+        if roll < 0.55:
+            problem = problem_transition(
+                user=office,
+                problem=problem,
+                data=TransitionInput(A.REJECT, note="复查发现仍有一处未整改到位，请返工。"),
+            )
+            if roll < 0.5:
+                continue  # 返工中
+            problem = problem_transition(
+                user=liaison,
+                problem=problem,
+                data=TransitionInput(A.SUBMIT, note="已返工整改。", photos=(_after_photo(liaison, index + 1000),)),
+            )
+        problem = problem_transition(user=office, problem=problem, data=TransitionInput(A.APPROVE))
+        closed.append(problem)
+
+    # A rebound: this week's round finds one closed problem's item failing again at its point.
+    inspector = context["users"]["inspector"]
+    this_round = inspector.inspection_rounds.order_by("-start_date").first()
+    for problem in closed[:2]:
+        if this_round is None or not problem.point_id:
+            break
+        this_round.points.add(problem.point)
+        inspection_submit(
+            user=inspector,
+            round_=this_round,
+            point=problem.point,
+            client_uuid=uuid.uuid4(),
+            observations=[ObservationInput(problem.check_item_id, Result.FAIL, 1, note="整改后再次出现")],
+        )
