@@ -78,8 +78,23 @@ def roles_of(user, problem: Problem) -> set[str]:
 
 
 def allowed_actions(user, problem: Problem) -> list[str]:
+    """What the user can do now: the table, narrowed by the problem's pending request and shelving
+    (the same preconditions problem_transition checks), so pages offer only what will work."""
     roles = roles_of(user, problem)
-    return [action for (state, action, role) in TRANSITIONS if state == problem.status and role in roles]
+    preconditions = {
+        A.REFUSE_REASSIGN: problem.pending_request == "reassign",
+        A.GRANT_EXTENSION: problem.pending_request == "extension",
+        A.DENY_EXTENSION: problem.pending_request == "extension",
+        A.REQUEST_REASSIGN: not problem.pending_request,
+        A.REQUEST_EXTENSION: not problem.pending_request,
+        A.SHELVE: not problem.shelved,
+        A.RESUME: problem.shelved,
+    }
+    actions = []
+    for state, action, role in TRANSITIONS:
+        if state == problem.status and role in roles and preconditions.get(action, True) and action not in actions:
+            actions.append(action)
+    return actions
 
 
 def default_deadline(problem: Problem, *, start: datetime.date | None = None) -> datetime.date:

@@ -236,8 +236,16 @@ CAMPAIGN_BANNER_PROVIDERS = ["indicators.selectors.veto_banners"]
 
 # Callables (dotted paths) of the apps above the kernel, so the kernel never imports them:
 # navigation items [(label, url)] for a user, and home-page widgets {slot: html} for a request.
-CAMPAIGN_NAV_PROVIDERS = ["indicators.navigation.nav_items", "inspections.navigation.nav_items"]
-CAMPAIGN_HOME_WIDGETS = ["indicators.widgets.home_widgets", "inspections.widgets.home_widgets"]
+CAMPAIGN_NAV_PROVIDERS = [
+    "indicators.navigation.nav_items",
+    "inspections.navigation.nav_items",
+    "accountability.navigation.nav_items",
+]
+CAMPAIGN_HOME_WIDGETS = [
+    "indicators.widgets.home_widgets",
+    "inspections.widgets.home_widgets",
+    "accountability.widgets.home_widgets",
+]
 
 # Field photos: the largest accepted, in bytes; an inspection recorded farther than this from its
 # point (metres) is accepted but flagged.

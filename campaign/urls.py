@@ -46,12 +46,14 @@ urlpatterns = [
     path("campaigns/<int:campaign_pk>/groups/<int:pk>/edit/", views.WorkGroupFormView.as_view(), name="workgroup-edit"),
     path("indicators/", include("indicators.urls")),
     path("inspections/", include("inspections.urls")),
+    path("problems/", include("accountability.urls")),
     # Operations
     path("jobs/", views.JobRunListView.as_view(), name="jobrun-list"),
     path("jobs/worker-check/", views.worker_check, name="jobrun-worker-check"),
     # Back office and API
     path("admin/", admin.site.urls),
     path("api/v1/", include("campaign.api.urls")),
+    path("api/v1/", include("accountability.api.urls")),
     path("api/v1/", include("inspections.api.urls")),
     path("api/v1/", include("indicators.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

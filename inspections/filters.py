@@ -11,7 +11,8 @@ from decimal import Decimal, InvalidOperation
 
 import django_filters
 from django import forms
-from django.db.models import Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from campaign.filters import YES_NO_ALL, _unit_choices
 from campaign.models import Unit
@@ -171,6 +172,9 @@ class ObservationFilterSet(_UnitChoicesMixin, django_filters.FilterSet):
 
 
 class ProblemFilterSet(_UnitChoicesMixin, django_filters.FilterSet):
+    """`unit` is the subtree of the located unit, the handler or a co-handler; `overdue=true` the
+    open problems (not closed or void, not shelved) whose deadline is before today."""
+
     week = WeekFilter(method="filter_week", label="周次", help_text="按发现时间，如 2026-W47")
     status = django_filters.ChoiceFilter(choices=ProblemStatus.choices, label="状态")
     source = django_filters.ChoiceFilter(choices=ProblemSource.choices, label="来源")
@@ -178,15 +182,41 @@ class ProblemFilterSet(_UnitChoicesMixin, django_filters.FilterSet):
     point = django_filters.NumberFilter(field_name="point", label="点位")
     round = django_filters.NumberFilter(field_name="observation__inspection__round", label="督查批次")
     unit = django_filters.NumberFilter(
-        method="filter_unit", label="属地单位", help_text="该单位及其全部下级", widget=forms.Select
+        method="filter_unit", label="相关单位", help_text="属地、主办或协办为该单位及其下级", widget=forms.Select
     )
+    handler = django_filters.NumberFilter(field_name="handler", label="主办单位", widget=forms.Select)
+    overdue = django_filters.BooleanFilter(
+        method="filter_overdue", label="超期", widget=forms.Select(choices=YES_NO_ALL)
+    )
+
+    unit_select_fields = ("unit", "handler")
 
     class Meta:
         model = Problem
-        fields = ["week", "status", "source", "severity", "point", "round", "unit", "check_item", "indicator"]
+        fields = [
+            "week",
+            "status",
+            "source",
+            "severity",
+            "point",
+            "round",
+            "unit",
+            "handler",
+            "overdue",
+            "check_item",
+            "indicator",
+        ]
 
     def filter_week(self, queryset, name, value):
         return _in_week(queryset, "found_at", value)
 
     def filter_unit(self, queryset, name, value):
-        return _subtree(queryset, "unit", value)
+        path = Subquery(Unit.objects.filter(pk=value).values("path")[:1])
+        co_handled = Problem.co_handlers.through.objects.filter(problem=OuterRef("pk"), unit__path__startswith=path)
+        return queryset.filter(Q(unit__path__startswith=path) | Q(handler__path__startswith=path) | Exists(co_handled))
+
+    def filter_overdue(self, queryset, name, value):
+        overdue = Q(deadline__lt=timezone.localdate(), shelved=False) & ~Q(
+            status__in=[ProblemStatus.CLOSED, ProblemStatus.VOID]
+        )
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)

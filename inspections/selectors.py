@@ -137,14 +137,15 @@ def observations_charged_to(queryset: QuerySet[Observation], *, unit) -> QuerySe
 
 def problem_list(*, user) -> QuerySet[Problem]:
     """Problems the user may read. Office and leaders: all; inspectors: those of their rounds; a
-    liaison: those located in its subtree (the workflow issue adds handlers and co-handlers)."""
+    liaison: those located in its subtree, or whose handler or a co-handler is in it."""
     scope = scope_for(user)
-    queryset = Problem.objects.select_related("point__point_type", "unit", "check_item", "indicator")
+    queryset = Problem.objects.select_related("point__point_type", "unit", "check_item", "indicator", "handler")
     if scope.is_office or scope.is_leader:
         return queryset
     if scope.is_inspector:
         return queryset.filter(observation__inspection__round__inspectors=user)
-    return queryset.filter(scope.unit_q("unit__"))
+    co_handled = Problem.co_handlers.through.objects.filter(problem=OuterRef("pk")).filter(scope.unit_q("unit__"))
+    return queryset.filter(Q(scope.unit_q("unit__")) | Q(scope.unit_q("handler__")) | Exists(co_handled))
 
 
 def photo_visible_to(*, user, photo: Photo) -> bool:

@@ -6,6 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth import get_user_model
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
@@ -15,6 +16,7 @@ from campaign.choices import Role
 from campaign.models import Campaign, Unit
 from indicators.models import Indicator, IndicatorSystem
 
+from ..choices import ProblemStatus
 from ..models import CheckItem, Inspection, InspectionRound, Observation, Photo, Point, PointType, Problem
 from ..selectors import inspection_list
 
@@ -533,8 +535,14 @@ class ObservationSerializer(serializers.ModelSerializer):
 
 
 class ProblemSerializer(serializers.ModelSerializer):
+    """A problem and its workflow state (read-only; accountability's endpoints move it). `overdue`
+    is computed from the row: open, not shelved, deadline before today (Asia/Shanghai)."""
+
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     photos = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    co_handlers = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    sightings = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    overdue = serializers.SerializerMethodField()
 
     class Meta:
         model = Problem
@@ -552,4 +560,27 @@ class ProblemSerializer(serializers.ModelSerializer):
             "deduction",
             "photos",
             "found_at",
+            "handler",
+            "co_handlers",
+            "deadline",
+            "original_deadline",
+            "rework_count",
+            "shelved",
+            "shelved_until",
+            "pending_request",
+            "requested_deadline",
+            "closed_at",
+            "rebound_of",
+            "sightings",
+            "version",
+            "overdue",
         ]
+        read_only_fields = fields
+
+    def get_overdue(self, problem: Problem) -> bool:
+        return bool(
+            problem.deadline
+            and not problem.shelved
+            and problem.status not in (ProblemStatus.CLOSED, ProblemStatus.VOID)
+            and problem.deadline < timezone.localdate()
+        )

@@ -34,7 +34,7 @@ from ..filters import (
     parse_near,
 )
 from ..importing import check_items_import, points_import
-from ..models import CheckItem, Photo, Point, PointType
+from ..models import CheckItem, Observation, Photo, Point, PointType
 from ..selectors import (
     inspection_list,
     observation_list,
@@ -408,5 +408,7 @@ class ProblemViewSet(ServiceErrors, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return problem_list(user=self.request.user).prefetch_related(
-            Prefetch("photos", queryset=Photo.objects.only("id"))
+            Prefetch("photos", queryset=Photo.objects.only("id")),
+            Prefetch("co_handlers", queryset=Unit.objects.only("id")),
+            Prefetch("sightings", queryset=Observation.objects.only("id")),
         )

@@ -200,3 +200,11 @@ def test_the_default_handler_is_the_check_items_department_else_the_street(probl
     assert default_handler(problem) == city.street_jia  # the point sits in 甲一社区 of 甲街道
     problem.check_item = stall_item  # charged to 市文明办
     assert default_handler(problem) == city.dept_office
+
+
+def test_allowed_actions_follow_requests_and_shelving(assigned, office, liaison_jia, later):
+    assert set(allowed_actions(office, assigned)) == {A.REASSIGN, A.SHELVE, A.VOID}
+    assert set(allowed_actions(liaison_jia, assigned)) == {A.ACCEPT, A.REQUEST_REASSIGN, A.REQUEST_EXTENSION}
+    asked = act(liaison_jia, assigned, A.REQUEST_EXTENSION, note="需时间", deadline=later + datetime.timedelta(days=3))
+    assert set(allowed_actions(office, asked)) == {A.REASSIGN, A.GRANT_EXTENSION, A.DENY_EXTENSION, A.SHELVE, A.VOID}
+    assert set(allowed_actions(liaison_jia, asked)) == {A.ACCEPT}

@@ -18,23 +18,28 @@ OFFICE_MORE = ["负面清单", "测评细则", "创建活动", "单位", "成员
 @pytest.mark.parametrize(
     ("persona", "title", "nav", "more"),
     [
-        ("office", "创建办工作台", ["首页", "测评体系", "申报材料", "督查批次", "点位", "问题"], OFFICE_MORE),
+        (
+            "office",
+            "创建办工作台",
+            ["首页", "测评体系", "申报材料", "督查批次", "点位", "问题", "交办", "复查", "通知"],
+            OFFICE_MORE,
+        ),
         (
             "leader",
             "领导驾驶舱",
-            ["首页", "测评体系", "申报材料", "负面清单", "督查批次", "点位", "问题", "创建活动", "单位"],
+            ["首页", "测评体系", "申报材料", "负面清单", "督查批次", "点位", "问题", "通知", "创建活动", "单位"],
             [],
         ),
         (
             "inspector",
             "督查员首页",
-            ["首页", "测评体系", "申报材料", "现场督查", "督查批次", "点位", "问题", "创建活动", "单位"],
+            ["首页", "测评体系", "申报材料", "现场督查", "督查批次", "点位", "问题", "通知", "创建活动", "单位"],
             [],
         ),
         (
             "liaison_jia",
             "单位工作台",
-            ["首页", "测评体系", "任务单", "申报材料", "点位", "问题", "创建活动", "单位"],
+            ["首页", "测评体系", "任务单", "申报材料", "点位", "问题", "我的问题", "通知", "创建活动", "单位"],
             [],
         ),
     ],
@@ -51,9 +56,9 @@ def test_each_role_has_its_home_and_navigation(web, campaign, persona, title, na
 
 def test_home_widgets_of_later_features_say_which_feature_fills_them(web, campaign, office):
     html = web(office).get("/").content.decode()
-    # 测评体系 and 实地督查 are filled by their apps; the rectification loop and rankings are to come.
-    assert html.count('data-testid="pending-widget"') == 2
-    assert "“整改闭环”功能" in html and "“周评比”功能" in html
+    # 测评体系, 实地督查 and the rectification loop are filled by their apps; rankings are to come.
+    assert html.count('data-testid="pending-widget"') == 1
+    assert "“整改闭环”功能" not in html and "“周评比”功能" in html
 
 
 def test_anonymous_is_sent_to_login(client):
@@ -144,10 +149,10 @@ def test_unit_list_paginates_a_thousand_rows_with_constant_queries(web, city, of
         [Unit(name=f"网格{i:04d}", code=f"W{i:04d}", kind=UnitKind.OTHER, path=f"/9{i:05d}/") for i in range(1000)]
     )
     client = web(office)
-    # session, user, memberships (scope), count, page of units with parents, campaign (nav),
-    # open veto events (banner), the filter drop-down's districts/streets/departments (whatever
-    # the number of communities).
-    with django_assert_num_queries(8):
+    # session, user, memberships (scope), count, page of units with parents, campaign and unread
+    # notifications (nav), open veto events (banner), the filter drop-down's districts/streets/
+    # departments (whatever the number of communities).
+    with django_assert_num_queries(9):
         response = client.get("/units/", {"page": 3})
     assert response.status_code == 200
     page = response.context["page_obj"]

@@ -637,6 +637,21 @@ def test_one_problem_exactly(api, office, recorded, market, ads_item, standard, 
         "deduction": "1.50",
         "photos": [],
         "found_at": OBSERVED,
+        # The rectification workflow's state, before anyone has acted on it.
+        "handler": None,
+        "co_handlers": [],
+        "deadline": None,
+        "original_deadline": None,
+        "rework_count": 0,
+        "shelved": False,
+        "shelved_until": None,
+        "pending_request": "",
+        "requested_deadline": None,
+        "closed_at": None,
+        "rebound_of": None,
+        "sightings": [],
+        "version": 0,
+        "overdue": False,
     }
 
 
@@ -694,8 +709,8 @@ def test_problems_list_query_count(
     submit(inspector, round_, market, [Obs(ads_item.pk, "severe", 1)])
     for user in (office, liaison_jia):
         client = api(fresh(user))
-        # scope + count + page + photos.
-        with django_assert_num_queries(4):
+        # scope + count + page + photos + co-handlers + sightings.
+        with django_assert_num_queries(6):
             response = client.get("/api/v1/problems/")
         assert response.json()["count"] >= 3
 

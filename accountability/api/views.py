@@ -1,0 +1,175 @@
+"""The rectification loop's API: move a problem (one endpoint, the state machine decides), read
+its history and next actions, the user's notifications, and the holiday calendar.
+
+A problem is looked up through inspections' problem_list, so one outside the user's scope is 404."""
+
+from __future__ import annotations
+
+import django_filters
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, generics
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from campaign.api.exceptions import Conflict
+from campaign.api.serializers import ImportUploadSerializer
+from campaign.api.views import run_import
+from campaign.permissions import IsOffice
+from inspections.models import Photo, Problem
+from inspections.selectors import problem_list
+
+from ..calendar import calendar_import
+from ..choices import Action
+from ..models import CalendarDay, Notification, ProblemEvent
+from ..services import notification_mark_read
+from ..workflow import TransitionConflict, TransitionInput, allowed_actions, problem_transition
+from .serializers import (
+    CalendarDaySerializer,
+    NotificationReadResultSerializer,
+    NotificationReadSerializer,
+    NotificationSerializer,
+    ProblemEventSerializer,
+    ProblemWithActionsSerializer,
+    TransitionRequestSerializer,
+)
+
+
+def _problem(request, pk: int) -> Problem:
+    """The problem if the user may see it, else 404."""
+    return get_object_or_404(problem_list(user=request.user), pk=pk)
+
+
+class ProblemTransitionView(APIView):
+    """Apply one workflow action to a problem and return it. `version` (optional) is the version the
+    user saw: if the problem changed since, 409 and nothing changes. Refused actions → 400 (Chinese),
+    a user with no role on the problem → 403, out of scope → 404."""
+
+    @extend_schema(request=TransitionRequestSerializer, responses=ProblemWithActionsSerializer)
+    def post(self, request, pk: int):
+        problem = _problem(request, pk)
+        data = TransitionRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        co_handlers = values.get("co_handlers")
+        try:
+            problem = problem_transition(
+                user=request.user,
+                problem=problem,
+                data=TransitionInput(
+                    action=values["action"],
+                    note=values.get("note") or "",
+                    photos=tuple(values.get("photos") or ()),
+                    handler=values.get("handler"),
+                    co_handlers=tuple(co_handlers) if co_handlers is not None else None,
+                    deadline=values.get("deadline"),
+                    expected_version=values.get("version"),
+                ),
+            )
+        except TransitionConflict as exc:
+            raise Conflict(str(exc) or TransitionConflict.message) from None
+        except DjangoPermissionDenied as exc:
+            raise exceptions.PermissionDenied(str(exc) or None) from None
+        context = {"request": request, "allowed_actions": allowed_actions(request.user, problem)}
+        return Response(ProblemWithActionsSerializer(problem, context=context).data)
+
+
+class ProblemActionsView(APIView):
+    """The actions the user may take on the problem now (action codes and their labels)."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request, pk: int):
+        problem = _problem(request, pk)
+        actions = allowed_actions(request.user, problem)
+        return Response(
+            {
+                "version": problem.version,
+                "allowed_actions": actions,
+                "labels": {action: Action(action).label for action in actions},
+            }
+        )
+
+
+class ProblemEventListView(generics.ListAPIView):
+    """A problem's history, oldest first: every transition with its actor, note and photos."""
+
+    serializer_class = ProblemEventSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        problem = _problem(self.request, self.kwargs["pk"])
+        return (
+            ProblemEvent.objects.filter(problem=problem)
+            .select_related("actor")
+            .prefetch_related(Prefetch("photos", queryset=Photo.objects.only("id")))
+            .order_by("at", "id")
+        )
+
+
+class NotificationFilterSet(django_filters.FilterSet):
+    unread = django_filters.BooleanFilter(method="filter_unread", label="未读")
+
+    class Meta:
+        model = Notification
+        fields = ["unread", "problem"]
+
+    def filter_unread(self, queryset, name, value):
+        return queryset.filter(read_at__isnull=value)
+
+
+class NotificationListView(generics.ListAPIView):
+    """The user's own notifications, newest first; `unread=true` for the unread ones."""
+
+    serializer_class = NotificationSerializer
+    filterset_class = NotificationFilterSet
+    search_fields: list = []
+    ordering_fields = ["created_at"]
+
+    def get_queryset(self):
+        return Notification.objects.filter(user=self.request.user)
+
+
+class NotificationReadView(APIView):
+    """Mark the user's notifications read: those in `ids`, or all of them when `ids` is absent."""
+
+    @extend_schema(request=NotificationReadSerializer, responses=NotificationReadResultSerializer)
+    def post(self, request):
+        data = NotificationReadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        ids = data.validated_data.get("ids")
+        return Response({"marked": notification_mark_read(user=request.user, ids=ids)})
+
+
+class CalendarDayFilterSet(django_filters.FilterSet):
+    year = django_filters.NumberFilter(field_name="date", lookup_expr="year", label="年份")
+
+    class Meta:
+        model = CalendarDay
+        fields = ["year", "kind"]
+
+
+class HolidayListView(generics.ListAPIView):
+    """Holidays (休) and 调休 working days (班); every other day follows its weekday."""
+
+    queryset = CalendarDay.objects.order_by("date")
+    serializer_class = CalendarDaySerializer
+    filterset_class = CalendarDayFilterSet
+    search_fields = ["name"]
+
+
+class HolidayImportView(APIView):
+    """Import the calendar from Excel/CSV (日期, 类型, 名称): `file`, `dry_run=1` for the preview.
+    Row errors → 400, nothing written. Office only."""
+
+    permission_classes = [IsOffice]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        request={"multipart/form-data": ImportUploadSerializer},
+        parameters=[OpenApiParameter("dry_run", bool, description="1 = 只预览，不写入")],
+    )
+    def post(self, request):
+        return run_import(request, calendar_import)

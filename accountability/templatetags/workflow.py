@@ -1,0 +1,93 @@
+"""`{% problem_workflow problem request %}`: the rectification panel of a problem's page.
+
+The inspections app's template loads this library by name, so inspections never imports
+accountability in Python: the code dependency stays one-way."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils import timezone
+
+from campaign.models import Unit
+from campaign.selectors import scope_for
+
+from ..choices import Action as A
+from ..models import ProblemEvent
+from ..workflow import WORKING, allowed_actions, default_deadline, default_handler
+
+register = template.Library()
+
+NEEDS_NOTE = {
+    A.REJECT,
+    A.VOID,
+    A.SHELVE,
+    A.REFUSE_REASSIGN,
+    A.DENY_EXTENSION,
+    A.REQUEST_REASSIGN,
+    A.REQUEST_EXTENSION,
+    A.SUBMIT,
+}
+NEEDS_DATE = {
+    A.REQUEST_EXTENSION: "延期到",
+    A.GRANT_EXTENSION: "新的期限",
+    A.SHELVE: "计划完成日期",
+    A.ASSIGN: "整改期限",
+}
+DANGER = {A.REJECT, A.VOID, A.REFUSE_REASSIGN, A.DENY_EXTENSION}
+
+
+@register.inclusion_tag("accountability/_problem_workflow.html")
+def problem_workflow(problem, request):
+    user = request.user
+    today = timezone.localdate()
+    events = list(
+        ProblemEvent.objects.filter(problem=problem).select_related("actor", "unit").prefetch_related("photos")
+    )
+    submits = [e for e in events if e.action == A.SUBMIT]
+    actions = allowed_actions(user, problem) if not scope_for(user).read_only else []
+    units = None
+    if {A.ASSIGN, A.REASSIGN} & set(actions):
+        units = list(Unit.objects.filter(active=True).order_by("path").only("pk", "name", "depth"))
+    forms = []
+    for action in actions:
+        form = {
+            "action": action,
+            "label": A(action).label,
+            "note": action in NEEDS_NOTE,
+            "note_required": action in NEEDS_NOTE,
+            "date_label": NEEDS_DATE.get(action),
+            "date": None,
+            "handler": action in (A.ASSIGN, A.REASSIGN),
+            "co_handlers": action in (A.ASSIGN, A.REASSIGN),
+            "photos": action == A.SUBMIT,
+            "danger": action in DANGER,
+        }
+        if action == A.ASSIGN:
+            form["handler_default"] = getattr(default_handler(problem), "pk", None)
+            form["date"] = default_deadline(problem)
+        elif action == A.REASSIGN:
+            form["handler_default"] = problem.handler_id
+        elif action == A.GRANT_EXTENSION:
+            form["date"] = problem.requested_deadline
+        forms.append(form)
+    return {
+        "problem": problem,
+        "request": request,
+        "events": events,
+        "before": list(problem.photos.all()),
+        "after": list(submits[-1].photos.all()) if submits else [],
+        "report": submits[-1] if submits else None,
+        "co_handlers": list(problem.co_handlers.all()) if problem.pk else [],
+        "overdue": bool(problem.deadline and problem.status in WORKING and problem.deadline < today),
+        "forms": forms,
+        "units": units,
+        "actions": dict(A.choices),
+    }
+
+
+@register.filter
+def action_label(value: str) -> str:
+    try:
+        return A(value).label
+    except ValueError:
+        return value

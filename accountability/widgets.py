@@ -1,0 +1,49 @@
+"""Home-page widgets of the rectification loop (registered in CAMPAIGN_HOME_WIDGETS).
+
+Slot "problems_office" (office and leaders): 待交办, 待复查 and 超期 counts with links.
+Slot "problems_liaison" (liaisons): my open problems with their deadlines, overdue in red.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from campaign.selectors import scope_for
+from inspections.choices import ProblemStatus as S
+from inspections.selectors import problem_list
+
+from .views import is_overdue, mine_q
+from .workflow import OPEN, WORKING
+
+
+def home_widgets(request) -> dict[str, str]:
+    user = request.user
+    scope = scope_for(user)
+    today = timezone.localdate()
+    widgets: dict[str, str] = {}
+    if scope.is_office or scope.is_leader:
+        counts = problem_list(user=user).aggregate(
+            new=Count("pk", filter=Q(status=S.NEW)),
+            reviewing=Count("pk", filter=Q(status=S.REVIEWING)),
+            overdue=Count("pk", filter=Q(status__in=WORKING, deadline__lt=today)),
+        )
+        widgets["problems_office"] = render_to_string(
+            "accountability/_widget_office.html", {"counts": counts, "can_act": scope.is_office}, request=request
+        )
+    if scope.is_liaison:
+        mine = problem_list(user=user).filter(mine_q(user), status__in=OPEN).order_by("deadline", "id")
+        problems = list(mine[:8])
+        for problem in problems:
+            problem.overdue = is_overdue(problem, today)
+        widgets["problems_liaison"] = render_to_string(
+            "accountability/_widget_liaison.html",
+            {
+                "problems": problems,
+                "total": mine.count() if len(problems) == 8 else len(problems),
+                "overdue": mine.filter(status__in=WORKING, deadline__lt=today).count(),
+            },
+            request=request,
+        )
+    return widgets
