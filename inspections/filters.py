@@ -185,6 +185,9 @@ class ProblemFilterSet(_UnitChoicesMixin, django_filters.FilterSet):
         method="filter_unit", label="相关单位", help_text="属地、主办或协办为该单位及其下级", widget=forms.Select
     )
     handler = django_filters.NumberFilter(field_name="handler", label="主办单位", widget=forms.Select)
+    point_type = django_filters.ModelChoiceFilter(
+        field_name="point__point_type", queryset=PointType.objects.all(), label="点位类别", empty_label="全部"
+    )
     overdue = django_filters.BooleanFilter(
         method="filter_overdue", label="超期", widget=forms.Select(choices=YES_NO_ALL)
     )
@@ -202,6 +205,7 @@ class ProblemFilterSet(_UnitChoicesMixin, django_filters.FilterSet):
             "round",
             "unit",
             "handler",
+            "point_type",
             "overdue",
             "check_item",
             "indicator",

@@ -719,3 +719,13 @@ def test_check_items_of_a_point_type_for_the_phone(api, inspector, ads_item, sta
     CheckItem.objects.filter(pk=stall_item.pk).update(active=False)
     response = api(inspector).get("/api/v1/check-items/", {"point_type": market_type.pk, "active": "true"})
     assert ids(response) == [ads_item.pk]
+
+
+def test_problems_filter_by_point_type(api, office, recorded, market_type):
+    from inspections.models import PointType
+
+    other = PointType.objects.exclude(pk=market_type.pk).first()
+    assert (
+        api(office).get("/api/v1/problems/", {"point_type": market_type.pk}).json()["count"] == Problem.objects.count()
+    )
+    assert api(office).get("/api/v1/problems/", {"point_type": other.pk}).json()["count"] == 0
