@@ -20,8 +20,13 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 TESTING = "pytest" in sys.modules
 
 DEBUG = env.bool("DEBUG", default=False)
+# Maintenance commands that sign nothing may run on a bare checkout; `check --deploy` still flags
+# the placeholder (security.W009). The web server and the workers need a real SECRET_KEY.
+KEYLESS_COMMANDS = {"makemigrations", "migrate", "check", "collectstatic", "showmigrations", "sqlmigrate"}
 if DEBUG or TESTING:
     SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-change-me-in-production-0123456789")
+elif len(sys.argv) > 1 and sys.argv[0].endswith("manage.py") and sys.argv[1] in KEYLESS_COMMANDS:
+    SECRET_KEY = env("SECRET_KEY", default="django-insecure-placeholder-for-maintenance-commands-only")
 else:
     SECRET_KEY = env("SECRET_KEY")  # required in production: fails loudly when missing
 
