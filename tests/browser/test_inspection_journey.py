@@ -20,7 +20,7 @@ from inspections import services
 from inspections.models import Inspection, PointType, Problem
 from tests.browser.conftest import login, logout
 
-pytestmark = [pytest.mark.browser, pytest.mark.urls("tests.inspections.urls_for_tests")]
+pytestmark = [pytest.mark.browser]
 
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 812}

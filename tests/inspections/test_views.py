@@ -28,8 +28,6 @@ from inspections.services import ObservationInput
 from inspections.widgets import home_widgets
 from tests.conftest import PASSWORD
 
-pytestmark = pytest.mark.urls("tests.inspections.urls_for_tests")
-
 
 def jpeg(colour=(200, 60, 60), size=(640, 480)) -> bytes:
     buffer = io.BytesIO()
