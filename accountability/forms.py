@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from django import forms
 
+from campaign.forms import DateInput
 from campaign.models import Unit
 
 from .choices import Action
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 def _units():

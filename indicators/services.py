@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from campaign.importing import megabytes
 from campaign.models import Campaign, Unit
 from campaign.selectors import scope_for
 
@@ -305,9 +306,7 @@ def _validate_upload(upload) -> tuple[bytes, str]:
     limit = settings.MATERIAL_MAX_BYTES
     if upload.size > limit:
         raise ValidationError(
-            {
-                "files": f"文件“{upload.name}”过大（{upload.size / 1024 / 1024:.1f} MB），上限为 {limit / 1024 / 1024:.0f} MB。"
-            }
+            {"files": f"文件“{upload.name}”过大（{megabytes(upload.size)}），上限为 {megabytes(limit)}。"}
         )
     upload.seek(0)
     data = upload.read()

@@ -15,10 +15,11 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from campaign.filters import YES_NO_ALL, _unit_choices
+from campaign.forms import DateInput
 from campaign.models import Unit
 from indicators.models import IndicatorSystem
 
-from .choices import ProblemSource, ProblemStatus, Result, Severity
+from .choices import ProblemSource, ProblemStatus, Result, RoundKind, Severity
 from .models import CheckItem, Inspection, InspectionRound, Observation, Point, PointType, Problem
 from .selectors import iso_week_bounds, observations_charged_to
 
@@ -224,3 +225,18 @@ class ProblemFilterSet(_UnitChoicesMixin, django_filters.FilterSet):
             status__in=[ProblemStatus.CLOSED, ProblemStatus.VOID]
         )
         return queryset.filter(overdue) if value else queryset.exclude(overdue)
+
+
+class RoundFilterSet(django_filters.FilterSet):
+    """Rounds by name, kind, and the day they run on."""
+
+    q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="搜索")
+    kind = django_filters.ChoiceFilter(choices=RoundKind.choices, label="类型")
+    on = django_filters.DateFilter(method="filter_on", label="进行日期", widget=DateInput())
+
+    class Meta:
+        model = InspectionRound
+        fields = ["q", "kind", "on"]
+
+    def filter_on(self, queryset, name, value):
+        return queryset.filter(start_date__lte=value, end_date__gte=value)

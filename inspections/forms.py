@@ -8,21 +8,13 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from campaign.choices import Role, UnitKind
+from campaign.forms import DateInput
 from campaign.models import Campaign, Unit
 
 from .choices import Result, RoundKind
 from .models import CheckItem, Point, PointType
 
 MAX_SEED = 2**63 - 1
-
-
-class DateInput(forms.DateInput):
-    """An HTML date picker: its value must be ISO (the zh-hans default, 2026/11/23, shows blank)."""
-
-    input_type = "date"
-
-    def __init__(self, attrs=None, format="%Y-%m-%d"):
-        super().__init__(attrs, format=format)
 
 
 class UnitChoiceField(forms.ModelChoiceField):

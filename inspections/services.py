@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from campaign.choices import UnitKind
+from campaign.importing import megabytes
 from campaign.models import Campaign, Unit
 from campaign.selectors import scope_for, unit_ancestors
 from indicators.models import Indicator
@@ -306,9 +307,7 @@ def photo_upload(*, user, file) -> Photo:
         raise PermissionDenied("您没有上传照片的权限。")
     limit = settings.PHOTO_MAX_BYTES
     if file.size > limit:
-        raise ValidationError(
-            {"file": f"照片过大（{file.size / 1024 / 1024:.1f} MB），上限为 {limit / 1024 / 1024:.0f} MB。"}
-        )
+        raise ValidationError({"file": f"照片过大（{megabytes(file.size)}），上限为 {megabytes(limit)}。"})
     file.seek(0)
     data = file.read()
     try:
