@@ -23,3 +23,52 @@ class Action(models.TextChoices):
     SHELVE = "shelve", "挂账"
     RESUME = "resume", "恢复整改"
     VOID = "void", "作废"
+
+
+class Population(models.TextChoices):
+    """Who is ranked against whom. `city` is the one citywide row of a week (no unit)."""
+
+    DISTRICT = "district", "区县"
+    STREET = "street", "街道乡镇"
+    COMMUNITY = "community", "社区村"
+    DEPARTMENT = "department", "市直部门"
+    CITY = "city", "全市"
+
+
+RANKED_POPULATIONS = [Population.DISTRICT, Population.STREET, Population.COMMUNITY, Population.DEPARTMENT]
+
+
+class VersionStatus(models.TextChoices):
+    DRAFT = "draft", "草稿"
+    PUBLISHED = "published", "已发布"
+    SUPERSEDED = "superseded", "已被替换"
+
+
+class BoardList(models.TextChoices):
+    RED = "red", "红榜"
+    BLACK = "black", "黑榜"
+
+
+class CaseRule(models.TextChoices):
+    """Why an accountability case was raised (谁丢分、谁领责)."""
+
+    BLACK_LIST = "black_list", "上黑榜"
+    OVERDUE = "overdue", "超期问题过多"
+    REBOUND = "rebound", "问题反弹"
+    VETO = "veto", "一票否决事项"
+
+
+class CaseLevel(models.TextChoices):
+    """The ladder: first time on the 黑榜 a reminder, twice running an interview, three times 问责."""
+
+    REMIND = "remind", "提醒"
+    INTERVIEW = "interview", "分管领导约谈"
+    ACCOUNT = "account", "建议问责"
+
+
+class CaseStatus(models.TextChoices):
+    PENDING = "pending", "待处理"
+    INTERVIEWED = "interviewed", "已约谈"
+    NOTIFIED = "notified", "已通报"
+    HELD = "held", "已问责"
+    WITHDRAWN = "withdrawn", "撤销"

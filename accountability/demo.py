@@ -1,6 +1,7 @@
 """Demo rectification work for 示范市: the problems the demo inspections opened, moved through the
 real state machine so that every state has content — assigned, in progress, awaiting review,
-closed (some after rework), shelved, a few overdue, a rebound — with after-photos by code."""
+closed (some after rework), shelved, a few overdue, a rebound — with after-photos by code; and
+two of the problems the office registered itself, assigned."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from campaign.demo import demo_liaison
-from inspections.choices import ProblemStatus, Result
+from inspections.choices import ProblemSource, ProblemStatus, Result
 from inspections.models import Problem
 from inspections.services import ObservationInput, inspection_submit, photo_upload
 
@@ -38,7 +39,9 @@ def seed(context: dict) -> None:
     rng = random.Random(48)
     today = timezone.localdate()
     problems = list(
-        Problem.objects.filter(status=ProblemStatus.NEW).select_related("unit", "check_item").order_by("found_at")
+        Problem.objects.filter(status=ProblemStatus.NEW, source=ProblemSource.INSPECTION)
+        .select_related("unit", "check_item")
+        .order_by("found_at")
     )
     closed = []
     for index, problem in enumerate(problems):
@@ -107,6 +110,16 @@ def seed(context: dict) -> None:
         problem = problem_transition(user=office, problem=problem, data=TransitionInput(A.APPROVE))
         closed.append(problem)
 
+    # The office's own registrations (inspections.demo): the leader's and the superior's are
+    # assigned at once (the leader's already accepted); the 12345 and 随手拍 ones wait in 待交办.
+    for problem in Problem.objects.filter(
+        status=ProblemStatus.NEW, source__in=[ProblemSource.LEADER, ProblemSource.SUPERIOR]
+    ).order_by("found_at", "pk"):
+        handler = default_handler(problem)
+        problem = problem_transition(user=office, problem=problem, data=TransitionInput(A.ASSIGN, handler=handler))
+        if problem.source == ProblemSource.LEADER:
+            problem_transition(user=demo_liaison(handler), problem=problem, data=TransitionInput(A.ACCEPT))
+
     # A rebound: this week's round finds one closed problem's item failing again at its point.
     inspector = context["users"]["inspector"]
     this_round = inspector.inspection_rounds.order_by("-start_date").first()
@@ -121,3 +134,9 @@ def seed(context: dict) -> None:
             client_uuid=uuid.uuid4(),
             observations=[ObservationInput(problem.check_item_id, Result.FAIL, 1, note="整改后再次出现")],
         )
+
+    # Eight published weeks of rankings and the surveys, for the leaders' pages.
+    from . import demo_rankings, demo_surveys
+
+    demo_rankings.seed(context)
+    demo_surveys.seed(context)

@@ -1,13 +1,14 @@
 """The rectification loop's facts and reference data: every transition of a problem as an
-immutable event, the working-day calendar, and in-app notifications."""
+immutable event, the working-day calendar, and in-app notifications; and what is judged on them:
+weekly roll-up versions and their snapshot rows, accountability cases, survey results."""
 
 from django.conf import settings
 from django.db import models
 
-from campaign.models import Unit
+from campaign.models import Campaign, JobRun, Unit
 from inspections.models import Photo, Problem
 
-from .choices import DayKind
+from .choices import BoardList, CaseLevel, CaseRule, CaseStatus, DayKind, Population, VersionStatus
 
 
 class ProblemEvent(models.Model):
@@ -74,3 +75,150 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+
+class RollupVersion(models.Model):
+    """One computation of one (campaign, ISO week). A draft is recomputed in place; a published
+    version never changes: recomputing a published week makes the next version, as a draft, which
+    must be published again to replace it."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="rollups", verbose_name="创建活动")
+    week = models.CharField("周次", max_length=8, help_text="ISO 周，如 2026-W47")
+    week_start = models.DateField("周一")
+    week_end = models.DateField("周日")
+    number = models.PositiveSmallIntegerField("版本", default=1)
+    status = models.CharField("状态", max_length=20, choices=VersionStatus.choices, default=VersionStatus.DRAFT)
+    # The rules the numbers were computed with, so an old week still reads as it was computed.
+    rules = models.JSONField("评比规则", default=dict)
+    rows = models.PositiveIntegerField("行数", default=0)
+    computed_at = models.DateTimeField("计算时间")
+    run = models.ForeignKey(JobRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    published_at = models.DateTimeField("发布时间", null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="发布人",
+    )
+
+    class Meta:
+        verbose_name = "周评比版本"
+        verbose_name_plural = "周评比版本"
+        ordering = ["-week_start", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "week", "number"], name="rollup_version_unique"),
+            models.UniqueConstraint(
+                fields=["campaign", "week"],
+                condition=models.Q(status="published"),
+                name="rollup_one_published_per_week",
+            ),
+            models.UniqueConstraint(
+                fields=["campaign", "week"], condition=models.Q(status="draft"), name="rollup_one_draft_per_week"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.week} 第{self.number}版（{self.get_status_display()}）"
+
+
+class UnitWeekScore(models.Model):
+    """One unit's week (the snapshot row a ranking shows), or with no unit the citywide row."""
+
+    rollup = models.ForeignKey(RollupVersion, on_delete=models.CASCADE, related_name="scores")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="week_scores")
+    population = models.CharField("类别", max_length=20, choices=Population.choices)
+    observations = models.PositiveIntegerField("观测数", default=0)
+    failing_observations = models.PositiveIntegerField("不合格数", default=0)
+    deduction_points = models.DecimalField("扣分", max_digits=10, decimal_places=2, default=0)
+    score_rate = models.DecimalField("得分率", max_digits=7, decimal_places=6, null=True, blank=True)
+    problems_opened = models.PositiveIntegerField("新发现问题", default=0)
+    problems_due = models.PositiveIntegerField("本周到期", default=0)
+    closed_on_time = models.PositiveIntegerField("按期销号", default=0)
+    on_time_rate = models.DecimalField("按期整改率", max_digits=7, decimal_places=6, null=True, blank=True)
+    rework_count = models.PositiveIntegerField("返工次数", default=0)
+    overdue_open = models.PositiveIntegerField("周末超期未改", default=0)
+    rebounds = models.PositiveIntegerField("反弹", default=0)
+    composite = models.DecimalField("综合分", max_digits=6, decimal_places=2, null=True, blank=True)
+    sample_ok = models.BooleanField("样本充足", default=False)
+    rank = models.PositiveIntegerField("排名", null=True, blank=True)
+    rank_change = models.IntegerField("名次变化", null=True, blank=True, help_text="正数为上升")
+    board = models.CharField("红黑榜", max_length=10, choices=BoardList.choices, blank=True)
+
+    class Meta:
+        verbose_name = "单位周评比"
+        verbose_name_plural = "单位周评比"
+        ordering = ["population", "rank", "unit__path"]
+        constraints = [models.UniqueConstraint(fields=["rollup", "unit"], name="week_score_one_per_unit")]
+        indexes = [
+            models.Index(fields=["rollup", "population", "rank"]),
+            models.Index(fields=["unit", "rollup"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rollup.week} {self.unit or '全市'} {self.composite}"
+
+
+class AccountabilityCase(models.Model):
+    """A flag raised on a unit when a week is published (谁丢分、谁领责), with its evidence and the
+    office's decision. One per (campaign, week, unit, rule): republishing updates it."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="cases", verbose_name="创建活动")
+    week = models.CharField("周次", max_length=8)
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="accountability_cases", verbose_name="单位")
+    rule = models.CharField("触发规则", max_length=20, choices=CaseRule.choices)
+    level = models.CharField("建议处理", max_length=20, choices=CaseLevel.choices)
+    streak = models.PositiveSmallIntegerField("连续周数", default=1)
+    reason = models.CharField("原因", max_length=300)
+    evidence = models.JSONField("证据", default=dict, blank=True, help_text="评比行、问题、风险事件的编号")
+    score = models.ForeignKey(
+        UnitWeekScore, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="评比行"
+    )
+    status = models.CharField("处理状态", max_length=20, choices=CaseStatus.choices, default=CaseStatus.PENDING)
+    decision_note = models.TextField("处理情况", blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="处理人",
+    )
+    decided_at = models.DateTimeField("处理时间", null=True, blank=True)
+    created_at = models.DateTimeField("立案时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "问责事项"
+        verbose_name_plural = "问责事项"
+        ordering = ["-week", "status", "unit__path", "rule"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "week", "unit", "rule"], name="case_one_per_rule_week"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.week} {self.unit} {self.get_rule_display()}"
+
+
+class SurveyResult(models.Model):
+    """A district's survey rates on a date (知晓率, 支持率, 参与率, 满意率), in percent."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="surveys", verbose_name="创建活动")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="surveys", verbose_name="区县")
+    date = models.DateField("调查日期")
+    awareness = models.DecimalField("知晓率(%)", max_digits=5, decimal_places=2, null=True, blank=True)
+    support = models.DecimalField("支持率(%)", max_digits=5, decimal_places=2, null=True, blank=True)
+    participation = models.DecimalField("参与率(%)", max_digits=5, decimal_places=2, null=True, blank=True)
+    satisfaction = models.DecimalField("满意率(%)", max_digits=5, decimal_places=2, null=True, blank=True)
+    sample_size = models.PositiveIntegerField("样本量", null=True, blank=True)
+    imported_at = models.DateTimeField("导入时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "问卷调查结果"
+        verbose_name_plural = "问卷调查结果"
+        ordering = ["-date", "unit__path"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "unit", "date"], name="survey_one_per_unit_date")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.unit}"

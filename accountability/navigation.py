@@ -1,5 +1,6 @@
 """Navigation items of the rectification loop (registered in CAMPAIGN_NAV_PROVIDERS): the
-office's queues, a liaison's 我的问题, and 通知 with the unread count (the bell)."""
+office's queues, a liaison's 我的问题, 周评比 for everyone, the leaders' 驾驶舱, and 通知 with the
+unread count (the bell)."""
 
 from django.urls import reverse
 
@@ -15,6 +16,11 @@ def nav_items(user) -> list[tuple]:
         items += [("交办", reverse("problem-queue-assign")), ("复查", reverse("problem-queue-review"))]
     if scope.is_liaison:
         items.append(("我的问题", reverse("problem-mine")))
+    items.append(("周评比", reverse("rankings")))
+    if scope.is_office or scope.is_leader:
+        items.append(("驾驶舱", reverse("dashboard")))
+    if scope.is_office:
+        items.append(("问卷调查", reverse("survey-list"), "管理"))
     unread = Notification.objects.filter(user=user, read_at__isnull=True).count()
     items.append((f"通知 ({unread})" if unread else "通知", reverse("notification-list")))
     return items

@@ -17,3 +17,30 @@ def reminders_send_task() -> dict:
         raise
     job_run_finish(run=run, result=result)
     return result
+
+
+@shared_task(name="accountability.rollup_week")
+def rollup_week_task(run_id: int) -> dict:
+    """Compute one (campaign, week) recorded on a queued JobRun."""
+    from .rollup import rollup_run
+
+    return rollup_run(run_id=run_id)
+
+
+@shared_task(name="accountability.rollup_last_week")
+def rollup_last_week_task() -> list[int]:
+    """Monday's beat: queue the week just ended for every active campaign."""
+    import datetime
+
+    from django.utils import timezone
+
+    from campaign.models import Campaign
+    from inspections.selectors import iso_week_of
+
+    from .rollup import rollup_enqueue
+
+    week = iso_week_of(timezone.localdate() - datetime.timedelta(days=7))
+    return [
+        rollup_enqueue(campaign=campaign, week=week, reason="每周一自动计算").pk
+        for campaign in Campaign.objects.filter(active=True)
+    ]

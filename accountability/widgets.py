@@ -2,6 +2,8 @@
 
 Slot "problems_office" (office and leaders): 待交办, 待复查 and 超期 counts with links.
 Slot "problems_liaison" (liaisons): my open problems with their deadlines, overdue in red.
+Slot "rankings_office" (office): the latest week's state (draft or published), its district
+ranking and the pending accountability cases, with links to compute, publish and print.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ def home_widgets(request) -> dict[str, str]:
         widgets["problems_office"] = render_to_string(
             "accountability/_widget_office.html", {"counts": counts, "can_act": scope.is_office}, request=request
         )
+    if scope.is_office:
+        widgets["rankings_office"] = _rankings_office(request)
     if scope.is_liaison:
         mine = problem_list(user=user).filter(mine_q(user), status__in=OPEN).order_by("deadline", "id")
         problems = list(mine[:8])
@@ -47,3 +51,28 @@ def home_widgets(request) -> dict[str, str]:
             request=request,
         )
     return widgets
+
+
+def _rankings_office(request) -> str:
+    from campaign.models import Campaign
+
+    from .choices import CaseStatus, Population, VersionStatus
+    from .models import AccountabilityCase, RollupVersion
+    from .selectors import ranking_rows
+
+    campaign = Campaign.objects.filter(active=True).first()
+    version = (
+        RollupVersion.objects.filter(campaign=campaign)
+        .exclude(status=VersionStatus.SUPERSEDED)
+        .order_by("-week_start", "-number")
+        .first()
+        if campaign
+        else None
+    )
+    rows = list(ranking_rows(version=version, population=Population.DISTRICT)[:5]) if version else []
+    pending = AccountabilityCase.objects.filter(campaign=campaign, status=CaseStatus.PENDING).count() if campaign else 0
+    return render_to_string(
+        "accountability/_widget_rankings_office.html",
+        {"campaign": campaign, "version": version, "rows": rows, "pending": pending},
+        request=request,
+    )

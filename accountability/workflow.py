@@ -20,6 +20,7 @@ from inspections.models import Photo, Problem
 
 from .choices import Action as A
 from .models import ProblemEvent
+from .rollup import rollup_refresh
 
 OFFICE, HANDLER = "office", "handler"
 OPEN = (S.NEW, S.ASSIGNED, S.RECTIFYING, S.REVIEWING)
@@ -251,6 +252,13 @@ def problem_transition(*, user, problem: Problem, data: TransitionInput) -> Prob
     )
     event.photos.set(photos)
     locked.version += 1
+    # A computed week whose numbers this changes is recomputed (a published one gets a new draft
+    # only if something would change).
+    moments = [locked.found_at, locked.deadline, locked.original_deadline, locked.closed_at, timezone.now()]
+    campaign_id = locked.campaign_id
+    transaction.on_commit(
+        lambda: rollup_refresh(campaign_id=campaign_id, moments=moments, reason=f"问题 #{locked.pk} {A(action).label}")
+    )
     return locked
 
 

@@ -37,3 +37,10 @@ class JobStatus(models.TextChoices):
     RUNNING = "running", "运行中"
     SUCCEEDED = "succeeded", "成功"
     FAILED = "failed", "失败"
+
+
+class BoardMode(models.TextChoices):
+    """How the 红黑榜 is drawn from a week's ranking."""
+
+    RANK = "rank", "按名次（前 k 名红榜、后 k 名黑榜）"
+    THRESHOLD = "threshold", "按分数线（红榜 ≥ 红线，黑榜 < 黑线）"

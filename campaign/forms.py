@@ -47,6 +47,15 @@ class CampaignForm(forms.ModelForm):
             "share_field",
             "share_survey",
             "active",
+            "weight_score",
+            "weight_process",
+            "min_sample",
+            "board_mode",
+            "board_k",
+            "red_line",
+            "black_line",
+            "overdue_case_threshold",
+            "survey_target",
         ]
         widgets = {
             "start_date": DateInput(),

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from .choices import CampaignLevel, JobStatus, PhaseKind, Role, UnitKind
+from .choices import BoardMode, CampaignLevel, JobStatus, PhaseKind, Role, UnitKind
 
 
 class Campaign(models.Model):
@@ -23,6 +23,20 @@ class Campaign(models.Model):
     share_field = models.PositiveSmallIntegerField("实地考察占比(%)", default=40)
     share_survey = models.PositiveSmallIntegerField("问卷调查占比(%)", default=20)
     active = models.BooleanField("进行中", default=True)
+    # 评比规则: how the weekly roll-up turns a week's data into rankings, 红黑榜 and cases.
+    weight_score = models.PositiveSmallIntegerField("综合分：得分率权重", default=70)
+    weight_process = models.PositiveSmallIntegerField("综合分：按期整改率权重", default=30)
+    min_sample = models.PositiveSmallIntegerField(
+        "最少样本数", default=5, help_text="一周观测少于此数的单位显示为“样本不足”，不参与排名"
+    )
+    board_mode = models.CharField("红黑榜规则", max_length=20, choices=BoardMode.choices, default=BoardMode.RANK)
+    board_k = models.PositiveSmallIntegerField("红黑榜名额 k", default=3)
+    red_line = models.DecimalField("红榜线（综合分 ≥）", max_digits=5, decimal_places=2, default=90)
+    black_line = models.DecimalField("黑榜线（综合分 <）", max_digits=5, decimal_places=2, default=85)
+    overdue_case_threshold = models.PositiveSmallIntegerField(
+        "超期问题问责线", default=5, help_text="周末仍超期未整改的问题多于此数时立案问责"
+    )
+    survey_target = models.DecimalField("满意率目标(%)", max_digits=5, decimal_places=2, default=85)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     history = HistoricalRecords()
 
@@ -37,6 +51,9 @@ class Campaign(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(evaluation_date__gte=F("start_date")), name="campaign_evaluation_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(weight_score__lte=100) & Q(weight_process__lte=100), name="campaign_weights_at_most_100"
             ),
         ]
 

@@ -418,6 +418,15 @@ CAMPAIGN_FIELDS = (
     "share_field",
     "share_survey",
     "active",
+    "weight_score",
+    "weight_process",
+    "min_sample",
+    "board_mode",
+    "board_k",
+    "red_line",
+    "black_line",
+    "overdue_case_threshold",
+    "survey_target",
 )
 
 
@@ -428,6 +437,13 @@ def _validate_campaign(campaign: Campaign) -> None:
     total = (campaign.share_declaration or 0) + (campaign.share_field or 0) + (campaign.share_survey or 0)
     if total != 100:
         errors["share_survey"] = f"网上申报、实地考察、问卷调查三项占比之和应为 100，现为 {total}。"
+    weights = (campaign.weight_score or 0) + (campaign.weight_process or 0)
+    if weights != 100:
+        errors["weight_process"] = f"得分率与按期整改率两项权重之和应为 100，现为 {weights}。"
+    if campaign.red_line is not None and campaign.black_line is not None and campaign.black_line > campaign.red_line:
+        errors["black_line"] = "黑榜线不能高于红榜线。"
+    if campaign.survey_target is not None and not 0 <= campaign.survey_target <= 100:
+        errors["survey_target"] = "满意率目标应在 0 到 100 之间。"
     if errors:
         raise ValidationError(errors)
 

@@ -172,6 +172,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {
     # Deadline reminders for handlers and escalation to the office, every morning.
     "reminders": {"task": "accountability.reminders_send", "schedule": crontab(hour=8, minute=30)},
+    # The weekly roll-up of the week just ended, for every active campaign, early Monday morning.
+    "weekly-rollup": {"task": "accountability.rollup_last_week", "schedule": crontab(hour=1, minute=0, day_of_week=1)},
 }
 
 REST_FRAMEWORK = {
@@ -229,7 +231,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # WeasyPrint logs every layout step at INFO.
+    "loggers": {"axes": {"level": "WARNING"}, "weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
 
 # Declaration materials (网上申报材料): the largest file accepted, in bytes.
@@ -250,6 +253,7 @@ CAMPAIGN_HOME_WIDGETS = [
     "indicators.widgets.home_widgets",
     "inspections.widgets.home_widgets",
     "accountability.widgets.home_widgets",
+    "accountability.dashboard.home_widgets",
 ]
 
 # Field photos: the largest accepted, in bytes; an inspection recorded farther than this from its

@@ -1,6 +1,7 @@
 """Demo field work for 示范市: about 150 points, check items for ten point types, and eight past
 weeks of inspection rounds with believable patterns (北塘区 persistently weaker, a few items that
-fail often), with placeholder photos made by code. Everything goes through the services."""
+fail often), with placeholder photos made by code; and a few problems the office registered from
+other sources (领导交办, 12345转办, 市民随手拍, 上级通报). Everything goes through the services."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from indicators.choices import Method
 from indicators.models import Indicator
 
 from . import services
-from .choices import Result, RoundKind
+from .choices import ProblemSource, Result, RoundKind, Severity
 from .models import PointType
 from .services import ObservationInput
 
@@ -326,3 +327,97 @@ def seed(context: dict) -> None:
     )
     services.round_draw(user=office, round_=round_, quota=quota, seed=2026 * 100 + this_monday.isocalendar().week)
     context["points"] = points
+    _office_problems(context, items_by_type)
+
+
+# Problems the office learnt of elsewhere: (source, street, point type and check item or None,
+# description, severity, days ago, with a photo?). Registered as 待交办 with problem_create.
+OFFICE_PROBLEMS = [
+    (
+        ProblemSource.LEADER,
+        "湖滨街道",
+        ("主次干道", "机动车、非机动车停放有序"),
+        "市领导检查时发现：沿街非机动车乱停乱放，占用盲道，请立即整改并建立长效机制。",
+        Severity.SEVERE,
+        2,
+        False,
+    ),
+    (
+        ProblemSource.HOTLINE,
+        "柳岸街道",
+        ("小区", "从大门步行200米，抽查2个楼道：楼道整洁无杂物"),
+        "12345热线转办（工单 2026-1108-0032）：小区楼道堆放纸箱杂物，存在消防隐患。",
+        Severity.NORMAL,
+        1,
+        False,
+    ),
+    (
+        ProblemSource.CITIZEN,
+        "山前街道",
+        ("公交站点", "候车亭整洁，无小广告"),
+        "市民随手拍：公交站候车亭张贴大量小广告，玻璃破损未修复。",
+        Severity.NORMAL,
+        0,
+        True,
+    ),
+    (
+        ProblemSource.SUPERIOR,
+        "运河街道",
+        None,
+        "省文明办暗访通报：辖区背街小巷垃圾堆积、清运不及时，群众反映强烈。",
+        Severity.SEVERE,
+        4,
+        False,
+    ),
+    (
+        ProblemSource.HOTLINE,
+        "翠屏街道",
+        None,
+        "12345热线转办（工单 2026-1110-0115）：夜间渣土车撒漏，道路污染严重。",
+        Severity.NORMAL,
+        1,
+        False,
+    ),
+    (
+        ProblemSource.CITIZEN,
+        "新华街道",
+        None,
+        "市民随手拍：街心游园健身器材损坏，存在安全隐患。",
+        Severity.NORMAL,
+        0,
+        True,
+    ),
+]
+
+
+def _office_problems(context: dict, items_by_type: dict[str, list]) -> None:
+    office, campaign = context["users"]["office"], context["campaign"]
+    now = timezone.now()
+    for index, (source, street_name, item_spec, description, severity, days_ago, photo) in enumerate(OFFICE_PROBLEMS):
+        street = Unit.objects.get(short_name=street_name, kind=UnitKind.STREET)
+        point = check_item = None
+        if item_spec is not None:
+            type_name, text = item_spec
+            check_item = next(item for item in items_by_type[type_name] if item.text == text)
+            point = (
+                PointType.objects.get(name=type_name)
+                .points.filter(unit__path__startswith=street.path)
+                .order_by("name")
+                .first()
+            )
+        photos = []
+        if photo:
+            upload = SimpleUploadedFile(f"随手拍_{index + 1:02d}.jpg", _jpeg(9000 + index, f"citizen-{index}"))
+            photos.append(services.photo_upload(user=office, file=upload).pk)
+        services.problem_create(
+            campaign=campaign,
+            source=source,
+            unit=None if point is not None else street,
+            description=description,
+            severity=severity,
+            point=point,
+            check_item=check_item if point is not None else None,
+            photos=photos,
+            found_at=now - datetime.timedelta(days=days_ago, hours=index + 1),
+            created_by=office,
+        )

@@ -17,11 +17,11 @@ from django.utils import timezone
 from campaign.filters import YES_NO_ALL, _unit_choices
 from campaign.forms import DateInput
 from campaign.models import Unit
-from indicators.models import IndicatorSystem
+from indicators.models import Indicator, IndicatorSystem
 
 from .choices import ProblemSource, ProblemStatus, Result, RoundKind, Severity
 from .models import CheckItem, Inspection, InspectionRound, Observation, Point, PointType, Problem
-from .selectors import iso_week_bounds, observations_charged_to
+from .selectors import iso_week_bounds, observations_charged_to, overdue_q
 
 NEAR_PATTERN = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*[,，]\s*(-?\d+(?:\.\d+)?)\s*$")
 NEAR_FORMAT_MESSAGE = "near 的格式应为“纬度,经度”，例如 31.5,120.3。"
@@ -172,9 +172,34 @@ class ObservationFilterSet(_UnitChoicesMixin, django_filters.FilterSet):
         return observations_charged_to(queryset, unit=unit)
 
 
+def _indicator_choices(selected=None) -> list:
+    """The 测评项目 and 指标名称 of every system (grouped by system when there are several), indented
+    by level, plus the chosen node when it is deeper: one query."""
+    wanted = Q(level__lte=2)
+    if selected is not None and str(selected).isdigit():
+        wanted |= Q(pk=int(selected))
+    nodes = list(
+        Indicator.objects.filter(wanted)
+        .select_related("system")
+        .only("pk", "level", "code", "title", "system__name", "system__year")
+        .order_by("-system__year", "system_id", "path")
+    )
+    groups: dict[int, tuple[str, list]] = {}
+    for node in nodes:
+        label = "　" * (node.level - 1) + f"{node.code} {node.title}".strip()
+        groups.setdefault(node.system_id, (node.system.name, []))[1].append((node.pk, label))
+    choices: list = [("", "全部")]
+    if len(groups) > 1:
+        choices += list(groups.values())
+    else:
+        choices += [option for _name, options in groups.values() for option in options]
+    return choices
+
+
 class ProblemFilterSet(_UnitChoicesMixin, django_filters.FilterSet):
-    """`unit` is the subtree of the located unit, the handler or a co-handler; `overdue=true` the
-    open problems (not closed or void, not shelved) whose deadline is before today."""
+    """`unit` is the subtree of the located unit, the handler or a co-handler; `indicator` any node
+    of the 测评体系 with everything under it (a 测评项目 takes in all its standards); `overdue=true`
+    the open problems (not closed or void, not shelved) whose deadline is before today."""
 
     week = WeekFilter(method="filter_week", label="周次", help_text="按发现时间，如 2026-W47")
     status = django_filters.ChoiceFilter(choices=ProblemStatus.choices, label="状态")
@@ -191,6 +216,9 @@ class ProblemFilterSet(_UnitChoicesMixin, django_filters.FilterSet):
     )
     overdue = django_filters.BooleanFilter(
         method="filter_overdue", label="超期", widget=forms.Select(choices=YES_NO_ALL)
+    )
+    indicator = django_filters.NumberFilter(
+        method="filter_indicator", label="测评指标", help_text="该指标及其全部下级", widget=forms.Select
     )
 
     unit_select_fields = ("unit", "handler")
@@ -221,10 +249,17 @@ class ProblemFilterSet(_UnitChoicesMixin, django_filters.FilterSet):
         return queryset.filter(Q(unit__path__startswith=path) | Q(handler__path__startswith=path) | Exists(co_handled))
 
     def filter_overdue(self, queryset, name, value):
-        overdue = Q(deadline__lt=timezone.localdate(), shelved=False) & ~Q(
-            status__in=[ProblemStatus.CLOSED, ProblemStatus.VOID]
-        )
+        overdue = overdue_q(timezone.localdate())
         return queryset.filter(overdue) if value else queryset.exclude(overdue)
+
+    def filter_indicator(self, queryset, name, value):
+        path = Indicator.objects.filter(pk=value).values("path")[:1]
+        return queryset.filter(indicator__path__startswith=Subquery(path))
+
+    def prepare_form(self) -> None:
+        super().prepare_form()
+        if "indicator" in self.form.fields:
+            self.form.fields["indicator"].widget.choices = _indicator_choices(self.form.data.get("indicator"))
 
 
 class RoundFilterSet(django_filters.FilterSet):

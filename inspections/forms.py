@@ -11,7 +11,7 @@ from campaign.choices import Role, UnitKind
 from campaign.forms import DateInput
 from campaign.models import Campaign, Unit
 
-from .choices import Result, RoundKind
+from .choices import ProblemSource, Result, RoundKind, Severity
 from .models import CheckItem, Point, PointType
 
 MAX_SEED = 2**63 - 1
@@ -268,3 +268,99 @@ class CorrectionForm(forms.Form):
             )
             for item, prefix in self.rows
         ]
+
+
+# --- Problems the office registers ----------------------------------------------------------------
+
+
+def territorial_units():
+    """Where a problem may be located: districts, streets and communities, in tree order."""
+    return Unit.objects.filter(kind__in=[UnitKind.DISTRICT, UnitKind.STREET, UnitKind.COMMUNITY], active=True).order_by(
+        "path"
+    )
+
+
+class PointChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.name}（{obj.point_type.name} · {obj.unit.name}）"
+
+
+class CheckItemChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"【{obj.point_type.name}】{obj.text}"
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultiplePhotoField(forms.FileField):
+    """Several photos from one file input (or the phone's camera); the service checks each one."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*", "multiple": True}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, (list, tuple)) else [data]
+        return [super(MultiplePhotoField, self).clean(f, initial) for f in files if f]
+
+
+class DateTimeInput(forms.DateTimeInput):
+    """A browser date-and-time picker; it needs ISO values, whatever the locale."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None, format="%Y-%m-%dT%H:%M"):
+        super().__init__(attrs, format=format)
+
+
+class ProblemForm(forms.Form):
+    """A problem the office learnt of elsewhere: 领导交办, 12345转办, 市民随手拍, 上级通报."""
+
+    source = forms.ChoiceField(
+        label="来源",
+        choices=[(value, label) for value, label in ProblemSource.choices if value != ProblemSource.INSPECTION],
+        error_messages={"required": "请选择问题来源。", "invalid_choice": "请选择问题来源。"},
+    )
+    severity = forms.ChoiceField(label="严重程度", choices=Severity.choices, initial=Severity.NORMAL)
+    description = forms.CharField(
+        label="问题描述",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "请填写问题描述。"},
+    )
+    unit = UnitChoiceField(
+        label="属地单位",
+        queryset=territorial_units(),
+        required=False,
+        empty_label="（按点位所在单位）",
+        help_text="区县、街道或社区；选了点位可留空。",
+    )
+    point = PointChoiceField(
+        label="点位",
+        queryset=Point.objects.filter(active=True).select_related("point_type", "unit"),
+        required=False,
+        empty_label="（无）",
+    )
+    check_item = CheckItemChoiceField(
+        label="测评细则",
+        queryset=CheckItem.objects.filter(active=True)
+        .select_related("point_type")
+        .order_by("point_type__order", "point_type_id", "order", "id"),
+        required=False,
+        empty_label="（无）",
+        help_text="须适用于所选点位的类别；测评标准随细则带出。",
+    )
+    found_at = forms.DateTimeField(
+        label="发现时间",
+        required=False,
+        widget=DateTimeInput(),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
+        help_text="留空为现在。",
+        error_messages={"invalid": "发现时间格式应为 2026-11-16 09:30。"},
+    )
+    campaign = forms.ModelChoiceField(
+        label="创建活动", queryset=Campaign.objects.all(), error_messages={"required": "请选择创建活动。"}
+    )
+    photos = MultiplePhotoField(label="照片", required=False, help_text="可多选；JPG、PNG、WebP。")

@@ -6,6 +6,7 @@ the import is all or nothing; importing the same file again changes nothing.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -22,6 +23,10 @@ from .models import CheckItem, Point, PointType
 
 TRUE_WORDS = {"是", "Y", "y", "YES", "yes", "1", "√", "✓", "重点", "true", "TRUE"}
 FALSE_WORDS = {"", "否", "N", "n", "NO", "no", "0", "×", "false", "FALSE"}
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value)
 
 
 def _decimal(text: str) -> Decimal | None:
@@ -219,7 +224,17 @@ CHECK_ITEM_COLUMNS = [
     Column("severity", "严重程度", ()),
     Column("departments", "责任部门", ("主管部门",)),
     Column("note", "说明", ("备注", "豁免说明")),
+    Column("deadline_days", "整改时限(工作日)", ("整改时限", "整改期限(工作日)", "整改期限", "时限")),
 ]
+# What a re-import may change on an existing check item, with the header a preview names it by.
+UPDATABLE_CHECK_ITEM_FIELDS = (
+    ("per_occurrence", "每处扣分"),
+    ("cap", "最高扣分"),
+    ("counting_rule", "计分规则"),
+    ("severity", "严重程度"),
+    ("exemption_note", "说明"),
+    ("deadline_days", "整改时限(工作日)"),
+)
 SEVERITY_WORDS = {"": Severity.NORMAL, "一般": Severity.NORMAL, "普通": Severity.NORMAL, "严重": Severity.SEVERE}
 
 
@@ -255,6 +270,23 @@ def _find_indicator(ref: str, index, by_pk) -> tuple[Indicator | None, str | Non
     if not found:
         return None, f"测评体系中找不到编码“{ref}”。"
     return None, f"编码“{ref}”在测评体系中不唯一，请连同上级编码填写，如“Ⅲ-57/1)”。"
+
+
+def _deadline_days(text: str) -> tuple[int | None, str | None]:
+    """整改时限 in working days: blank → None (the default of the item's severity), else an integer
+    from 1 to 60; (value, error message)."""
+    if not text:
+        return None, None
+    message = (
+        f"整改时限应为 {services.DEADLINE_DAYS_MIN} 到 {services.DEADLINE_DAYS_MAX} 之间的整数（工作日），"
+        "留空则按严重程度的默认时限。"
+    )
+    if not re.fullmatch(r"[+-]?\d+", text):
+        return None, message
+    value = int(text)
+    if not services.DEADLINE_DAYS_MIN <= value <= services.DEADLINE_DAYS_MAX:
+        return None, message
+    return value, None
 
 
 def check_items_import(*, system: IndicatorSystem, file, dry_run: bool) -> ImportResult:
@@ -306,6 +338,10 @@ def check_items_import(*, system: IndicatorSystem, file, dry_run: bool) -> Impor
                 ok = False
             else:
                 departments.append(department)
+        deadline_days, message = _deadline_days(row.get("deadline_days"))
+        if message:
+            errors.append(RowError(n, "整改时限(工作日)", row.get("deadline_days"), message))
+            ok = False
         if not ok:
             continue
         identity = (point_type.pk, indicator.pk, text)
@@ -313,38 +349,28 @@ def check_items_import(*, system: IndicatorSystem, file, dry_run: bool) -> Impor
             errors.append(RowError(n, "检查内容", text, f"与第 {seen[identity]} 行重复。"))
             continue
         seen[identity] = n
-        plans.append(
-            (
-                n,
-                {
-                    "point_type": point_type,
-                    "indicator": indicator,
-                    "text": text,
-                    "per_occurrence": per,
-                    "cap": cap,
-                    "counting_rule": row.get("rule"),
-                    "severity": severity,
-                    "exemption_note": row.get("note"),
-                },
-                departments,
-                existing.get(identity),
-            )
-        )
+        fields = {
+            "point_type": point_type,
+            "indicator": indicator,
+            "text": text,
+            "per_occurrence": per,
+            "cap": cap,
+            "counting_rule": row.get("rule"),
+            "severity": severity,
+            "exemption_note": row.get("note"),
+        }
+        if "deadline_days" in row.values:  # a sheet without the column leaves the limits as they are
+            fields["deadline_days"] = deadline_days
+        plans.append((n, fields, departments, existing.get(identity)))
     for n, fields, departments, current in plans:
         label = f"{fields['point_type'].name} · {fields['text']}"
         if current is None:
             result.rows.append(RowChange(n, "create", label))
             continue
         changes = {}
-        for key, header in (
-            ("per_occurrence", "每处扣分"),
-            ("cap", "最高扣分"),
-            ("counting_rule", "计分规则"),
-            ("severity", "严重程度"),
-            ("exemption_note", "说明"),
-        ):
-            if getattr(current, key) != fields[key]:
-                changes[header] = (str(getattr(current, key)), str(fields[key]))
+        for key, header in UPDATABLE_CHECK_ITEM_FIELDS:
+            if key in fields and getattr(current, key) != fields[key]:
+                changes[header] = (_text(getattr(current, key)), _text(fields[key]))
         if sorted(d.pk for d in current.departments.all()) != sorted(d.pk for d in departments):
             changes["责任部门"] = (
                 "、".join(d.name for d in current.departments.all()),
@@ -362,6 +388,6 @@ def check_items_import(*, system: IndicatorSystem, file, dry_run: bool) -> Impor
                 services.check_item_update(
                     item=current,
                     departments=departments,
-                    **{k: fields[k] for k in ("per_occurrence", "cap", "counting_rule", "severity", "exemption_note")},
+                    **{k: fields[k] for k, _header in UPDATABLE_CHECK_ITEM_FIELDS if k in fields},
                 )
     return result

@@ -7,11 +7,28 @@ import math
 import re
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DateField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from campaign.selectors import scope_for
 
+from .choices import ProblemStatus
 from .models import Charge, CheckItem, Inspection, InspectionRound, Observation, Photo, Point, Problem
 
 WEEK_PATTERN = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -146,6 +163,55 @@ def problem_list(*, user) -> QuerySet[Problem]:
         return queryset.filter(observation__inspection__round__inspectors=user)
     co_handled = Problem.co_handlers.through.objects.filter(problem=OuterRef("pk")).filter(scope.unit_q("unit__"))
     return queryset.filter(Q(scope.unit_q("unit__")) | Q(scope.unit_q("handler__")) | Exists(co_handled))
+
+
+def overdue_q(today: datetime.date | None = None) -> Q:
+    """Open (not closed or void), not shelved, and its deadline before today (Asia/Shanghai)."""
+    today = today or timezone.localdate()
+    return Q(deadline__lt=today, shelved=False) & ~Q(status__in=[ProblemStatus.CLOSED, ProblemStatus.VOID])
+
+
+def with_deadline_facts(queryset: QuerySet[Problem], *, today: datetime.date | None = None) -> QuerySet[Problem]:
+    """Annotate the derived deadline facts of each problem, in SQL (no query per row):
+
+    - `is_overdue`: see overdue_q;
+    - `overdue_by`: how long past the deadline an overdue problem is (a timedelta of calendar
+      days; None when not overdue) — working days need the calendar, which is accountability's;
+    - `closed_on_time`: for a closed problem with a deadline, whether the day it was closed
+      (Asia/Shanghai) is on or before the deadline; None for every other problem.
+    """
+    today = today or timezone.localdate()
+    overdue = overdue_q(today)
+    closed = Q(status=ProblemStatus.CLOSED, deadline__isnull=False, closed_at__isnull=False)
+    return queryset.annotate(
+        closed_day=TruncDate("closed_at"),
+        is_overdue=Case(When(overdue, then=Value(True)), default=Value(False), output_field=BooleanField()),
+        overdue_by=Case(
+            When(
+                overdue,
+                then=ExpressionWrapper(Value(today, output_field=DateField()) - F("deadline"), DurationField()),
+            ),
+            default=None,
+            output_field=DurationField(),
+        ),
+        closed_on_time=Case(
+            When(closed & Q(closed_day__lte=F("deadline")), then=Value(True)),
+            When(closed, then=Value(False)),
+            default=None,
+            output_field=BooleanField(null=True),
+        ),
+    )
+
+
+def deadline_fact(problem: Problem) -> str:
+    """The annotated facts in words: 超期N天, 按期销号, 超期销号, or ""."""
+    if getattr(problem, "is_overdue", False):
+        days = problem.overdue_by.days if problem.overdue_by is not None else 0
+        return f"超期{days}天"
+    on_time = getattr(problem, "closed_on_time", None)
+    if on_time is None:
+        return ""
+    return "按期销号" if on_time else "超期销号"
 
 
 def photo_visible_to(*, user, photo: Photo) -> bool:

@@ -28,6 +28,7 @@ from indicators.models import Indicator
 from .choices import ChargeKind, ProblemSource, ProblemStatus, Result, Severity
 from .models import Charge, CheckItem, Inspection, InspectionRound, Observation, Photo, Point, PointType, Problem
 from .scoring import score_observation
+from .signals import observations_changed
 
 MAX_OCCURRENCES = 100
 
@@ -132,6 +133,16 @@ def point_types_set_default_departments() -> int:
 
 # --- Check items ------------------------------------------------------------------------------
 
+# A check item's own 整改时限 in working days; blank means the default of its severity.
+DEADLINE_DAYS_MIN, DEADLINE_DAYS_MAX = 1, 60
+
+
+def _validate_deadline_days(value, errors: dict) -> None:
+    if value is not None and not (
+        isinstance(value, int) and not isinstance(value, bool) and DEADLINE_DAYS_MIN <= value <= DEADLINE_DAYS_MAX
+    ):
+        errors["deadline_days"] = f"整改时限应为 {DEADLINE_DAYS_MIN} 到 {DEADLINE_DAYS_MAX} 之间的整数（工作日）。"
+
 
 @transaction.atomic
 def check_item_create(
@@ -146,8 +157,10 @@ def check_item_create(
     exemption_note: str = "",
     departments=(),
     order: int | None = None,
+    deadline_days: int | None = None,
 ) -> CheckItem:
     errors = {}
+    _validate_deadline_days(deadline_days, errors)
     if per_occurrence is None or per_occurrence <= 0:
         errors["per_occurrence"] = "每处扣分必须大于 0。"
     elif cap is None or cap < per_occurrence:
@@ -168,12 +181,23 @@ def check_item_create(
         severity=severity,
         exemption_note=exemption_note,
         order=order,
+        deadline_days=deadline_days,
     )
     item.departments.set(departments)
     return item
 
 
-CHECK_ITEM_FIELDS = ("text", "per_occurrence", "cap", "counting_rule", "severity", "exemption_note", "order", "active")
+CHECK_ITEM_FIELDS = (
+    "text",
+    "per_occurrence",
+    "cap",
+    "counting_rule",
+    "severity",
+    "exemption_note",
+    "order",
+    "active",
+    "deadline_days",
+)
 
 
 @transaction.atomic
@@ -182,6 +206,10 @@ def check_item_update(*, item: CheckItem, departments=None, **fields) -> CheckIt
     if unknown:
         raise TypeError(f"unknown check item fields: {sorted(unknown)}")
     per, cap = fields.get("per_occurrence", item.per_occurrence), fields.get("cap", item.cap)
+    errors: dict[str, str] = {}
+    _validate_deadline_days(fields.get("deadline_days"), errors)
+    if errors:
+        raise ValidationError(errors)
     if per is None or per <= 0:
         raise ValidationError({"per_occurrence": "每处扣分必须大于 0。"})
     if cap is None or cap < per:
@@ -543,6 +571,13 @@ def inspection_submit(
     Charge.objects.bulk_create(charges)
     for observation, item, obs in problems:
         _open_or_attach_problem(round_=round_, point=point, item=item, observation=observation, obs=obs, user=user)
+    moments = [observed_at] + ([supersedes.submitted_at] if supersedes else [])
+    campaign_id = round_.campaign_id
+    transaction.on_commit(
+        lambda: observations_changed.send(
+            sender=Inspection, campaign_id=campaign_id, moments=moments, reason=f"督查记录 #{inspection.pk}"
+        )
+    )
     return inspection, True
 
 
@@ -593,4 +628,94 @@ def _open_or_attach_problem(*, round_, point, item, observation, obs, user) -> P
         rebound_of=rebound_of,
     )
     problem.photos.set(obs.photos)
+    return problem
+
+
+# --- Problems the office registers --------------------------------------------------------------
+
+TERRITORIAL_KINDS = (UnitKind.DISTRICT, UnitKind.STREET, UnitKind.COMMUNITY)
+OFFICE_SOURCES = tuple(value for value in ProblemSource.values if value != ProblemSource.INSPECTION)
+
+
+@transaction.atomic
+def problem_create(
+    *,
+    campaign: Campaign,
+    source: str,
+    unit: Unit | None,
+    description: str,
+    severity: str = Severity.NORMAL,
+    point: Point | None = None,
+    check_item: CheckItem | None = None,
+    photos=(),
+    found_at: datetime.datetime | None = None,
+    created_by,
+) -> Problem:
+    """Register a problem the office learnt of elsewhere (领导交办, 12345转办, 市民随手拍, 上级通报) as
+    待交办, ready for the rectification workflow. With a point, the located unit defaults to the
+    point's and the check item must apply to its type; the indicator is the check item's. It costs
+    no points (deduction 0): scores come from inspections only. `photos` are ids of photos the
+    creator uploaded (photo_upload) that nothing cites yet. Everything is checked before writing."""
+    if not scope_for(created_by).is_office:
+        raise PermissionDenied("只有创建办可以登记问题。")
+    errors: dict[str, str] = {}
+    if campaign is None:
+        errors["campaign"] = "请选择创建活动。"
+    if source == ProblemSource.INSPECTION:
+        errors["source"] = "督查发现的问题由督查记录生成，请选择其他来源。"
+    elif source not in OFFICE_SOURCES:
+        labels = "、".join(ProblemSource(value).label for value in OFFICE_SOURCES)
+        errors["source"] = f"未知的问题来源，可选：{labels}。"
+    if point is not None and unit is None:
+        unit = point.unit
+    if unit is None:
+        errors["unit"] = "请选择属地单位（区县、街道或社区）。"
+    elif unit.kind not in TERRITORIAL_KINDS:
+        errors["unit"] = f"属地单位应为区县、街道(乡镇)或社区(村)，“{unit.name}”是{unit.get_kind_display()}。"
+    elif not unit.active:
+        errors["unit"] = f"单位“{unit.name}”已停用。"
+    elif point is not None and not point.unit.path.startswith(unit.path):
+        errors["unit"] = f"点位“{point.name}”不在“{unit.name}”辖区内。"
+    if check_item is not None:
+        if not check_item.active:
+            errors["check_item"] = f"测评细则“{check_item.text}”已停用。"
+        elif point is not None and check_item.point_type_id != point.point_type_id:
+            errors["check_item"] = f"测评细则“{check_item.text}”不适用于{point.point_type.name}类点位。"
+    description = (description or "").strip()
+    if not description:
+        errors["description"] = "请填写问题描述。"
+    if severity not in Severity.values:
+        errors["severity"] = "严重程度只能是一般或严重。"
+    now = timezone.now()
+    if found_at is not None and found_at > now + datetime.timedelta(minutes=5):
+        errors["found_at"] = "发现时间不能晚于现在。"
+    photo_ids = [int(pid) if not isinstance(pid, Photo) else pid.pk for pid in photos]
+    if photo_ids:
+        usable = set(
+            Photo.objects.filter(
+                pk__in=photo_ids, uploaded_by=created_by, observation__isnull=True, problems__isnull=True
+            ).values_list("pk", flat=True)
+        )
+        unusable = [str(pid) for pid in photo_ids if pid not in usable]
+        if unusable:
+            errors["photos"] = f"照片 {'、'.join(unusable)} 不存在、已被使用或不是您上传的。"
+        elif len(set(photo_ids)) != len(photo_ids):
+            errors["photos"] = "同一张照片不能重复上传。"
+    if errors:
+        raise ValidationError(errors)
+    problem = Problem.objects.create(
+        campaign=campaign,
+        source=source,
+        status=ProblemStatus.NEW,
+        point=point,
+        check_item=check_item,
+        indicator=check_item.indicator if check_item is not None else None,
+        unit=unit,
+        description=description,
+        severity=severity,
+        deduction=Decimal(0),
+        found_at=found_at or now,
+        created_by=created_by,
+    )
+    problem.photos.set(photo_ids)
     return problem

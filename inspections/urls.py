@@ -3,6 +3,7 @@
 from django.urls import path
 
 from . import views
+from .observation_views import ObservationListView
 
 urlpatterns = [
     # Points
@@ -28,6 +29,8 @@ urlpatterns = [
     path("<int:pk>/", views.InspectionDetailView.as_view(), name="inspection-detail"),
     path("<int:pk>/correct/", views.InspectionCorrectView.as_view(), name="inspection-correct"),
     # Problems (the workflow that moves them lives in the accountability app)
+    path("observations/", ObservationListView.as_view(), name="observation-list"),
     path("problems/", views.ProblemListView.as_view(), name="problem-list"),
+    path("problems/new/", views.ProblemCreateView.as_view(), name="problem-create"),
     path("problems/<int:pk>/", views.ProblemDetailView.as_view(), name="problem-detail"),
 ]

@@ -1,6 +1,6 @@
 """Pages of the field-inspection app: points (list, map, page, import), check items, rounds and
-their draw, the mobile recording page, inspections and their corrections, problems (read-only
-here) and photos served only to those who may see them."""
+their draw, the mobile recording page, inspections and their corrections, problems (list, page,
+the office's 登记问题) and photos served only to those who may see them."""
 
 from __future__ import annotations
 
@@ -40,18 +40,20 @@ from campaign.selectors import campaign_current, scope_for
 from indicators.models import IndicatorSystem
 
 from . import importing, services
-from .choices import Result, RoundKind
+from .choices import Result, RoundKind, Severity
 from .filters import CheckItemFilterSet, PointFilterSet, ProblemFilterSet, RoundFilterSet
-from .forms import CorrectionForm, DrawForm, PointForm, RoundForm
+from .forms import CorrectionForm, DrawForm, PointForm, ProblemForm, RoundForm
 from .models import CheckItem, Inspection, InspectionRound, Photo, PointType, Problem
 from .selectors import (
     check_items_for,
+    deadline_fact,
     inspection_list,
     observation_list,
     photo_visible_to,
     point_list,
     problem_list,
     round_list,
+    with_deadline_facts,
 )
 
 # Colours of point types on the maps, in the order of the types.
@@ -387,6 +389,7 @@ class CheckItemListView(InspectionListMixin, ObjectListView):
         Col("严重程度", "severity"),
         Col("测评标准", lambda item: f"{item.indicator.code} {item.indicator.title}".strip()),
         Col("责任部门", _departments_label),
+        Col("整改时限(工作日)", "deadline_days"),
         Col("启用", "active"),
     ]
 
@@ -406,7 +409,8 @@ class CheckItemImportView(ImportView):
     success_url_name = "checkitem-list"
     help_text = (
         "测评标准编码须是所选测评体系中的编码（编码重复时连同上级编码填写，如“Ⅲ-57/1)”）；最高扣分留空则等于每处扣分；"
-        "严重程度填“一般”或“严重”；责任部门留空则计入点位的主管部门。"
+        "严重程度填“一般”或“严重”；责任部门留空则计入点位的主管部门；"
+        "整改时限填 1 到 60 的工作日数，留空则按严重程度的默认时限。"
     )
     sample_rows = [
         [
@@ -419,6 +423,7 @@ class CheckItemImportView(ImportView):
             "一般",
             "市市场监管局",
             "",
+            "5",
         ],
         [
             "小区",
@@ -430,6 +435,7 @@ class CheckItemImportView(ImportView):
             "严重",
             "",
             "划线内停放不算乱停",
+            "",
         ],
     ]
 
@@ -1058,22 +1064,26 @@ class InspectionCorrectView(ObjectFormView):
         return new
 
 
-# --- Problems (read-only here) ------------------------------------------------------------------
+# --- Problems (the workflow that moves them lives in the accountability app) --------------------
 
 
 class ProblemPageFilterSet(ChineseFilterLabelsMixin, ProblemFilterSet):
-    """The HTML filters: point and round come from links (hidden); check item and standard via the API."""
+    """The HTML filters: point and round come from links (hidden); check item via the API."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in ("check_item", "indicator"):
-            self.filters.pop(name, None)
+        self.filters.pop("check_item", None)
         for name in ("point", "round"):
             self.filters[name].extra["widget"] = forms.HiddenInput
+        self.filters["week"].extra["widget"] = forms.TextInput(attrs={"placeholder": "2026-W47"})
 
 
 class ProblemListView(InspectionListMixin, ObjectListView):
+    """Every problem the user may read, filtered; the deadline facts (超期N天, 按期销号, 超期销号)
+    come annotated from SQL, so the page costs the same queries whatever its rows."""
+
     title = "问题"
+    template_name = "inspections/problem_list.html"
     filterset_class = ProblemPageFilterSet
     export_name = "问题"
     empty_message = "还没有问题。"
@@ -1088,19 +1098,72 @@ class ProblemListView(InspectionListMixin, ObjectListView):
         Col("扣分", "deduction"),
         Col("发现时间", "found_at"),
     ]
+    # The deadline and its fact: a coloured cell on the page (see the template), words in Excel.
+    export_columns = [Col("整改期限", "deadline"), Col("期限情况", deadline_fact)]
 
     def base_queryset(self):
-        return problem_list(user=self.request.user).order_by("-found_at", "-id")
+        return with_deadline_facts(problem_list(user=self.request.user)).order_by("-found_at", "-id")
 
     def can_add(self):
         return False
+
+    def get_extra_actions(self):
+        return [("登记问题", reverse("problem-create"))] if scope_for(self.request.user).is_office else []
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        for problem in context["object_list"]:
+            problem.deadline_fact = deadline_fact(problem)
+        return context
+
+    def export_xlsx(self):
+        self.columns = [*self.columns, *self.export_columns]
+        return super().export_xlsx()
+
+
+class ProblemCreateView(ObjectFormView):
+    """登记问题: a problem the office learnt of elsewhere (领导交办, 12345转办, 市民随手拍, 上级通报),
+    with photos; it opens 待交办, like one an inspection found. The office only (403 for others)."""
+
+    form_class = ProblemForm
+    title = "登记问题"
+
+    def get_initial(self):
+        return {"campaign": campaign_current(), "severity": Severity.NORMAL}
+
+    def cancel_url(self):
+        return reverse("problem-list")
+
+    @transaction.atomic
+    def perform(self, form):
+        data, user = form.cleaned_data, self.request.user
+        photos = []
+        for upload in data["photos"]:
+            try:
+                photos.append(services.photo_upload(user=user, file=upload).pk)
+            except ValidationError as exc:
+                raise ValidationError({"photos": f"“{upload.name}”：{'；'.join(exc.messages)}"}) from None
+        return services.problem_create(
+            campaign=data["campaign"],
+            source=data["source"],
+            unit=data["unit"],
+            description=data["description"],
+            severity=data["severity"],
+            point=data["point"],
+            check_item=data["check_item"],
+            photos=photos,
+            found_at=data["found_at"],
+            created_by=user,
+        )
 
 
 class ProblemDetailView(ObjectDetailView):
     template_name = "inspections/problem_detail.html"
 
     def get_scoped_object(self, pk):
-        return problem_list(user=self.request.user).select_related("observation__inspection").get(pk=pk)
+        return with_deadline_facts(problem_list(user=self.request.user).select_related("observation__inspection")).get(
+            pk=pk
+        )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -85,6 +85,15 @@ def test_the_demo_city():
     ).exists()
     assert Problem.objects.filter(rework_count__gt=0).exists()
     assert Problem.objects.filter(rebound_of__isnull=False).exists()
+    # Problems the office registered from elsewhere: every other source; the leader's and the
+    # superior's assigned (the leader's accepted), the 12345 and 随手拍 ones still 待交办.
+    registered = Problem.objects.exclude(source="inspection")
+    assert set(registered.values_list("source", flat=True)) == {"leader", "hotline", "citizen", "superior"}
+    assert dict(registered.exclude(status="new").values_list("source", "status")) == {
+        "leader": "rectifying",
+        "superior": "assigned",
+    }
+    assert registered.filter(source="citizen", photos__isnull=False).exists()
 
     with pytest.raises(CommandError):
         call_command("seed_demo")

@@ -11,6 +11,7 @@ from django.utils import timezone
 from campaign.models import Unit
 from campaign.selectors import scope_for
 
+from ..calendar import working_days_between
 from ..choices import Action as A
 from ..models import ProblemEvent
 from ..workflow import WORKING, allowed_actions, default_deadline, default_handler
@@ -91,3 +92,15 @@ def action_label(value: str) -> str:
         return A(value).label
     except ValueError:
         return value
+
+
+@register.simple_tag
+def working_days_late(problem) -> int:
+    """Working days past the deadline: until today for an open problem, until the day it was closed
+    for a closed one; 0 when not late. One calendar query (the page's, not a list's)."""
+    if not problem.deadline:
+        return 0
+    end = timezone.localtime(problem.closed_at).date() if problem.closed_at else timezone.localdate()
+    if end <= problem.deadline:
+        return 0
+    return working_days_between(problem.deadline, end)

@@ -16,7 +16,7 @@ from campaign.choices import Role
 from campaign.models import Campaign, Unit
 from indicators.models import Indicator, IndicatorSystem
 
-from ..choices import ProblemStatus
+from ..choices import ProblemSource, ProblemStatus, Severity
 from ..models import CheckItem, Inspection, InspectionRound, Observation, Photo, Point, PointType, Problem
 from ..selectors import inspection_list
 
@@ -161,6 +161,12 @@ class CheckItemSerializer(serializers.ModelSerializer):
         many=True, required=False, queryset=Unit.objects.all(), error_messages=_pk_messages("责任部门", "departments")
     )
     order = serializers.IntegerField(required=False, min_value=0)
+    deadline_days = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="整改时限（工作日，1–60）；null 则按严重程度的默认时限",
+        error_messages={"invalid": "整改时限应为整数（工作日）。"},
+    )
 
     class Meta:
         model = CheckItem
@@ -179,8 +185,9 @@ class CheckItemSerializer(serializers.ModelSerializer):
             "departments",
             "order",
             "active",
+            "deadline_days",
         ]
-        validators = []  # the service checks uniqueness, in Chinese
+        validators = []  # the service checks uniqueness and the deadline's range, in Chinese
         extra_kwargs = {
             "text": {"error_messages": {"required": "请填写检查内容。", "blank": "请填写检查内容。"}},
             "per_occurrence": {"error_messages": {"required": "请填写每处扣分。", "invalid": "每处扣分应为数字。"}},
@@ -584,3 +591,58 @@ class ProblemSerializer(serializers.ModelSerializer):
             and problem.status not in (ProblemStatus.CLOSED, ProblemStatus.VOID)
             and problem.deadline < timezone.localdate()
         )
+
+
+class ProblemCreateSerializer(serializers.Serializer):
+    """A problem the office registers (领导交办, 12345转办, 市民随手拍, 上级通报). Only the shapes are
+    checked here; inspections.services.problem_create checks the rest, in Chinese. `photos` are
+    ids from POST photos/; `campaign` defaults to the current one."""
+
+    campaign = serializers.PrimaryKeyRelatedField(
+        queryset=Campaign.objects.all(), required=False, error_messages=_pk_messages("创建活动", "campaign")
+    )
+    # Every source, so the schema names one enum; the service refuses "inspection" in Chinese.
+    source = serializers.ChoiceField(
+        choices=ProblemSource.choices,
+        help_text="leader 领导交办、hotline 12345转办、citizen 市民随手拍、superior 上级通报",
+        error_messages={
+            "required": "请选择问题来源（source）。",
+            "invalid_choice": "问题来源“{input}”无效：可填 leader、hotline、citizen、superior。",
+        },
+    )
+    unit = serializers.PrimaryKeyRelatedField(
+        queryset=Unit.objects.all(), required=False, allow_null=True, error_messages=_pk_messages("属地单位", "unit")
+    )
+    point = serializers.PrimaryKeyRelatedField(
+        queryset=Point.objects.select_related("point_type", "unit"),
+        required=False,
+        allow_null=True,
+        error_messages=_pk_messages("点位", "point"),
+    )
+    check_item = serializers.PrimaryKeyRelatedField(
+        queryset=CheckItem.objects.select_related("indicator"),
+        required=False,
+        allow_null=True,
+        error_messages=_pk_messages("测评细则", "check_item"),
+    )
+    description = serializers.CharField(
+        max_length=2000,
+        error_messages={
+            "required": "请填写问题描述（description）。",
+            "blank": "请填写问题描述（description）。",
+            "max_length": "问题描述不能超过 2000 字。",
+        },
+    )
+    severity = serializers.ChoiceField(
+        choices=Severity.choices,
+        default=Severity.NORMAL,
+        error_messages={"invalid_choice": "严重程度只能是 normal（一般）或 severe（严重）。"},
+    )
+    photos = serializers.ListField(
+        child=serializers.IntegerField(error_messages={"invalid": "照片应为编号（整数）。"}),
+        default=list,
+        error_messages={"not_a_list": "photos 应为照片编号的列表。"},
+    )
+    found_at = serializers.DateTimeField(
+        required=False, allow_null=True, error_messages={"invalid": "发现时间格式有误，应为 ISO 8601。"}
+    )

@@ -21,8 +21,8 @@ from rest_framework.response import Response
 
 from campaign.api.views import run_import
 from campaign.models import Unit
-from campaign.permissions import IsOffice, IsOfficeOrReadOnly
-from campaign.selectors import scope_for
+from campaign.permissions import IsOffice, IsOfficeOrReadOnly, can_manage
+from campaign.selectors import campaign_current, scope_for
 
 from .. import services
 from ..filters import (
@@ -57,6 +57,7 @@ from .serializers import (
     PointImportUploadSerializer,
     PointSerializer,
     PointTypeSerializer,
+    ProblemCreateSerializer,
     ProblemSerializer,
     RoundDrawSerializer,
     RoundSerializer,
@@ -399,16 +400,54 @@ class ObservationViewSet(ServiceErrors, viewsets.ReadOnlyModelViewSet):
         return observation_list(user=self.request.user)
 
 
-class ProblemViewSet(ServiceErrors, viewsets.ReadOnlyModelViewSet):
-    """Problems (问题), read-only here: the rectification workflow moves them. A liaison reads those
-    located in its subtree."""
+class OfficeRegistersProblems(permissions.BasePermission):
+    """Everyone signed in reads (within their scope); the office registers problems. Other methods
+    fall through to 405: the rectification workflow moves problems, never an edit."""
+
+    message = "只有创建办可以登记问题。"
+
+    def has_permission(self, request, view):
+        if not request.user or not request.user.is_authenticated:
+            return False
+        return request.method != "POST" or can_manage(request.user)
+
+
+class ProblemViewSet(ServiceErrors, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Problems (问题). A liaison reads those located in its subtree or handled by its units. The
+    office registers problems found elsewhere (POST: 领导交办, 12345转办, 市民随手拍, 上级通报) as
+    待交办; the rectification workflow (`problems/{id}/transitions/`) moves them."""
 
     serializer_class = ProblemSerializer
     filterset_class = ProblemFilterSet
+    permission_classes = [OfficeRegistersProblems]
 
     def get_queryset(self):
         return problem_list(user=self.request.user).prefetch_related(
             Prefetch("photos", queryset=Photo.objects.only("id")),
             Prefetch("co_handlers", queryset=Unit.objects.only("id")),
             Prefetch("sightings", queryset=Observation.objects.only("id")),
+        )
+
+    @extend_schema(request=ProblemCreateSerializer, responses={201: ProblemSerializer})
+    def create(self, request):
+        data = ProblemCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        campaign = values.get("campaign") or campaign_current()
+        if campaign is None:
+            raise exceptions.ValidationError({"campaign": ["请指定创建活动（campaign）。"]})
+        problem = services.problem_create(
+            campaign=campaign,
+            source=values["source"],
+            unit=values.get("unit"),
+            description=values["description"],
+            severity=values["severity"],
+            point=values.get("point"),
+            check_item=values.get("check_item"),
+            photos=values["photos"],
+            found_at=values.get("found_at"),
+            created_by=request.user,
+        )
+        return Response(
+            self.get_serializer(self.get_queryset().get(pk=problem.pk)).data, status=status.HTTP_201_CREATED
         )

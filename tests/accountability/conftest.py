@@ -7,6 +7,7 @@ import pytest
 
 from inspections.models import Problem
 from inspections.services import ObservationInput, inspection_submit
+from tests.accountability.rollup_fixtures import *  # noqa: F403 - the hand-computed week
 from tests.inspections.conftest import *  # noqa: F403 - the same points, check items and round
 
 

@@ -21,25 +21,62 @@ OFFICE_MORE = ["负面清单", "测评细则", "创建活动", "单位", "成员
         (
             "office",
             "创建办工作台",
-            ["首页", "测评体系", "申报材料", "督查批次", "点位", "问题", "交办", "复查", "通知"],
+            ["首页", "测评体系", "申报材料", "督查批次", "点位", "问题", "交办", "复查", "周评比", "驾驶舱", "通知"],
             OFFICE_MORE,
         ),
         (
             "leader",
             "领导驾驶舱",
-            ["首页", "测评体系", "申报材料", "负面清单", "督查批次", "点位", "问题", "通知", "创建活动", "单位"],
+            [
+                "首页",
+                "测评体系",
+                "申报材料",
+                "负面清单",
+                "督查批次",
+                "点位",
+                "问题",
+                "周评比",
+                "驾驶舱",
+                "通知",
+                "创建活动",
+                "单位",
+            ],
             [],
         ),
         (
             "inspector",
             "督查员首页",
-            ["首页", "测评体系", "申报材料", "现场督查", "督查批次", "点位", "问题", "通知", "创建活动", "单位"],
+            [
+                "首页",
+                "测评体系",
+                "申报材料",
+                "现场督查",
+                "督查批次",
+                "点位",
+                "问题",
+                "周评比",
+                "通知",
+                "创建活动",
+                "单位",
+            ],
             [],
         ),
         (
             "liaison_jia",
             "单位工作台",
-            ["首页", "测评体系", "任务单", "申报材料", "点位", "问题", "我的问题", "通知", "创建活动", "单位"],
+            [
+                "首页",
+                "测评体系",
+                "任务单",
+                "申报材料",
+                "点位",
+                "问题",
+                "我的问题",
+                "周评比",
+                "通知",
+                "创建活动",
+                "单位",
+            ],
             [],
         ),
     ],
@@ -54,11 +91,11 @@ def test_each_role_has_its_home_and_navigation(web, campaign, persona, title, na
     assert "倒计时" in html
 
 
-def test_home_widgets_of_later_features_say_which_feature_fills_them(web, campaign, office):
+def test_office_home_has_no_placeholder_left(web, campaign, office):
     html = web(office).get("/").content.decode()
-    # 测评体系, 实地督查 and the rectification loop are filled by their apps; rankings are to come.
-    assert html.count('data-testid="pending-widget"') == 1
-    assert "“整改闭环”功能" not in html and "“周评比”功能" in html
+    # Every slot of the office's home is filled by its app now (with its own empty state).
+    assert html.count('data-testid="pending-widget"') == 0
+    assert 'data-testid="widget-rankings-office"' in html and "还没有计算过周评比" in html
 
 
 def test_anonymous_is_sent_to_login(client):

@@ -373,6 +373,7 @@ def test_check_items_filter_by_point_type_and_system(
         "departments": [],
         "order": 1,
         "active": True,
+        "deadline_days": None,
     }
 
 
@@ -398,6 +399,12 @@ def test_office_creates_and_updates_check_items(api, office, market_type, standa
     assert response.status_code == 200
     item.refresh_from_db()
     assert (item.cap, item.active) == (Decimal("0.60"), True)
+    response = client.patch(f"/api/v1/check-items/{item.pk}/", {"deadline_days": 3}, format="json")
+    assert (response.status_code, response.json()["deadline_days"]) == (200, 3)
+    assert (
+        client.patch(f"/api/v1/check-items/{item.pk}/", {"deadline_days": None}, format="json").json()["deadline_days"]
+        is None
+    )
 
 
 @pytest.mark.parametrize(
@@ -409,6 +416,9 @@ def test_office_creates_and_updates_check_items(api, office, market_type, standa
         ("patch", {"cap": "0.1"}, "cap", "最高扣分不能小于每处扣分。"),
         ("patch", {"text": "无占道经营"}, "text", "该点位类别下已有相同的检查内容。"),
         ("patch", {"point_type": "estate"}, "point_type", "测评细则创建后不能修改点位类别，请新建一条。"),
+        ("post", {"deadline_days": 0}, "deadline_days", "整改时限应为 1 到 60 之间的整数（工作日）。"),
+        ("patch", {"deadline_days": 61}, "deadline_days", "整改时限应为 1 到 60 之间的整数（工作日）。"),
+        ("patch", {"deadline_days": "三天"}, "deadline_days", "整改时限应为整数（工作日）。"),
     ],
 )
 def test_bad_check_items_are_refused_in_chinese(

@@ -2,6 +2,8 @@
 
 from decimal import Decimal
 
+import pytest
+
 from inspections.importing import check_items_import, points_import
 from inspections.models import CheckItem, Point
 from tests.campaign.xlsx import make_xlsx, upload
@@ -117,7 +119,6 @@ def test_check_items_import_errors(system, standard, market_type):
 
 
 def test_import_commands(tmp_path, system, standard, market_type, city):
-    import pytest
     from django.core.management import call_command
     from django.core.management.base import CommandError
 
@@ -142,3 +143,103 @@ def test_import_commands(tmp_path, system, standard, market_type, city):
     with pytest.raises(CommandError):
         call_command("import_check_items", str(bad), "--system", str(system.pk))
     assert CheckItem.objects.count() == 1
+
+
+# --- 整改时限(工作日) ---------------------------------------------------------------------------
+
+
+def run_items(system, header, rows, dry_run=False):
+    return check_items_import(system=system, file=upload("c.xlsx", make_xlsx([header, *rows])), dry_run=dry_run)
+
+
+@pytest.mark.parametrize("title", ["整改时限(工作日)", "整改时限（工作日）", "整改时限", "整改期限(工作日)", "时限"])
+def test_check_items_import_reads_the_deadline_in_working_days(system, standard, market_type, title):
+    header = [*CHECK_HEADER, title]
+    rows = [
+        ["农贸市场", "Ⅲ-1", "公益广告不少于2处", "", "0.5", "2", "一般", "", "", "3"],
+        ["农贸市场", "Ⅲ-1", "无占道经营", "", "1", "", "严重", "", "", ""],
+    ]
+    result = run_items(system, header, rows)
+    assert (result.ok, result.created) == (True, 2)
+    assert dict(CheckItem.objects.values_list("text", "deadline_days")) == {"公益广告不少于2处": 3, "无占道经营": None}
+    assert run_items(system, header, rows).unchanged == 2  # re-import changes nothing
+    rows[0][9], rows[1][9] = "5", "2"
+    preview = run_items(system, header, rows, dry_run=True)
+    assert [(r.action, r.changes) for r in preview.rows] == [
+        ("update", {"整改时限(工作日)": ("3", "5")}),
+        ("update", {"整改时限(工作日)": ("", "2")}),
+    ]
+    assert dict(CheckItem.objects.values_list("text", "deadline_days")) == {"公益广告不少于2处": 3, "无占道经营": None}
+    run_items(system, header, rows)
+    assert dict(CheckItem.objects.values_list("text", "deadline_days")) == {"公益广告不少于2处": 5, "无占道经营": 2}
+    rows[0][9] = ""  # blank: back to the default of its severity
+    run_items(system, header, rows)
+    assert CheckItem.objects.get(text="公益广告不少于2处").deadline_days is None
+
+
+def test_check_items_import_refuses_bad_deadlines_with_their_row_numbers(system, standard, market_type):
+    header = [*CHECK_HEADER, "整改时限(工作日)"]
+    values = ["0", "61", "2.5", "三天", "-1", "60", "1"]
+    rows = [["农贸市场", "Ⅲ-1", f"细则{i}", "", "1", "", "", "", "", value] for i, value in enumerate(values)]
+    result = run_items(system, header, rows)
+    assert [(e.row, e.column, e.value) for e in result.errors] == [
+        (2, "整改时限(工作日)", "0"),
+        (3, "整改时限(工作日)", "61"),
+        (4, "整改时限(工作日)", "2.5"),
+        (5, "整改时限(工作日)", "三天"),
+        (6, "整改时限(工作日)", "-1"),
+    ]
+    assert {e.message for e in result.errors} == {
+        "整改时限应为 1 到 60 之间的整数（工作日），留空则按严重程度的默认时限。"
+    }
+    assert not CheckItem.objects.exists()  # all or nothing
+
+
+def test_a_sheet_without_the_column_keeps_the_deadlines(system, standard, market_type):
+    run_items(system, [*CHECK_HEADER, "整改时限"], [["农贸市场", "Ⅲ-1", "公益广告", "", "0.5", "2", "", "", "", "4"]])
+    result = run_items(system, CHECK_HEADER, [["农贸市场", "Ⅲ-1", "公益广告", "", "0.5", "2", "", "", ""]])
+    assert result.unchanged == 1
+    assert CheckItem.objects.get().deadline_days == 4
+
+
+def test_check_item_export_and_template_have_the_deadline(web, office, system, standard, market_type):
+    import io
+
+    from openpyxl import load_workbook
+
+    run_items(system, [*CHECK_HEADER, "时限"], [["农贸市场", "Ⅲ-1", "公益广告", "", "0.5", "2", "", "", "", "4"]])
+    client = web(office)
+    sheet = load_workbook(io.BytesIO(client.get("/inspections/check-items/?export=xlsx").content)).active
+    header, row = list(sheet.iter_rows(values_only=True))[:2]
+    assert row[header.index("整改时限(工作日)")] == "4"
+    template = load_workbook(io.BytesIO(client.get("/inspections/check-items/import/?template=1").content)).active
+    rows = list(template.iter_rows(values_only=True))
+    assert rows[0][-1] == "整改时限(工作日)" and all(len(r) == len(rows[0]) for r in rows)
+    assert "整改时限" in client.get("/inspections/check-items/import/").content.decode()
+
+
+def test_the_service_checks_the_deadline_too(standard, market_type):
+    from django.core.exceptions import ValidationError
+
+    from inspections import services
+
+    for value in (0, 61, True):
+        with pytest.raises(ValidationError) as caught:
+            services.check_item_create(
+                point_type=market_type,
+                indicator=standard,
+                text="x",
+                per_occurrence=Decimal(1),
+                cap=Decimal(1),
+                deadline_days=value,
+            )
+        assert caught.value.message_dict["deadline_days"] == ["整改时限应为 1 到 60 之间的整数（工作日）。"]
+    assert not CheckItem.objects.exists()
+    item = services.check_item_create(
+        point_type=market_type, indicator=standard, text="x", per_occurrence=Decimal(1), cap=Decimal(1), deadline_days=7
+    )
+    with pytest.raises(ValidationError):
+        services.check_item_update(item=item, deadline_days=100)
+    item.refresh_from_db()
+    assert item.deadline_days == 7
+    assert services.check_item_update(item=item, deadline_days=None).deadline_days is None

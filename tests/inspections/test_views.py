@@ -118,6 +118,7 @@ PAGES = [
     ("/inspections/{inspection}/", (200, 200, 200, 200, 404)),
     ("/inspections/{inspection}/correct/", (200, 403, 200, 403, 404)),
     ("/inspections/problems/", (200, 200, 200, 200, 200)),
+    ("/inspections/problems/new/", (200, 403, 403, 403, 403)),
     ("/inspections/problems/{problem}/", (200, 200, 200, 200, 404)),
     ("/inspections/photos/{photo}/", (200, 200, 200, 200, 404)),
     ("/inspections/photos/{photo}/thumb/", (200, 200, 200, 200, 404)),

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import rankings
+
+app_name = "rankings-api"
+
+urlpatterns = [
+    path("rankings/", rankings.RankingView.as_view(), name="rankings"),
+    path("rankings/publish/", rankings.PublishView.as_view(), name="rankings-publish"),
+    path("rollups/", rankings.RollupView.as_view(), name="rollups"),
+    path("accountability-cases/", rankings.CaseListView.as_view(), name="case-list"),
+    path("accountability-cases/<int:pk>/", rankings.CaseDetailView.as_view(), name="case-detail"),
+    path("accountability-cases/<int:pk>/decide/", rankings.CaseDecideView.as_view(), name="case-decide"),
+]

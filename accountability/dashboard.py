@@ -1,0 +1,424 @@
+"""The leaders' dashboard (/dashboard/) and the leader widgets on the home page.
+
+Everything here is read in SQL with a fixed number of queries whatever the number of units,
+observations or weeks: the published weekly roll-ups (trend, ranking, 红黑榜), one aggregate over
+the observations (the indicators losing most points), one count of overdue problems, the open
+一票否决 events, and the evaluation score forecast.
+
+The forecast (预计测评得分, out of 100) is the campaign's three method shares applied to the best
+evidence there is for each, and says so when there is none — it never fills a gap with a guess:
+
+    网上申报  share_declaration × the approved share, by weight, of the indicators scored from
+              declaration materials (网上申报 / 材料审核), as the completeness board computes it;
+    实地考察  share_field × the field score rate of the last 4 published weeks: the current
+              observations of those weeks grouped by 测评项目 (the indicator's top level), the
+              mean score per 测评项目 weighted by its 分值 (effective_weight) and normalised over
+              the 测评项目 observed;
+    问卷调查  share_survey × the mean over districts of each district's latest 满意率.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from campaign.models import Campaign
+from campaign.selectors import campaign_current, campaign_days_left, campaign_phase_on, scope_for
+from indicators.models import IndicatorSystem
+from indicators.selectors import completeness_by_project, open_veto_events
+from inspections.choices import ProblemStatus, Result
+from inspections.models import Observation, Problem
+
+from .choices import RANKED_POPULATIONS, BoardList, Population, VersionStatus
+from .models import RollupVersion, SurveyResult, UnitWeekScore
+from .survey_views import selected_campaign
+from .surveys import plain
+
+TREND_WEEKS = 12
+FORECAST_WEEKS = 4
+LOSS_WEEKS = 4
+TOP_LOSSES = 10
+HOME_LOSSES = 5
+HUNDRED = Decimal(100)
+
+
+def short_week(week: str) -> str:
+    """'2026-W47' → '第47周'."""
+    return f"第{int(week[-2:])}周"
+
+
+def week_span(version: RollupVersion) -> str:
+    start, end = version.week_start, version.week_end
+    return f"{start.month}月{start.day}日–{end.month}月{end.day}日"
+
+
+def _week_window(version: RollupVersion) -> Q:
+    """Observations of a roll-up's week: [Monday 00:00, next Monday 00:00) in the city's time."""
+    tz = timezone.get_default_timezone()
+    start = datetime.datetime.combine(version.week_start, datetime.time.min, tzinfo=tz)
+    end = datetime.datetime.combine(version.week_end + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz)
+    return Q(observed_at__gte=start, observed_at__lt=end)
+
+
+# ---------------------------------------------------------------- forecast
+
+
+@dataclass
+class ForecastPart:
+    """One method's part of the forecast: `rate` in 0–1, None with `note` saying why."""
+
+    key: str
+    label: str
+    share: int
+    rate: Decimal | None
+    note: str
+    detail: list[dict] = field(default_factory=list)
+
+    @property
+    def points(self) -> Decimal | None:
+        return None if self.rate is None else Decimal(self.share) * self.rate
+
+    @property
+    def percent(self) -> Decimal | None:
+        return None if self.rate is None else self.rate * HUNDRED
+
+
+@dataclass
+class Forecast:
+    parts: list[ForecastPart]
+
+    @property
+    def total(self) -> Decimal | None:
+        """The forecast out of 100, only when every part with a share has a number."""
+        if any(part.rate is None and part.share for part in self.parts):
+            return None
+        return sum((part.points or Decimal(0) for part in self.parts), Decimal(0))
+
+    @property
+    def known_points(self) -> Decimal:
+        return sum((part.points for part in self.parts if part.points is not None), Decimal(0))
+
+    @property
+    def known_share(self) -> int:
+        return sum(part.share for part in self.parts if part.rate is not None)
+
+    @property
+    def missing(self) -> list[str]:
+        return [part.label for part in self.parts if part.rate is None and part.share]
+
+    def part(self, key: str) -> ForecastPart:
+        return next(part for part in self.parts if part.key == key)
+
+
+def _declaration_part(campaign: Campaign) -> ForecastPart:
+    share = campaign.share_declaration
+    system = IndicatorSystem.objects.filter(campaign=campaign).order_by("-year", "-id").first()
+    if system is None:
+        note = "暂无数据：本活动还没有测评体系。创建办在“测评体系”中导入任务分解表后显示。"
+        return ForecastPart("declaration", "网上申报", share, None, note)
+    projects = completeness_by_project(system=system)
+    total = sum((row["total_weight"] for row in projects), Decimal(0))
+    approved = sum((row["approved_weight"] for row in projects), Decimal(0))
+    if not total:
+        note = f"暂无数据：“{system.name}”中没有带分值的网上申报或材料审核类指标。"
+        return ForecastPart("declaration", "网上申报", share, None, note)
+    items = sum(row["items"] for row in projects)
+    approved_items = sum(row["approved_items"] for row in projects)
+    note = (
+        f"“{system.name}”中网上申报、材料审核类指标 {items} 项，已审核通过 {approved_items} 项；"
+        f"按分值计通过 {plain(approved)} / {plain(total)}。"
+    )
+    return ForecastPart("declaration", "网上申报", share, approved / total, note)
+
+
+def _field_part(campaign: Campaign, versions: list[RollupVersion]) -> ForecastPart:
+    share = campaign.share_field
+    weeks = versions[:FORECAST_WEEKS]
+    if not weeks:
+        note = "暂无数据：还没有发布的周评比。创建办在“周评比”页计算并发布后显示。"
+        return ForecastPart("field", "实地考察", share, None, note)
+    window = Q()
+    for version in weeks:
+        window |= _week_window(version)
+    rows = list(
+        Observation.objects.filter(window, current=True, inspection__round__campaign=campaign)
+        .values("indicator__top", "indicator__top__code", "indicator__top__title", "indicator__top__effective_weight")
+        .annotate(score_sum=Sum("score"), n=Count("pk"))
+        .order_by("indicator__top__path")
+    )
+    labels = "、".join(short_week(v.week) for v in reversed(weeks))
+    if not rows:
+        note = f"暂无数据：最近发布的{labels}没有有效的督查观测。"
+        return ForecastPart("field", "实地考察", share, None, note)
+    detail = []
+    weighted = Decimal(0)
+    weights = Decimal(0)
+    for row in rows:
+        rate = Decimal(row["score_sum"]) / row["n"]
+        weight = row["indicator__top__effective_weight"]
+        detail.append(
+            {
+                "code": row["indicator__top__code"],
+                "title": row["indicator__top__title"],
+                "weight": weight,
+                "weight_text": plain(weight) if weight is not None else "未设",
+                "observations": row["n"],
+                "rate": rate,
+                "percent": rate * HUNDRED,
+            }
+        )
+        if weight:
+            weighted += weight * rate
+            weights += weight
+    observations = sum(row["n"] for row in rows)
+    if not weights:
+        note = f"暂无数据：{labels}观测到的测评项目都没有分值，无法加权。"
+        return ForecastPart("field", "实地考察", share, None, note, detail)
+    note = (
+        f"{labels}共 {observations} 条有效观测，覆盖 {len(rows)} 个测评项目；"
+        "各测评项目的平均得分按其分值加权，只在观测到的测评项目间归一。"
+    )
+    return ForecastPart("field", "实地考察", share, weighted / weights, note, detail)
+
+
+def _survey_part(campaign: Campaign) -> ForecastPart:
+    share = campaign.share_survey
+    measured = SurveyResult.objects.filter(campaign=campaign, satisfaction__isnull=False)
+    latest_date = measured.filter(unit=OuterRef("unit")).order_by("-date").values("date")[:1]
+    summary = measured.filter(date=Subquery(latest_date)).aggregate(total=Sum("satisfaction"), n=Count("pk"))
+    if not summary["n"]:
+        note = "暂无数据：还没有导入问卷调查结果。创建办在“问卷调查”页导入后显示。"
+        return ForecastPart("survey", "问卷调查", share, None, note)
+    mean = Decimal(summary["total"]) / summary["n"]
+    note = f"{summary['n']} 个区县最近一次调查的满意率平均为 {mean.quantize(Decimal('0.1'))}%。"
+    return ForecastPart("survey", "问卷调查", share, mean / HUNDRED, note)
+
+
+def forecast(*, campaign: Campaign, versions: list[RollupVersion] | None = None) -> Forecast:
+    """The evaluation score forecast and its three parts (see the module docstring). Four
+    queries, five without `versions` (published roll-ups, newest first)."""
+    if versions is None:
+        versions = list(
+            RollupVersion.objects.filter(campaign=campaign, status=VersionStatus.PUBLISHED).order_by("-week_start")[
+                :FORECAST_WEEKS
+            ]
+        )
+    return Forecast([_declaration_part(campaign), _field_part(campaign, versions), _survey_part(campaign)])
+
+
+# ---------------------------------------------------------------- the other blocks
+
+
+def loss_window_start(today: datetime.date | None = None) -> datetime.date:
+    """Monday of the week LOSS_WEEKS − 1 weeks before this one: this week and the three before."""
+    today = today or timezone.localdate()
+    return today - datetime.timedelta(days=today.weekday() + 7 * (LOSS_WEEKS - 1))
+
+
+def top_losing_indicators(
+    *, campaign: Campaign, since: datetime.date | None = None, limit: int = TOP_LOSSES
+) -> list[dict]:
+    """The indicators (测评标准) whose current observations since `since` lost most points: one
+    aggregate query. 失分 is the sum of the deductions; ties go to the larger normalised loss."""
+    since = since or loss_window_start()
+    start = datetime.datetime.combine(since, datetime.time.min, tzinfo=timezone.get_default_timezone())
+    rows = list(
+        Observation.objects.filter(current=True, inspection__round__campaign=campaign, observed_at__gte=start)
+        .values(
+            "indicator",
+            "indicator__code",
+            "indicator__title",
+            "indicator__parent_id",
+            "indicator__parent__code",
+            "indicator__top_id",
+            "indicator__top__code",
+            "indicator__top__title",
+        )
+        .annotate(
+            lost=Sum("deduction"),
+            loss=Sum("loss"),
+            failing=Count("pk", filter=~Q(result=Result.PASS)),
+            observations=Count("pk"),
+        )
+        .filter(lost__gt=0)
+        .order_by("-lost", "-loss", "indicator__path")[:limit]
+    )
+    problems = reverse("problem-list")
+    for row in rows:
+        # A 测评标准's code ("2)") repeats under every 测评内容: lead with the parent's ("Ⅲ-12 2)").
+        parent = row["indicator__parent__code"] if row["indicator__parent_id"] != row["indicator__top_id"] else ""
+        row["label"] = " ".join(part for part in (parent, row["indicator__code"], row["indicator__title"]) if part)
+        row["lost_text"] = plain(row["lost"])
+        row["url"] = f"{problems}?indicator={row['indicator']}"
+    return rows
+
+
+def overdue_q(today: datetime.date | None = None) -> Q:
+    """Overdue as the problem list's `overdue=true` filter counts it, so the number and the list
+    it links to agree: past its deadline, not shelved, neither closed nor void."""
+    today = today or timezone.localdate()
+    return Q(deadline__lt=today, shelved=False) & ~Q(status__in=[ProblemStatus.CLOSED, ProblemStatus.VOID])
+
+
+def overdue_count() -> int:
+    # The linked list (/inspections/problems/?overdue=true) spans every campaign; so does the count.
+    return Problem.objects.filter(overdue_q()).count()
+
+
+def campaign_veto_events(campaign: Campaign) -> list:
+    return list(open_veto_events().filter(item__system__campaign=campaign).order_by("occurred_on", "pk"))
+
+
+def _trend(versions: list[RollupVersion]) -> dict:
+    """The citywide score rate of the published weeks, oldest first (one query)."""
+    rows = {
+        row.rollup_id: row
+        for row in UnitWeekScore.objects.filter(rollup__in=[v.pk for v in versions], unit__isnull=True).only(
+            "rollup_id", "score_rate", "composite", "observations", "on_time_rate"
+        )
+    }
+    points = []
+    for version in reversed(versions):
+        row = rows.get(version.pk)
+        rate = row.score_rate if row else None
+        points.append(
+            {
+                "week": version.week,
+                "label": short_week(version.week),
+                "span": week_span(version),
+                "rate": float((rate * HUNDRED).quantize(Decimal("0.1"))) if rate is not None else None,
+                "observations": row.observations if row else 0,
+            }
+        )
+    return {"points": points, "has_data": any(p["rate"] is not None for p in points)}
+
+
+def _ranking(version: RollupVersion | None) -> tuple[list, list]:
+    """The latest week's district ranking, and its 红黑榜 per population (one query)."""
+    if version is None:
+        return [], []
+    rows = list(
+        UnitWeekScore.objects.filter(rollup=version)
+        .filter(Q(population=Population.DISTRICT) | ~Q(board=""))
+        .exclude(unit__isnull=True)
+        .select_related("unit")
+    )
+    for row in rows:
+        row.score_pct = row.score_rate * HUNDRED if row.score_rate is not None else None
+    districts = sorted(
+        (r for r in rows if r.population == Population.DISTRICT),
+        key=lambda r: (r.rank is None, r.rank or 0, -(r.composite or 0), r.unit.path),
+    )
+    boards = []
+    for population in RANKED_POPULATIONS:
+        red = sorted(
+            (r for r in rows if r.population == population and r.board == BoardList.RED), key=lambda r: r.rank or 0
+        )
+        black = sorted(
+            (r for r in rows if r.population == population and r.board == BoardList.BLACK),
+            key=lambda r: -(r.rank or 0),
+        )
+        if red or black:
+            boards.append({"population": Population(population).label, "red": red, "black": black})
+    return districts, boards
+
+
+def _published(campaign: Campaign | None, limit: int) -> list[RollupVersion]:
+    if campaign is None:
+        return []
+    return list(
+        RollupVersion.objects.filter(campaign=campaign, status=VersionStatus.PUBLISHED).order_by("-week_start")[:limit]
+    )
+
+
+def _loss_context(campaign: Campaign | None, limit: int) -> dict:
+    since = loss_window_start()
+    return {
+        "losses": top_losing_indicators(campaign=campaign, since=since, limit=limit) if campaign else [],
+        "loss_since": since,
+    }
+
+
+def _risk_context(campaign: Campaign | None) -> dict:
+    return {
+        "overdue": overdue_count(),
+        "overdue_url": f"{reverse('problem-list')}?overdue=true",
+        "vetoes": campaign_veto_events(campaign) if campaign else [],
+    }
+
+
+def _can_see_dashboard(scope) -> bool:
+    return scope.is_office or scope.is_leader
+
+
+@login_required
+def dashboard_view(request):
+    """The leaders' dashboard: office and leaders only."""
+    scope = scope_for(request.user)
+    if not _can_see_dashboard(scope):
+        raise PermissionDenied("领导驾驶舱仅对领导和创建办开放。")
+    campaign, campaigns = selected_campaign(request)
+    versions = _published(campaign, TREND_WEEKS)
+    latest = versions[0] if versions else None
+    districts, boards = _ranking(latest)
+    context = {
+        "title": "领导驾驶舱",
+        "campaign": campaign,
+        "campaigns": campaigns,
+        "phase": campaign_phase_on(campaign=campaign) if campaign else None,
+        "days_left": campaign_days_left(campaign=campaign) if campaign else None,
+        "latest": latest,
+        "latest_label": f"{short_week(latest.week)}（{week_span(latest)}）" if latest else "",
+        "trend": _trend(versions),
+        "districts": districts,
+        "boards": boards,
+        "forecast": forecast(campaign=campaign, versions=versions) if campaign else None,
+        "forecast_weeks": FORECAST_WEEKS,
+        "is_office": scope.is_office,
+        **_loss_context(campaign, TOP_LOSSES),
+        **_risk_context(campaign),
+    }
+    return render(request, "accountability/dashboard.html", context)
+
+
+def home_widgets(request) -> dict[str, str]:
+    """The leader home's slots: leader_trend, leader_losses, leader_risks. The office's home has
+    its own ranking widget, so it gets none of these (and pays no queries for them)."""
+    scope = scope_for(request.user)
+    if not scope.is_leader or scope.is_office:
+        return {}
+    campaign = campaign_current()
+    versions = _published(campaign, TREND_WEEKS)
+    latest = versions[0] if versions else None
+    districts, _boards = _ranking(latest)
+    base = {"campaign": campaign}
+    return {
+        "leader_trend": render_to_string(
+            "accountability/_widget_leader_trend.html",
+            {
+                **base,
+                "latest": latest,
+                "latest_label": f"{short_week(latest.week)}（{week_span(latest)}）" if latest else "",
+                "trend": _trend(versions),
+                "districts": districts,
+            },
+            request=request,
+        ),
+        "leader_losses": render_to_string(
+            "accountability/_widget_leader_losses.html",
+            {**base, **_loss_context(campaign, HOME_LOSSES)},
+            request=request,
+        ),
+        "leader_risks": render_to_string(
+            "accountability/_widget_leader_risks.html", {**base, **_risk_context(campaign)}, request=request
+        ),
+    }

@@ -1,0 +1,319 @@
+"""Pages of the weekly ranking: a week's ranking per population (run and publish for the office,
+with what a new draft would change), a unit's page that drills down to the observations and photos
+behind every number, the accountability cases with the office's decisions, and the runs."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count, Q, Sum
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from campaign.models import Campaign, JobRun, Unit
+from campaign.selectors import scope_for
+from inspections.choices import ProblemStatus
+from inspections.selectors import iso_week_of, observation_list, problem_list, week_label
+
+from .api.rankings import case_list
+from .choices import RANKED_POPULATIONS, CaseStatus, Population, VersionStatus
+from .models import AccountabilityCase, RollupVersion, UnitWeekScore
+from .rollup import (
+    DECISIONS,
+    JOB_NAME,
+    board_text,
+    case_decide,
+    formula_text,
+    rollup_diff,
+    rollup_enqueue,
+    rollup_publish,
+)
+from .selectors import draft_version, published_version, ranking_rows, shown_version
+
+POPULATION_TABS = [(p.value, p.label) for p in RANKED_POPULATIONS]
+
+
+def _campaign(request) -> Campaign:
+    campaign_id = request.GET.get("campaign") or request.POST.get("campaign")
+    if campaign_id and str(campaign_id).isdigit():
+        return get_object_or_404(Campaign, pk=campaign_id)
+    campaign = Campaign.objects.filter(active=True).first() or Campaign.objects.first()
+    if campaign is None:
+        raise Http404("还没有创建活动。")
+    return campaign
+
+
+def _weeks(campaign: Campaign, office: bool) -> list[tuple[str, str, str]]:
+    """(week, label, status) of every computed week the user may open, newest first."""
+    versions = RollupVersion.objects.filter(campaign=campaign).exclude(status=VersionStatus.SUPERSEDED)
+    if not office:
+        versions = versions.filter(status=VersionStatus.PUBLISHED)
+    seen: dict[str, str] = {}
+    for week, status in versions.order_by("-week_start", "-number").values_list("week", "status"):
+        seen.setdefault(week, status)
+        if status == VersionStatus.PUBLISHED:
+            seen[week] = status
+    return [(week, week_label(week), status) for week, status in seen.items()]
+
+
+def _last_week() -> str:
+    return iso_week_of(timezone.localdate() - datetime.timedelta(days=7))
+
+
+@login_required
+def ranking_week(request):
+    scope = scope_for(request.user)
+    campaign = _campaign(request)
+    office = scope.is_office
+    weeks = _weeks(campaign, office)
+    week = request.GET.get("week") or (weeks[0][0] if weeks else "")
+    population = request.GET.get("population", Population.DISTRICT)
+    if population not in RANKED_POPULATIONS:
+        population = Population.DISTRICT
+    version = shown_version(campaign=campaign, week=week, office=office) if week else None
+    published = published_version(campaign=campaign, week=week) if week else None
+    draft = draft_version(campaign=campaign, week=week) if week and office else None
+    if office and draft:
+        version = draft  # the office works on the draft; the published one is compared below
+    context = {
+        "title": f"周评比排名 · {week_label(week)}" if version else "周评比排名",
+        "campaign": campaign,
+        "weeks": weeks,
+        "week": week,
+        "week_label": week_label(week) if version else "",
+        "population": population,
+        "tabs": POPULATION_TABS,
+        "version": version,
+        "published": published,
+        "draft": draft,
+        "office": office,
+        "default_week": week or _last_week(),
+        "last_week": _last_week(),
+    }
+    if version:
+        page = Paginator(ranking_rows(version=version, population=population), 100).get_page(request.GET.get("page"))
+        query = request.GET.copy()
+        query.pop("page", None)
+        context.update(
+            page_obj=page,
+            rows=page.object_list,
+            querystring=query.urlencode(),
+            formula=formula_text(version.rules),
+            board_rule=board_text(version.rules),
+            city=UnitWeekScore.objects.filter(rollup=version, unit__isnull=True).first(),
+        )
+        if draft and published:
+            context["changes"] = rollup_diff(draft=draft, published=published)[:200]
+    elif week and not office:
+        context["not_published"] = True
+    return render(request, "accountability/rankings.html", context)
+
+
+@login_required
+@require_POST
+def ranking_run(request):
+    campaign = _campaign(request)
+    week = (request.POST.get("week") or "").strip()
+    if not scope_for(request.user).is_office:
+        raise PermissionDenied("只有创建办可以计算周评比。")
+    try:
+        with transaction.atomic():
+            run = rollup_enqueue(campaign=campaign, week=week, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+        return HttpResponseRedirect(reverse("rankings"))
+    run.refresh_from_db()
+    outcome = (run.result or {}).get("outcome")
+    if run.status == "failed":
+        messages.error(request, f"{week} 计算失败：{run.error}")
+    elif run.status != "succeeded":
+        messages.info(request, f"{week} 已提交后台计算，稍后刷新查看（计算记录 #{run.pk}）。")
+    elif outcome == "unchanged":
+        messages.info(request, f"{week} 重新计算完成，与已发布版本相同，无需重新发布。")
+    else:
+        messages.success(request, f"{week} 计算完成，共 {run.result['rows']} 行。核对无误后请发布。")
+    return HttpResponseRedirect(f"{reverse('rankings')}?campaign={campaign.pk}&week={week}")
+
+
+@login_required
+@require_POST
+def ranking_publish(request):
+    campaign = _campaign(request)
+    week = request.POST.get("week", "")
+    try:
+        version = rollup_publish(campaign=campaign, week=week, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        raised = AccountabilityCase.objects.filter(campaign=campaign, week=week, status=CaseStatus.PENDING).count()
+        messages.success(request, f"{week} 第{version.number}版已发布。待处理问责事项 {raised} 项。")
+    return HttpResponseRedirect(f"{reverse('rankings')}?campaign={campaign.pk}&week={week}")
+
+
+def _unit_in_scope(user, unit: Unit) -> bool:
+    scope = scope_for(user)
+    return scope.sees_everything or scope.covers(unit)
+
+
+@login_required
+def ranking_unit(request, pk: int):
+    """One unit's weeks: trend, where it lost points, most failed items, open problems. Every
+    number links to the observation or problem list it counts."""
+    unit = get_object_or_404(Unit, pk=pk)
+    if not _unit_in_scope(request.user, unit):
+        raise Http404("未找到该单位，或您无权查看。")
+    scope = scope_for(request.user)
+    campaign = _campaign(request)
+    weeks = _weeks(campaign, scope.is_office)
+    week = request.GET.get("week") or (weeks[0][0] if weeks else _last_week())
+    version = shown_version(campaign=campaign, week=week, office=scope.is_office)
+    row = UnitWeekScore.objects.filter(rollup=version, unit=unit).first() if version else None
+    trend = list(
+        UnitWeekScore.objects.filter(unit=unit, rollup__campaign=campaign, rollup__status=VersionStatus.PUBLISHED)
+        .select_related("rollup")
+        .order_by("-rollup__week_start")[:12]
+    )[::-1]
+    observations = observation_list(user=request.user).filter(charges__unit=unit, inspection__round__campaign=campaign)
+    try:
+        from inspections.selectors import iso_week_bounds
+
+        start, end = iso_week_bounds(week)
+        observations = observations.filter(observed_at__gte=start, observed_at__lt=end)
+    except ValueError:
+        raise Http404("周次格式应为 2026-W47。") from None
+    observations = observations.order_by()
+    failing = ~Q(result="pass")
+    by_indicator = list(
+        observations.values("indicator", "indicator__code", "indicator__title")
+        .annotate(n=Count("pk"), failing=Count("pk", filter=failing), points=Sum("deduction"))
+        .filter(failing__gt=0)
+        .order_by("-points", "indicator__code")[:15]
+    )
+    by_type = list(
+        observations.values("point__point_type", "point__point_type__name")
+        .annotate(n=Count("pk"), failing=Count("pk", filter=failing), points=Sum("deduction"))
+        .order_by("-points", "point__point_type__name")
+    )
+    items = list(
+        observations.filter(failing)
+        .values("check_item", "check_item__text", "check_item__point_type__name")
+        .annotate(failing=Count("pk"), points=Sum("deduction"))
+        .order_by("-failing", "-points")[:10]
+    )
+    in_subtree = Q(unit__path__startswith=unit.path) | Q(handler__path__startswith=unit.path)
+    open_problems = (
+        problem_list(user=request.user)
+        .filter(in_subtree, campaign=campaign)
+        .exclude(status__in=[ProblemStatus.CLOSED, ProblemStatus.VOID])
+        .order_by("deadline", "pk")
+    )
+    context = {
+        "title": unit.name,
+        "unit": unit,
+        "campaign": campaign,
+        "weeks": weeks,
+        "week": week,
+        "week_label": week_label(week),
+        "version": version,
+        "row": row,
+        "trend": trend,
+        "trend_chart": {
+            "weeks": [score.rollup.week for score in trend],
+            "composite": [float(score.composite) if score.composite is not None else None for score in trend],
+            "score_rate": [
+                round(float(score.score_rate) * 100, 1) if score.score_rate is not None else None for score in trend
+            ],
+        },
+        "by_indicator": by_indicator,
+        "by_type": by_type,
+        "items": items,
+        "open_problems": open_problems[:20],
+        "open_total": open_problems.count(),
+        "cases": case_list(request.user).filter(unit=unit, campaign=campaign).order_by("-week")[:10],
+        "formula": formula_text(version.rules) if version else "",
+    }
+    return render(request, "accountability/ranking_unit.html", context)
+
+
+@login_required
+def case_list_page(request):
+    scope = scope_for(request.user)
+    cases = case_list(request.user).select_related("unit", "decided_by").order_by("-week", "status", "unit__path")
+    status = request.GET.get("status", "")
+    if status in CaseStatus.values:
+        cases = cases.filter(status=status)
+    week = request.GET.get("week", "")
+    if week:
+        cases = cases.filter(week=week)
+    page = Paginator(cases, 50).get_page(request.GET.get("page"))
+    counts = dict(case_list(request.user).values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "accountability/case_list.html",
+        {
+            "title": "问责事项（谁丢分、谁领责）",
+            "page_obj": page,
+            "cases": page.object_list,
+            "status": status,
+            "week": week,
+            "tabs": [("", "全部", sum(counts.values()))]
+            + [(value, label, counts.get(value, 0)) for value, label in CaseStatus.choices],
+            "querystring": query.urlencode(),
+            "office": scope.is_office,
+        },
+    )
+
+
+@login_required
+def case_detail(request, pk: int):
+    case = get_object_or_404(case_list(request.user).select_related("unit", "decided_by", "score__rollup"), pk=pk)
+    if request.method == "POST":
+        try:
+            case_decide(
+                case=case, status=request.POST.get("status", ""), note=request.POST.get("note", ""), user=request.user
+            )
+        except PermissionDenied as exc:
+            raise exc
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        else:
+            messages.success(request, "处理结果已记录。")
+            return HttpResponseRedirect(reverse("case-detail", args=[case.pk]))
+    evidence = case.evidence or {}
+    problems = problem_list(user=request.user).filter(pk__in=evidence.get("problems", []))
+    return render(
+        request,
+        "accountability/case_detail.html",
+        {
+            "title": f"{case.unit.name} · {case.week} · {case.get_rule_display()}",
+            "case": case,
+            "problems": problems,
+            "decisions": [(value, CaseStatus(value).label) for value in DECISIONS],
+            "office": scope_for(request.user).is_office,
+            "pending": case.status == CaseStatus.PENDING,
+        },
+    )
+
+
+@login_required
+def run_list(request):
+    scope = scope_for(request.user)
+    if not (scope.is_office or scope.is_leader):
+        raise PermissionDenied("只有创建办和领导可以查看计算记录。")
+    runs = JobRun.objects.filter(name=JOB_NAME).select_related("created_by").order_by("-queued_at", "-id")
+    page = Paginator(runs, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "accountability/rollup_runs.html",
+        {"title": "周评比计算记录", "page_obj": page, "runs": page.object_list},
+    )

@@ -1,0 +1,623 @@
+"""The weekly roll-up: from a week's observations and problems to one snapshot row per unit, its
+rank, its 红黑榜 mark; versions (draft → published), and the accountability cases raised when a
+week is published (谁丢分、谁领责).
+
+Every number is computed in SQL: one SELECT over the units with correlated aggregate subqueries
+(observations charged to the unit, problems located in or handled by its subtree), an UPDATE for the
+composite, and one SELECT with window functions for ranks. Python only moves the result rows into
+the snapshot table. Running a week twice gives identical rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import (
+    Avg,
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    Window,
+)
+from django.db.models.functions import Coalesce, Rank, Round
+from django.utils import timezone
+
+from campaign.models import Campaign, JobRun, Unit
+from campaign.selectors import scope_for
+from campaign.services import job_run_create, job_run_finish, job_run_start
+from indicators.selectors import open_veto_events
+from inspections.choices import ProblemStatus, Result
+from inspections.models import Charge, Observation, Problem
+from inspections.selectors import iso_week_bounds, iso_week_of
+
+from .choices import (
+    RANKED_POPULATIONS,
+    Action,
+    BoardList,
+    CaseLevel,
+    CaseRule,
+    CaseStatus,
+    Population,
+    VersionStatus,
+)
+from .models import AccountabilityCase, ProblemEvent, RollupVersion, UnitWeekScore
+
+JOB_NAME = "weekly_rollup"
+# The metrics a snapshot row carries besides its identity and rank; compared to tell whether a
+# recomputed version differs from the published one.
+METRICS = (
+    "observations",
+    "failing_observations",
+    "deduction_points",
+    "score_rate",
+    "problems_opened",
+    "problems_due",
+    "closed_on_time",
+    "on_time_rate",
+    "rework_count",
+    "overdue_open",
+    "rebounds",
+    "composite",
+    "sample_ok",
+    "rank",
+    "rank_change",
+    "board",
+)
+RATE = Decimal("0.000001")
+POINTS = Decimal("0.01")
+# Units held to account by cases: the ones that fix things and answer for them. Communities are
+# ranked but answer through their street.
+CASE_POPULATIONS = (Population.DISTRICT, Population.STREET, Population.DEPARTMENT)
+EVIDENCE_LIMIT = 50
+
+
+# --- rules ---------------------------------------------------------------------------------------
+
+
+def campaign_rules(campaign: Campaign) -> dict:
+    """The campaign's 评比规则 as recorded on each version (so an old week reads as computed)."""
+    return {
+        "weight_score": campaign.weight_score,
+        "weight_process": campaign.weight_process,
+        "min_sample": campaign.min_sample,
+        "board_mode": campaign.board_mode,
+        "board_k": campaign.board_k,
+        "red_line": str(campaign.red_line),
+        "black_line": str(campaign.black_line),
+        "overdue_case_threshold": campaign.overdue_case_threshold,
+    }
+
+
+def formula_text(rules: dict) -> str:
+    return (
+        f"综合分 = {rules['weight_score']} × 得分率 + {rules['weight_process']} × 按期整改率"
+        f"（本周无到期问题的，按期整改率计满分）；得分率 = 计入该单位的观测得分（1 − 扣分/该项最高扣分）的平均值；"
+        f"观测少于 {rules['min_sample']} 个的单位为“样本不足”，不参与排名。"
+    )
+
+
+def board_text(rules: dict) -> str:
+    if rules["board_mode"] == "threshold":
+        return f"红榜：综合分 ≥ {rules['red_line']}；黑榜：综合分 < {rules['black_line']}（仅限参与排名的单位）。"
+    return f"红榜：各类别前 {rules['board_k']} 名；黑榜：后 {rules['board_k']} 名（参与排名的单位不足 {2 * rules['board_k']} 个时各取一半）。"
+
+
+# --- the week's aggregates -----------------------------------------------------------------------
+
+
+def _week(week: str) -> tuple[datetime.datetime, datetime.datetime, datetime.date, datetime.date]:
+    try:
+        start, end = iso_week_bounds(week)
+    except ValueError as exc:
+        raise ValidationError({"week": str(exc)}) from None
+    return start, end, start.date(), (end - datetime.timedelta(days=1)).date()
+
+
+def _observations(campaign: Campaign, start, end) -> QuerySet[Observation]:
+    return Observation.objects.filter(
+        current=True, inspection__round__campaign=campaign, observed_at__gte=start, observed_at__lt=end
+    )
+
+
+def _problems(campaign: Campaign) -> QuerySet[Problem]:
+    return Problem.objects.filter(campaign=campaign).exclude(status=ProblemStatus.VOID)
+
+
+def _problem_sets(campaign: Campaign, start, end, monday, sunday) -> dict[str, Q]:
+    """Each process metric as a filter on the campaign's problems (void ones never count)."""
+    return {
+        "problems_opened": Q(found_at__gte=start, found_at__lt=end),
+        "problems_due": Q(deadline__gte=monday, deadline__lte=sunday, shelved=False),
+        "closed_on_time": Q(deadline__gte=monday, deadline__lte=sunday, shelved=False, closed_at__isnull=False)
+        & Q(closed_at__date__lte=F("deadline")),
+        "overdue_open": Q(found_at__lt=end, shelved=False, deadline__lte=sunday)
+        & (Q(closed_at__isnull=True) | Q(closed_at__gte=end)),
+        "rebounds": Q(found_at__gte=start, found_at__lt=end, rebound_of__isnull=False),
+    }
+
+
+def _count(queryset: QuerySet) -> Coalesce:
+    """COUNT(*) of a correlated queryset as a scalar subquery (COUNT as a plain function, so no
+    GROUP BY is added)."""
+    counted = queryset.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def _unit_metrics(campaign: Campaign, week: str) -> QuerySet:
+    """One row per ranked unit with every metric of the week: one SELECT."""
+    start, end, monday, sunday = _week(week)
+    charged = Charge.objects.filter(
+        unit=OuterRef("pk"),
+        observation__current=True,
+        observation__inspection__round__campaign=campaign,
+        observation__observed_at__gte=start,
+        observation__observed_at__lt=end,
+    ).order_by()
+
+    def charged_agg(expression, output_field):
+        aggregated = charged.values("unit").annotate(v=expression).values("v")
+        return Subquery(aggregated, output_field=output_field)
+
+    in_subtree = Q(unit__path__startswith=OuterRef("path")) | Q(handler__path__startswith=OuterRef("path"))
+    problems = _problems(campaign).filter(in_subtree)
+    sets = _problem_sets(campaign, start, end, monday, sunday)
+    reworks = ProblemEvent.objects.filter(
+        action=Action.REJECT,
+        at__gte=start,
+        at__lt=end,
+        problem__campaign=campaign,
+    ).filter(
+        Q(problem__unit__path__startswith=OuterRef("path")) | Q(problem__handler__path__startswith=OuterRef("path"))
+    )
+    return (
+        Unit.objects.filter(kind__in=RANKED_POPULATIONS)
+        .filter(Q(active=True) | Exists(charged))
+        .annotate(
+            observations=Coalesce(charged_agg(Count("observation"), IntegerField()), 0),
+            failing_observations=Coalesce(
+                charged_agg(Count("observation", filter=~Q(observation__result=Result.PASS)), IntegerField()), 0
+            ),
+            deduction_points=Coalesce(
+                charged_agg(Sum("observation__deduction"), DecimalField(max_digits=12, decimal_places=2)),
+                Value(Decimal("0")),
+                output_field=DecimalField(max_digits=12, decimal_places=2),
+            ),
+            score_rate=charged_agg(Avg("observation__score"), DecimalField(max_digits=12, decimal_places=6)),
+            rework_count=_count(reworks),
+            **{name: _count(problems.filter(condition)) for name, condition in sets.items()},
+        )
+        .values(
+            "pk",
+            "kind",
+            "observations",
+            "failing_observations",
+            "deduction_points",
+            "score_rate",
+            "rework_count",
+            *sets.keys(),
+        )
+    )
+
+
+def _city_metrics(campaign: Campaign, week: str) -> dict:
+    """The citywide row: every observation once (not once per charged unit), every problem."""
+    start, end, monday, sunday = _week(week)
+    observed = _observations(campaign, start, end).aggregate(
+        observations=Count("pk"),
+        failing_observations=Count("pk", filter=~Q(result=Result.PASS)),
+        deduction_points=Coalesce(Sum("deduction"), Value(Decimal("0"))),
+        score_rate=Avg("score"),
+    )
+    sets = _problem_sets(campaign, start, end, monday, sunday)
+    process = _problems(campaign).aggregate(**{name: Count("pk", filter=condition) for name, condition in sets.items()})
+    reworks = ProblemEvent.objects.filter(
+        action=Action.REJECT, at__gte=start, at__lt=end, problem__campaign=campaign
+    ).count()
+    return {**observed, **process, "rework_count": reworks}
+
+
+def _quantize(value, step: Decimal) -> Decimal | None:
+    if value is None:
+        return None
+    return Decimal(str(value)).quantize(step, rounding=ROUND_HALF_UP)
+
+
+def _row(version: RollupVersion, unit_id, population: str, metrics: dict, min_sample: int) -> UnitWeekScore:
+    due, on_time = metrics["problems_due"], metrics["closed_on_time"]
+    return UnitWeekScore(
+        rollup=version,
+        unit_id=unit_id,
+        population=population,
+        observations=metrics["observations"],
+        failing_observations=metrics["failing_observations"],
+        deduction_points=_quantize(metrics["deduction_points"], POINTS),
+        score_rate=_quantize(metrics["score_rate"], RATE),
+        problems_opened=metrics["problems_opened"],
+        problems_due=due,
+        closed_on_time=on_time,
+        on_time_rate=_quantize(Decimal(on_time) / Decimal(due), RATE) if due else None,
+        rework_count=metrics["rework_count"],
+        overdue_open=metrics["overdue_open"],
+        rebounds=metrics["rebounds"],
+        sample_ok=metrics["observations"] >= min_sample,
+    )
+
+
+def _write_rows(version: RollupVersion, campaign: Campaign) -> int:
+    rules = version.rules
+    rows = [
+        _row(version, metrics["pk"], metrics["kind"], metrics, rules["min_sample"])
+        for metrics in _unit_metrics(campaign, version.week).iterator(chunk_size=2000)
+    ]
+    rows.append(_row(version, None, Population.CITY, _city_metrics(campaign, version.week), 0))
+    UnitWeekScore.objects.bulk_create(rows, batch_size=1000)
+    # The composite, in SQL: weights × rates, the process part full when nothing fell due.
+    UnitWeekScore.objects.filter(rollup=version, score_rate__isnull=False).update(
+        composite=Round(
+            ExpressionWrapper(
+                Value(Decimal(rules["weight_score"])) * F("score_rate")
+                + Value(Decimal(rules["weight_process"])) * Coalesce(F("on_time_rate"), Value(Decimal("1"))),
+                output_field=DecimalField(max_digits=12, decimal_places=6),
+            ),
+            2,
+        )
+    )
+    _rank(version)
+    return len(rows)
+
+
+def _previous_version(version: RollupVersion) -> RollupVersion | None:
+    """The version the rank change is measured against: last week's published one."""
+    previous_week = iso_week_of(version.week_start - datetime.timedelta(days=7))
+    return RollupVersion.objects.filter(
+        campaign_id=version.campaign_id, week=previous_week, status=VersionStatus.PUBLISHED
+    ).first()
+
+
+def _rank(version: RollupVersion) -> None:
+    """Competition ranks (1, 2, 2, 4) per population among units with enough sample, the rank a
+    week ago, and the 红黑榜 mark: one SELECT with window functions, one bulk UPDATE."""
+    rules = version.rules
+    previous = _previous_version(version)
+    eligible = UnitWeekScore.objects.filter(
+        rollup=version, population__in=RANKED_POPULATIONS, sample_ok=True, composite__isnull=False
+    )
+    by_population = {"partition_by": [F("population")]}
+    ranked = eligible.annotate(
+        new_rank=Window(Rank(), order_by=F("composite").desc(), **by_population),
+        bottom_rank=Window(Rank(), order_by=F("composite").asc(), **by_population),
+        ranked_count=Window(Count("pk"), **by_population),
+        previous_rank=Subquery(UnitWeekScore.objects.filter(rollup=previous, unit=OuterRef("unit")).values("rank")[:1])
+        if previous
+        else Value(None, output_field=IntegerField()),
+    ).values("pk", "composite", "new_rank", "bottom_rank", "ranked_count", "previous_rank")
+    red_line, black_line = Decimal(rules["red_line"]), Decimal(rules["black_line"])
+    updates = []
+    for row in ranked:
+        if rules["board_mode"] == "threshold":
+            board = (
+                BoardList.RED
+                if row["composite"] >= red_line
+                else BoardList.BLACK
+                if row["composite"] < black_line
+                else ""
+            )
+        else:
+            k = min(rules["board_k"], row["ranked_count"] // 2)
+            board = BoardList.RED if row["new_rank"] <= k else BoardList.BLACK if row["bottom_rank"] <= k else ""
+        change = row["previous_rank"] - row["new_rank"] if row["previous_rank"] is not None else None
+        updates.append(UnitWeekScore(pk=row["pk"], rank=row["new_rank"], rank_change=change, board=board))
+    UnitWeekScore.objects.bulk_update(updates, ["rank", "rank_change", "board"], batch_size=1000)
+
+
+# --- versions ------------------------------------------------------------------------------------
+
+
+def _snapshot(version: RollupVersion) -> dict:
+    return {row.pop("unit_id"): row for row in version.scores.values("unit_id", *METRICS)}
+
+
+@transaction.atomic
+def rollup_compute(*, campaign: Campaign, week: str, run: JobRun | None = None) -> tuple[RollupVersion, str]:
+    """Compute a week. A draft is recomputed in place; a published week gets a new draft version,
+    dropped again when it would change nothing. Returns the version and what happened:
+    "created", "recomputed", "new_version" or "unchanged"."""
+    start, end, monday, sunday = _week(week)
+    Campaign.objects.select_for_update().filter(pk=campaign.pk).first()  # one roll-up per campaign at a time
+    now = timezone.now()
+    rules = campaign_rules(campaign)
+    draft = RollupVersion.objects.filter(campaign=campaign, week=week, status=VersionStatus.DRAFT).first()
+    published = RollupVersion.objects.filter(campaign=campaign, week=week, status=VersionStatus.PUBLISHED).first()
+    if draft:
+        draft.scores.all().delete()
+        draft.rules, draft.computed_at, draft.run = rules, now, run
+        version, outcome = draft, "recomputed"
+    else:
+        latest = RollupVersion.objects.filter(campaign=campaign, week=week).order_by("-number").first()
+        version = RollupVersion(
+            campaign=campaign,
+            week=week,
+            week_start=monday,
+            week_end=sunday,
+            number=(latest.number + 1) if latest else 1,
+            rules=rules,
+            computed_at=now,
+            run=run,
+        )
+        outcome = "new_version" if published else "created"
+    version.save()
+    version.rows = _write_rows(version, campaign)
+    version.save(update_fields=["rows", "rules", "computed_at", "run"])
+    if published and _snapshot(version) == _snapshot(published):
+        version.delete()
+        return published, "unchanged"
+    return version, outcome
+
+
+def rollup_publish(*, campaign: Campaign, week: str, user) -> RollupVersion:
+    """Publish a week's draft: it replaces the published version (if any), which is kept as
+    superseded; then the accountability rules run on it."""
+    if not scope_for(user).is_office:
+        raise PermissionDenied("只有创建办可以发布周评比。")
+    with transaction.atomic():
+        Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+        draft = RollupVersion.objects.filter(campaign=campaign, week=week, status=VersionStatus.DRAFT).first()
+        if draft is None:
+            raise ValidationError({"week": f"{week} 没有待发布的草稿：请先计算该周。"})
+        RollupVersion.objects.filter(campaign=campaign, week=week, status=VersionStatus.PUBLISHED).update(
+            status=VersionStatus.SUPERSEDED
+        )
+        draft.status, draft.published_at, draft.published_by = VersionStatus.PUBLISHED, timezone.now(), user
+        draft.save(update_fields=["status", "published_at", "published_by"])
+        cases_raise(version=draft)
+    return draft
+
+
+def rollup_diff(*, draft: RollupVersion, published: RollupVersion) -> list[dict]:
+    """What publishing the draft would change: per unit, the metrics that differ (two queries)."""
+    before, after = _snapshot(published), _snapshot(draft)
+    names = dict(Unit.objects.filter(pk__in=[pk for pk in after if pk]).values_list("pk", "name"))
+    changes = []
+    for unit_id, row in after.items():
+        old = before.get(unit_id)
+        fields = [name for name in METRICS if old is None or old[name] != row[name]]
+        if fields:
+            changes.append(
+                {
+                    "unit_id": unit_id,
+                    "unit_name": names.get(unit_id, "全市"),
+                    "population": row.get("population"),
+                    "fields": {name: (old[name] if old else None, row[name]) for name in fields},
+                }
+            )
+    return sorted(changes, key=lambda change: (change["unit_id"] is not None, change["unit_name"]))
+
+
+# --- runs: on demand, weekly, and when data of a computed week changes --------------------------
+
+
+def rollup_run(*, run_id: int) -> dict:
+    """Execute a queued roll-up run (in a worker, or in-process without a broker)."""
+    run = JobRun.objects.get(pk=run_id)
+    job_run_start(run=run)
+    try:
+        campaign = Campaign.objects.get(pk=run.params["campaign"])
+        version, outcome = rollup_compute(campaign=campaign, week=run.params["week"], run=run)
+    except Exception as exc:
+        job_run_finish(run=run, error=_error_text(exc))
+        raise
+    result = {"version": version.pk, "number": version.number, "rows": version.rows, "outcome": outcome}
+    job_run_finish(run=run, result=result)
+    return result
+
+
+def _error_text(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "；".join(exc.messages)
+    return repr(exc)
+
+
+def rollup_enqueue(*, campaign: Campaign, week: str, user=None, reason: str = "") -> JobRun:
+    """Record a run and hand it to a worker once the transaction commits. Without a broker (eager
+    Celery) it runs in-process before returning, so the returned run is finished."""
+    from campaign.celery import app
+
+    from .tasks import rollup_week_task
+
+    _week(week)
+    if not Campaign.objects.filter(pk=campaign.pk).exists():
+        raise ValidationError({"campaign": "创建活动不存在。"})
+    run = job_run_create(name=JOB_NAME, params={"campaign": campaign.pk, "week": week, "reason": reason}, user=user)
+    if app.conf.task_always_eager:
+        with contextlib.suppress(Exception):  # recorded on the run; the caller reads its status
+            rollup_run(run_id=run.pk)
+        run.refresh_from_db()
+    else:
+        transaction.on_commit(lambda: rollup_week_task.delay(run.pk))
+    return run
+
+
+def rollup_weeks_touched(*, campaign_id: int, moments) -> list[str]:
+    """Of the weeks these moments fall in, those already computed (a draft or a published version)."""
+    weeks = {iso_week_of(moment) for moment in moments if moment}
+    if not weeks:
+        return []
+    return sorted(
+        set(RollupVersion.objects.filter(campaign_id=campaign_id, week__in=weeks).values_list("week", flat=True))
+    )
+
+
+def rollup_refresh(*, campaign_id: int, moments, reason: str) -> list[JobRun]:
+    """Queue a recompute of every computed week these moments fall in (called when observations or
+    problems change). A published week gets a new draft only if its numbers actually change."""
+    campaign = Campaign.objects.filter(pk=campaign_id).first()
+    if campaign is None:
+        return []
+    return [
+        rollup_enqueue(campaign=campaign, week=week, reason=reason)
+        for week in rollup_weeks_touched(campaign_id=campaign_id, moments=moments)
+    ]
+
+
+# --- accountability cases ------------------------------------------------------------------------
+
+
+LEVEL_BY_STREAK = {1: CaseLevel.REMIND, 2: CaseLevel.INTERVIEW}
+
+
+def _black_streaks(version: RollupVersion, unit_ids: list[int]) -> dict[int, int]:
+    """Weeks running on the 黑榜, this one included, from the published versions before it."""
+    weeks = [iso_week_of(version.week_start - datetime.timedelta(days=7 * back)) for back in (1, 2)]
+    previous = dict(
+        RollupVersion.objects.filter(
+            campaign_id=version.campaign_id, week__in=weeks, status=VersionStatus.PUBLISHED
+        ).values_list("week", "pk")
+    )
+    black = set(
+        UnitWeekScore.objects.filter(
+            rollup_id__in=previous.values(), unit_id__in=unit_ids, board=BoardList.BLACK
+        ).values_list("rollup_id", "unit_id")
+    )
+    streaks = {}
+    for unit_id in unit_ids:
+        streak = 1
+        for week in weeks:
+            if (previous.get(week), unit_id) in black:
+                streak += 1
+            else:
+                break
+        streaks[unit_id] = streak
+    return streaks
+
+
+def _problem_ids(campaign: Campaign, unit: Unit, condition: Q) -> list[int]:
+    in_subtree = Q(unit__path__startswith=unit.path) | Q(handler__path__startswith=unit.path)
+    return list(
+        _problems(campaign)
+        .filter(in_subtree)
+        .filter(condition)
+        .order_by("deadline", "pk")
+        .values_list("pk", flat=True)[:EVIDENCE_LIMIT]
+    )
+
+
+def cases_raise(*, version: RollupVersion) -> list[AccountabilityCase]:
+    """Apply the accountability rules to a published week: on the 黑榜 (提醒, two weeks running
+    约谈, three 问责), too many overdue problems, a rebound, an open veto event. Each makes or
+    updates the unit's case for that week and rule; a still-pending case whose rule no longer
+    holds after a republish is withdrawn. Decided cases keep their decision."""
+    campaign = version.campaign
+    rules = version.rules
+    start, end, monday, sunday = _week(version.week)
+    sets = _problem_sets(campaign, start, end, monday, sunday)
+    rows = list(
+        UnitWeekScore.objects.filter(rollup=version, population__in=CASE_POPULATIONS)
+        .filter(Q(board=BoardList.BLACK) | Q(overdue_open__gt=rules["overdue_case_threshold"]) | Q(rebounds__gt=0))
+        .select_related("unit")
+    )
+    streaks = _black_streaks(version, [row.unit_id for row in rows if row.board == BoardList.BLACK])
+    wanted: dict[tuple[int, str], dict] = {}
+    for row in rows:
+        unit = row.unit
+        if row.board == BoardList.BLACK:
+            streak = streaks[row.unit_id]
+            level = LEVEL_BY_STREAK.get(streak, CaseLevel.ACCOUNT)
+            wanted[(unit.pk, CaseRule.BLACK_LIST)] = {
+                "level": level,
+                "streak": streak,
+                "score": row,
+                "reason": f"综合分 {row.composite}，第 {row.rank} 名，"
+                + (f"连续 {streak} 周上黑榜" if streak > 1 else "本周上黑榜"),
+                "evidence": {"scores": [row.pk]},
+            }
+        if row.overdue_open > rules["overdue_case_threshold"]:
+            wanted[(unit.pk, CaseRule.OVERDUE)] = {
+                "level": CaseLevel.INTERVIEW,
+                "streak": 1,
+                "score": row,
+                "reason": f"周末超期未整改问题 {row.overdue_open} 个，超过 {rules['overdue_case_threshold']} 个",
+                "evidence": {"scores": [row.pk], "problems": _problem_ids(campaign, unit, sets["overdue_open"])},
+            }
+        if row.rebounds:
+            wanted[(unit.pk, CaseRule.REBOUND)] = {
+                "level": CaseLevel.REMIND,
+                "streak": 1,
+                "score": row,
+                "reason": f"本周问题反弹 {row.rebounds} 个",
+                "evidence": {"scores": [row.pk], "problems": _problem_ids(campaign, unit, sets["rebounds"])},
+            }
+    vetoes = open_veto_events().filter(
+        item__system__campaign=campaign, occurred_on__lte=sunday, unit__kind__in=CASE_POPULATIONS
+    )
+    for event in vetoes:
+        key = (event.unit_id, CaseRule.VETO)
+        case = wanted.setdefault(
+            key,
+            {
+                "level": CaseLevel.ACCOUNT,
+                "streak": 1,
+                "score": None,
+                "reason": "存在未解决的一票否决事项：",
+                "evidence": {"risk_events": []},
+            },
+        )
+        case["reason"] += ("" if case["evidence"]["risk_events"] == [] else "、") + event.item.title[:40]
+        case["evidence"]["risk_events"].append(event.pk)
+    cases = []
+    for (unit_id, rule), values in wanted.items():
+        values["reason"] = values["reason"][:300]
+        case, created = AccountabilityCase.objects.get_or_create(
+            campaign=campaign, week=version.week, unit_id=unit_id, rule=rule, defaults=values
+        )
+        if not created:
+            for name, value in values.items():
+                setattr(case, name, value)
+            if case.status == CaseStatus.WITHDRAWN and not case.decided_by_id:
+                case.status = CaseStatus.PENDING
+            case.save()
+        cases.append(case)
+    stale = AccountabilityCase.objects.filter(campaign=campaign, week=version.week, status=CaseStatus.PENDING)
+    for unit_id, rule in wanted:
+        stale = stale.exclude(unit_id=unit_id, rule=rule)
+    stale.update(status=CaseStatus.WITHDRAWN, decision_note="重新发布后不再满足立案条件，自动撤销。")
+    return cases
+
+
+DECISIONS = (CaseStatus.INTERVIEWED, CaseStatus.NOTIFIED, CaseStatus.HELD, CaseStatus.WITHDRAWN)
+
+
+@transaction.atomic
+def case_decide(*, case: AccountabilityCase, status: str, note: str, user) -> AccountabilityCase:
+    """The office records the outcome of a pending case: 已约谈 / 已通报 / 已问责 / 撤销."""
+    if not scope_for(user).is_office:
+        raise PermissionDenied("只有创建办可以处理问责事项。")
+    case = AccountabilityCase.objects.select_for_update().get(pk=case.pk)
+    if status not in DECISIONS:
+        raise ValidationError({"status": "处理结果应为已约谈、已通报、已问责或撤销。"})
+    if case.status != CaseStatus.PENDING:
+        raise ValidationError({"status": f"该事项已处理（{case.get_status_display()}），不能再次处理。"})
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": "请填写处理情况。"})
+    case.status, case.decision_note, case.decided_by, case.decided_at = status, note, user, timezone.now()
+    case.save(update_fields=["status", "decision_note", "decided_by", "decided_at", "updated_at"])
+    return case
+
+
+def observations_changed_receiver(sender, *, campaign_id: int, moments, reason: str = "", **kwargs) -> None:
+    """inspections.signals.observations_changed → recompute the computed weeks concerned."""
+    rollup_refresh(campaign_id=campaign_id, moments=moments, reason=reason)

@@ -1,0 +1,93 @@
+"""The ranking pages per persona: the week's table, running and publishing (office only), the
+unit page drilling down to observations, cases and runs."""
+
+from __future__ import annotations
+
+import pytest
+
+from accountability.choices import CaseRule, CaseStatus, VersionStatus
+from accountability.models import AccountabilityCase, RollupVersion
+from accountability.rollup import rollup_compute, rollup_publish
+from tests.accountability.rollup_fixtures import WEEK
+
+
+@pytest.fixture
+def published(campaign, week45, office):
+    rollup_compute(campaign=campaign, week=WEEK)
+    return rollup_publish(campaign=campaign, week=WEEK, user=office)
+
+
+def test_ranking_page_shows_the_week_with_formula_and_lists(web, leader, published):
+    page = web(leader).get("/rankings/", {"population": "district"}).content.decode()
+    assert "乙区" in page and "甲区" in page and "红榜" in page and "黑榜" in page
+    assert "综合分 = 70 × 得分率 + 30 × 按期整改率" in page
+    assert "计算周次" not in page  # no office actions for a leader
+
+
+def test_empty_states(web, office, leader, campaign):
+    assert "还没有计算过周评比" in web(office).get("/rankings/").content.decode()
+    assert "还没有发布的周评比" in web(leader).get("/rankings/").content.decode()
+
+
+def test_office_runs_and_publishes_from_the_page(web, office, campaign, week45):
+    client = web(office)
+    response = client.post("/rankings/run/", {"campaign": campaign.pk, "week": WEEK}, follow=True)
+    assert "计算完成" in response.content.decode()
+    assert RollupVersion.objects.get().status == VersionStatus.DRAFT
+    assert "草稿 · 第1版" in client.get("/rankings/", {"week": WEEK}).content.decode()
+    response = client.post("/rankings/publish/", {"campaign": campaign.pk, "week": WEEK}, follow=True)
+    assert "已发布" in response.content.decode()
+    assert RollupVersion.objects.get().status == VersionStatus.PUBLISHED
+
+
+def test_bad_week_on_the_run_form(web, office, campaign):
+    response = web(office).post("/rankings/run/", {"campaign": campaign.pk, "week": "47"}, follow=True)
+    assert "周次格式应为 2026-W47。" in response.content.decode()
+    assert not RollupVersion.objects.exists()
+
+
+@pytest.mark.parametrize("persona", ["leader", "liaison_jia", "inspector"])
+def test_others_cannot_run_or_publish_from_pages(web, request, campaign, week45, persona):
+    client = web(request.getfixturevalue(persona))
+    rollup_compute(campaign=campaign, week=WEEK)
+    assert client.post("/rankings/run/", {"campaign": campaign.pk, "week": WEEK}).status_code == 403
+    client.post("/rankings/publish/", {"campaign": campaign.pk, "week": WEEK})
+    assert RollupVersion.objects.get().status == VersionStatus.DRAFT and RollupVersion.objects.count() == 1
+
+
+def test_unit_page_drills_down_to_observations(web, leader, city, published):
+    client = web(leader)
+    page = client.get(f"/rankings/units/{city.district_jia.pk}/", {"week": WEEK}).content.decode()
+    assert "67.50" in page and "按测评标准失分" in page
+    assert f"/inspections/observations/?charged={city.district_jia.pk}&week={WEEK}&failing=true" in page
+    listing = client.get(
+        "/inspections/observations/", {"charged": city.district_jia.pk, "week": WEEK, "failing": "true"}
+    ).content.decode()
+    assert "共 2 条" in listing
+
+
+def test_unit_page_is_scoped_for_liaisons(web, liaison_yi, liaison_jia, city, published):
+    assert web(liaison_yi).get(f"/rankings/units/{city.street_jia.pk}/").status_code == 404
+    assert web(liaison_jia).get(f"/rankings/units/{city.street_jia.pk}/").status_code == 200
+
+
+def test_cases_pages_and_decision(web, office, leader, liaison_jia, liaison_yi, city, published):
+    case = AccountabilityCase.objects.get(unit=city.street_jia, rule=CaseRule.BLACK_LIST)
+    assert "甲街道" in web(liaison_jia).get("/rankings/cases/").content.decode()
+    assert web(liaison_yi).get(f"/rankings/cases/{case.pk}/").status_code == 404
+    assert "记录处理结果" not in web(leader).get(f"/rankings/cases/{case.pk}/").content.decode()
+    assert web(leader).post(f"/rankings/cases/{case.pk}/", {"status": "held", "note": "x"}).status_code == 403
+    case.refresh_from_db()
+    assert case.status == CaseStatus.PENDING
+    client = web(office)
+    response = client.post(f"/rankings/cases/{case.pk}/", {"status": "interviewed", "note": ""}, follow=True)
+    assert "请填写处理情况。" in response.content.decode()
+    client.post(f"/rankings/cases/{case.pk}/", {"status": "interviewed", "note": "已约谈"})
+    case.refresh_from_db()
+    assert case.status == CaseStatus.INTERVIEWED
+
+
+def test_runs_page(web, office, liaison_jia, campaign, week45):
+    web(office).post("/rankings/run/", {"campaign": campaign.pk, "week": WEEK})
+    assert WEEK in web(office).get("/rankings/runs/").content.decode()
+    assert web(liaison_jia).get("/rankings/runs/").status_code == 403

@@ -1,0 +1,143 @@
+"""The weekly ranking journey: the office computes last week and publishes it; a leader opens the
+ranking, drills from a district down to the failing observation and its photo, and downloads the
+PDF bulletin, whose text is extracted and checked. Screenshots at desktop and phone sizes."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import shutil
+import subprocess
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from PIL import Image
+from playwright.sync_api import expect
+
+from accountability.models import RollupVersion
+from campaign.models import Campaign, Unit
+from indicators import services as indicator_services
+from inspections import services
+from inspections.models import Charge, Inspection, InspectionRound, Observation, PointType
+from inspections.selectors import iso_week_of
+from tests.browser.conftest import login, logout
+
+pytestmark = [pytest.mark.browser]
+
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 375, "height": 812}
+
+
+def _jpeg() -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (320, 240), (160, 60, 40)).save(buffer, "JPEG")
+    return SimpleUploadedFile("scene.jpg", buffer.getvalue(), content_type="image/jpeg")
+
+
+@pytest.fixture
+def last_week(demo_city):
+    """Last week's observations at two points: 湖滨 (东湖区) all fine, 北塘区 failing with a photo."""
+    users = demo_city["users"]
+    campaign = Campaign.objects.filter(active=True).first()
+    campaign.min_sample = 1
+    campaign.save(update_fields=["min_sample"])
+    system = indicator_services.indicator_system_create(campaign=campaign, name="测评体系", kind="national", year=2026)
+    top = indicator_services.indicator_create(system=system, level=1, code="Ⅰ-1", title="公共环境", rebuild=False)
+    standard = indicator_services.indicator_create(
+        system=system, level=3, code="Ⅲ-7", title="背街小巷环境卫生", parent=top, weight=Decimal(5)
+    )
+    point_type = PointType.objects.get(name="背街小巷")
+    item = services.check_item_create(
+        point_type=point_type, indicator=standard, text="无乱堆乱放", per_occurrence=Decimal(1), cap=Decimal(2)
+    )
+    good = services.point_create(
+        name="湖滨一巷",
+        point_type=point_type,
+        unit=Unit.objects.filter(kind="community", name__contains="湖滨").first(),
+    )
+    bad = services.point_create(
+        name="运河二巷", point_type=point_type, unit=Unit.objects.filter(kind="community", path__startswith=Unit.objects.get(name="示范市北塘区").path).first()
+    )  # fmt: skip
+    monday = timezone.localdate() - datetime.timedelta(days=timezone.localdate().weekday() + 7)
+    round_ = InspectionRound.objects.create(
+        campaign=campaign,
+        name="上周督查",
+        kind="weekly",
+        start_date=monday,
+        end_date=monday + datetime.timedelta(days=6),
+        created_by=users["office"],
+    )
+    moment = datetime.datetime.combine(
+        monday + datetime.timedelta(days=2), datetime.time(10), tzinfo=timezone.get_default_timezone()
+    )
+    photo = services.photo_upload(user=users["inspector"], file=_jpeg())
+    for point, score in ((good, Decimal(1)), (bad, Decimal("0.5"))):
+        inspection = Inspection.objects.create(
+            round=round_, point=point, inspector=users["inspector"], client_uuid=uuid.uuid4(), submitted_at=moment
+        )
+        observation = Observation.objects.create(
+            inspection=inspection, check_item=item, indicator=standard, point=point,
+            result="pass" if score == 1 else "fail", occurrences=0 if score == 1 else 1,
+            deduction=(1 - score) * item.cap, loss=1 - score, score=score, observed_at=moment,
+        )  # fmt: skip
+        Charge.objects.bulk_create(
+            Charge(observation=observation, unit=unit, kind=kind)
+            for unit, kind in services.charged_units(point=point, check_item=item)
+        )
+        if score < 1:
+            photo.observation = observation
+            photo.save(update_fields=["observation"])
+    return campaign, iso_week_of(monday)
+
+
+def test_office_publishes_and_leader_drills_down_to_the_photo_and_the_pdf(page, live_server, shot, last_week, tmp_path):
+    campaign, week = last_week
+    page.set_viewport_size(DESKTOP)
+    login(page, live_server, "office")
+    page.get_by_test_id("main-nav").get_by_role("link", name="周评比", exact=True).click()
+    expect(page.get_by_text("还没有计算过周评比")).to_be_visible()
+    page.fill("#run-week", week)
+    page.click('[data-testid="run-week"]')
+    expect(page.get_by_test_id("version-status")).to_contain_text("草稿")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click('[data-testid="publish-week"]')
+    expect(page.get_by_test_id("version-status")).to_contain_text("已发布")
+    assert RollupVersion.objects.get(campaign=campaign, week=week).status == "published"
+    shot(page, "rankings-office-published-desktop")
+    logout(page)
+
+    login(page, live_server, "leader")
+    page.get_by_test_id("main-nav").get_by_role("link", name="周评比", exact=True).click()
+    table = page.get_by_test_id("ranking-table")
+    expect(table).to_contain_text("示范市北塘区")
+    expect(page.get_by_test_id("formula")).to_contain_text("综合分 = 70 × 得分率 + 30 × 按期整改率")
+    expect(table.locator('[data-testid="board-black"]').first).to_be_visible()
+    page.set_viewport_size(PHONE)
+    shot(page, "rankings-leader-phone")
+    page.set_viewport_size(DESKTOP)
+
+    page.click('[data-testid="unit-link"] >> text=示范市北塘区')
+    expect(page.locator(".page-title")).to_have_text("示范市北塘区")
+    expect(page.get_by_test_id("unit-composite")).to_have_text("65.00")  # 70 × 0.5 + 30 (nothing due)
+    shot(page, "rankings-unit-desktop")
+    page.click('[data-testid="indicator-failing"]')
+    expect(page.get_by_test_id("list-total")).to_have_text("共 1 条")
+    photo_link = page.get_by_test_id("observation-photo").first
+    expect(photo_link).to_be_visible()
+    shot(page, "rankings-observations-desktop")
+    photo = page.request.get(live_server.url + photo_link.get_attribute("href"))
+    assert photo.ok and photo.headers["content-type"].startswith("image/")
+
+    page.goto(f"{live_server.url}/rankings/?week={week}")
+    page.click('[data-testid="bulletin-link"]')
+    expect(page.locator("body")).to_contain_text("周通报")
+    pdf = page.request.get(f"{live_server.url}/bulletins/{campaign.pk}/{week}.pdf")
+    assert pdf.ok and pdf.body().startswith(b"%PDF")
+    if shutil.which("pdftotext"):
+        path = tmp_path / "bulletin.pdf"
+        path.write_bytes(pdf.body())
+        text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+        assert "周通报" in text and "北塘区" in text and week[-2:].lstrip("0") in text
