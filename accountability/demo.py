@@ -63,7 +63,7 @@ def seed(context: dict) -> None:
         problem = problem_transition(user=liaison, problem=problem, data=TransitionInput(A.ACCEPT))
         if roll < 0.22:
             # Overdue: as if assigned weeks ago (a real office cannot set a past deadline).
-            Problem.objects.filter(pk=problem.pk).update(deadline=today - datetime.timedelta(days=rng.randint(1, 12)))
+            Problem.objects.filter(pk=problem.pk).update(deadline=today - datetime.timedelta(days=rng.randint(1, 4)))
             continue
         if roll < 0.27:
             problem_transition(
