@@ -2,10 +2,12 @@
 rank, its 红黑榜 mark; versions (draft → published), and the accountability cases raised when a
 week is published (谁丢分、谁领责).
 
-Every number is computed in SQL: one SELECT over the units with correlated aggregate subqueries
-(observations charged to the unit, problems located in or handled by its subtree), an UPDATE for the
-composite, and one SELECT with window functions for ranks. Python only moves the result rows into
-the snapshot table. Running a week twice gives identical rows.
+Every number is aggregated in SQL: one GROUP BY over the charges of the week's observations (per
+charged unit), one over the problems concerned grouped by the located unit's and the handler's
+paths, one over the week's 退回 events; the composite is one UPDATE and the ranks and 红黑榜 one
+SELECT with window functions. Python only merges the aggregates by unit id — a problem group is
+added to the units its two materialised paths name — and moves rows into the snapshot table; it
+never visits an observation or a problem. Running a week twice gives identical rows.
 """
 
 from __future__ import annotations
@@ -20,10 +22,8 @@ from django.db.models import (
     Avg,
     Count,
     DecimalField,
-    Exists,
     ExpressionWrapper,
     F,
-    Func,
     IntegerField,
     OuterRef,
     Q,
@@ -150,67 +150,89 @@ def _problem_sets(campaign: Campaign, start, end, monday, sunday) -> dict[str, Q
     }
 
 
-def _count(queryset: QuerySet) -> Coalesce:
-    """COUNT(*) of a correlated queryset as a scalar subquery (COUNT as a plain function, so no
-    GROUP BY is added)."""
-    counted = queryset.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+def path_ids(path: str) -> list[int]:
+    """'/3/17/402/' → [3, 17, 402]: the unit and every unit above it."""
+    return [int(part) for part in path.strip("/").split("/") if part]
 
 
-def _unit_metrics(campaign: Campaign, week: str) -> QuerySet:
-    """One row per ranked unit with every metric of the week: one SELECT."""
-    start, end, monday, sunday = _week(week)
-    charged = Charge.objects.filter(
-        unit=OuterRef("pk"),
-        observation__current=True,
-        observation__inspection__round__campaign=campaign,
-        observation__observed_at__gte=start,
-        observation__observed_at__lt=end,
-    ).order_by()
-
-    def charged_agg(expression, output_field):
-        aggregated = charged.values("unit").annotate(v=expression).values("v")
-        return Subquery(aggregated, output_field=output_field)
-
-    in_subtree = Q(unit__path__startswith=OuterRef("path")) | Q(handler__path__startswith=OuterRef("path"))
-    problems = _problems(campaign).filter(in_subtree)
-    sets = _problem_sets(campaign, start, end, monday, sunday)
-    reworks = ProblemEvent.objects.filter(
-        action=Action.REJECT,
-        at__gte=start,
-        at__lt=end,
-        problem__campaign=campaign,
-    ).filter(
-        Q(problem__unit__path__startswith=OuterRef("path")) | Q(problem__handler__path__startswith=OuterRef("path"))
-    )
-    return (
-        Unit.objects.filter(kind__in=RANKED_POPULATIONS)
-        .filter(Q(active=True) | Exists(charged))
+def _observation_metrics(campaign: Campaign, start, end) -> dict[int, dict]:
+    """Per charged unit: one GROUP BY over the charges of the week's current observations."""
+    rows = (
+        Charge.objects.filter(
+            observation__current=True,
+            observation__inspection__round__campaign=campaign,
+            observation__observed_at__gte=start,
+            observation__observed_at__lt=end,
+        )
+        .values("unit_id")
         .annotate(
-            observations=Coalesce(charged_agg(Count("observation"), IntegerField()), 0),
-            failing_observations=Coalesce(
-                charged_agg(Count("observation", filter=~Q(observation__result=Result.PASS)), IntegerField()), 0
-            ),
-            deduction_points=Coalesce(
-                charged_agg(Sum("observation__deduction"), DecimalField(max_digits=12, decimal_places=2)),
-                Value(Decimal("0")),
-                output_field=DecimalField(max_digits=12, decimal_places=2),
-            ),
-            score_rate=charged_agg(Avg("observation__score"), DecimalField(max_digits=12, decimal_places=6)),
-            rework_count=_count(reworks),
-            **{name: _count(problems.filter(condition)) for name, condition in sets.items()},
+            observations=Count("observation_id"),
+            failing_observations=Count("observation_id", filter=~Q(observation__result=Result.PASS)),
+            deduction_points=Sum("observation__deduction"),
+            score_rate=Avg("observation__score"),
         )
-        .values(
-            "pk",
-            "kind",
-            "observations",
-            "failing_observations",
-            "deduction_points",
-            "score_rate",
-            "rework_count",
-            *sets.keys(),
-        )
+        .order_by()
     )
+    return {row.pop("unit_id"): row for row in rows}
+
+
+def _attribute(groups, metrics: tuple[str, ...]) -> dict[int, dict[str, int]]:
+    """Counts grouped by (located unit's path, handler's path) → per unit above either of them.
+    A problem located in and handled within one subtree counts once for it (a set union per group)."""
+    totals: dict[int, dict[str, int]] = {}
+    for group in groups:
+        units = set(path_ids(group["located"] or "")) | set(path_ids(group["handling"] or ""))
+        for unit_id in units:
+            counts = totals.setdefault(unit_id, dict.fromkeys(metrics, 0))
+            for name in metrics:
+                counts[name] += group[name]
+    return totals
+
+
+def _problem_metrics(campaign: Campaign, start, end, monday, sunday) -> dict[int, dict[str, int]]:
+    """Per unit, the process metrics of the problems located in or handled by its subtree: one GROUP
+    BY (by the located unit's and the handler's paths) over the problems concerned, one over the
+    week's 退回 events; each group is then added to the units its two paths name."""
+    sets = _problem_sets(campaign, start, end, monday, sunday)
+    concerned = Q()
+    for condition in sets.values():
+        concerned |= condition
+    groups = (
+        _problems(campaign)
+        .filter(concerned)
+        .values(located=F("unit__path"), handling=F("handler__path"))
+        .annotate(**{name: Count("pk", filter=condition) for name, condition in sets.items()})
+        .order_by()
+    )
+    totals = _attribute(groups, tuple(sets))
+    reworks = (
+        ProblemEvent.objects.filter(action=Action.REJECT, at__gte=start, at__lt=end, problem__campaign=campaign)
+        .values(located=F("problem__unit__path"), handling=F("problem__handler__path"))
+        .annotate(rework_count=Count("pk"))
+        .order_by()
+    )
+    for unit_id, counts in _attribute(reworks, ("rework_count",)).items():
+        totals.setdefault(unit_id, dict.fromkeys(sets, 0)).update(counts)
+    return totals
+
+
+EMPTY_OBSERVATIONS = {"observations": 0, "failing_observations": 0, "deduction_points": 0, "score_rate": None}
+EMPTY_PROCESS = dict.fromkeys(
+    ("problems_opened", "problems_due", "closed_on_time", "overdue_open", "rebounds", "rework_count"), 0
+)
+
+
+def _unit_metrics(campaign: Campaign, week: str) -> list[dict]:
+    """Every metric of the week for every ranked unit (the active ones, and any inactive one that
+    was charged): three aggregate queries and the list of units, merged by unit id."""
+    start, end, monday, sunday = _week(week)
+    observed = _observation_metrics(campaign, start, end)
+    process = _problem_metrics(campaign, start, end, monday, sunday)
+    units = Unit.objects.filter(kind__in=RANKED_POPULATIONS).filter(Q(active=True) | Q(pk__in=list(observed)))
+    return [
+        {"pk": pk, "kind": kind, **EMPTY_OBSERVATIONS, **EMPTY_PROCESS, **observed.get(pk, {}), **process.get(pk, {})}
+        for pk, kind in units.order_by("path").values_list("pk", "kind")
+    ]
 
 
 def _city_metrics(campaign: Campaign, week: str) -> dict:
@@ -261,7 +283,7 @@ def _write_rows(version: RollupVersion, campaign: Campaign) -> int:
     rules = version.rules
     rows = [
         _row(version, metrics["pk"], metrics["kind"], metrics, rules["min_sample"])
-        for metrics in _unit_metrics(campaign, version.week).iterator(chunk_size=2000)
+        for metrics in _unit_metrics(campaign, version.week)
     ]
     rows.append(_row(version, None, Population.CITY, _city_metrics(campaign, version.week), 0))
     UnitWeekScore.objects.bulk_create(rows, batch_size=1000)
