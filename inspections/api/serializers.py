@@ -550,6 +550,8 @@ class ProblemSerializer(serializers.ModelSerializer):
     co_handlers = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     sightings = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     overdue = serializers.SerializerMethodField()
+    days_overdue = serializers.SerializerMethodField(help_text="超期天数（日历日；未超期为 null）")
+    closed_on_time = serializers.SerializerMethodField(help_text="已销号问题是否按期（其他为 null）")
 
     class Meta:
         model = Problem
@@ -581,6 +583,8 @@ class ProblemSerializer(serializers.ModelSerializer):
             "sightings",
             "version",
             "overdue",
+            "days_overdue",
+            "closed_on_time",
         ]
         read_only_fields = fields
 
@@ -591,6 +595,14 @@ class ProblemSerializer(serializers.ModelSerializer):
             and problem.status not in (ProblemStatus.CLOSED, ProblemStatus.VOID)
             and problem.deadline < timezone.localdate()
         )
+
+    def get_days_overdue(self, problem: Problem) -> int | None:
+        """Calendar days past the deadline of an overdue problem (annotated by with_deadline_facts)."""
+        overdue_by = getattr(problem, "overdue_by", None)
+        return overdue_by.days if overdue_by is not None else None
+
+    def get_closed_on_time(self, problem: Problem) -> bool | None:
+        return getattr(problem, "closed_on_time", None)
 
 
 class ProblemCreateSerializer(serializers.Serializer):

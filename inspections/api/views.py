@@ -43,6 +43,7 @@ from ..selectors import (
     points_near,
     problem_list,
     round_list,
+    with_deadline_facts,
 )
 from ..services import ObservationInput
 from .serializers import (
@@ -422,7 +423,7 @@ class ProblemViewSet(ServiceErrors, mixins.CreateModelMixin, viewsets.ReadOnlyMo
     permission_classes = [OfficeRegistersProblems]
 
     def get_queryset(self):
-        return problem_list(user=self.request.user).prefetch_related(
+        return with_deadline_facts(problem_list(user=self.request.user)).prefetch_related(
             Prefetch("photos", queryset=Photo.objects.only("id")),
             Prefetch("co_handlers", queryset=Unit.objects.only("id")),
             Prefetch("sightings", queryset=Observation.objects.only("id")),

@@ -652,6 +652,8 @@ def test_one_problem_exactly(api, office, recorded, market, ads_item, standard, 
         "sightings": [],
         "version": 0,
         "overdue": False,
+        "days_overdue": None,
+        "closed_on_time": None,
     }
 
 

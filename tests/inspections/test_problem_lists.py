@@ -333,3 +333,12 @@ def test_every_filter_is_on_the_page(web, office):
         form.fields
     )
     assert "check_item" not in form.fields
+
+
+def test_the_api_carries_the_deadline_facts(api, office, states):
+    rows = {
+        row["description"]: row for row in api(office).get("/api/v1/problems/", {"page_size": 50}).json()["results"]
+    }
+    assert (rows["超期未改"]["days_overdue"], rows["超期未改"]["closed_on_time"]) == (3, None)
+    assert (rows["按期"]["days_overdue"], rows["按期"]["closed_on_time"]) == (None, True)
+    assert rows["超期"]["closed_on_time"] is False and rows["挂账"]["days_overdue"] is None
