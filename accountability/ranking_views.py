@@ -21,7 +21,14 @@ from django.views.decorators.http import require_POST
 from campaign.models import Campaign, JobRun, Unit
 from campaign.selectors import scope_for
 from inspections.choices import ProblemStatus
-from inspections.selectors import iso_week_of, observation_list, problem_list, week_label
+from inspections.selectors import (
+    iso_week_bounds,
+    iso_week_of,
+    observation_list,
+    problem_list,
+    responsible_q,
+    week_label,
+)
 
 from .api.rankings import case_list
 from .choices import RANKED_POPULATIONS, CaseStatus, Population, VersionStatus
@@ -183,8 +190,6 @@ def ranking_unit(request, pk: int):
     )[::-1]
     observations = observation_list(user=request.user).filter(charges__unit=unit, inspection__round__campaign=campaign)
     try:
-        from inspections.selectors import iso_week_bounds
-
         start, end = iso_week_bounds(week)
         observations = observations.filter(observed_at__gte=start, observed_at__lt=end)
     except ValueError:
@@ -208,10 +213,9 @@ def ranking_unit(request, pk: int):
         .annotate(failing=Count("pk"), points=Sum("deduction"))
         .order_by("-failing", "-points")[:10]
     )
-    in_subtree = Q(unit__path__startswith=unit.path) | Q(handler__path__startswith=unit.path)
     open_problems = (
         problem_list(user=request.user)
-        .filter(in_subtree, campaign=campaign)
+        .filter(responsible_q(unit), campaign=campaign)
         .exclude(status__in=[ProblemStatus.CLOSED, ProblemStatus.VOID])
         .order_by("deadline", "pk")
     )

@@ -42,7 +42,7 @@ from campaign.services import job_run_create, job_run_finish, job_run_start
 from indicators.selectors import open_veto_events
 from inspections.choices import ProblemStatus, Result
 from inspections.models import Charge, Observation, Problem
-from inspections.selectors import iso_week_bounds, iso_week_of
+from inspections.selectors import iso_week_bounds, iso_week_of, responsible_q, week_count_q
 
 from .choices import (
     RANKED_POPULATIONS,
@@ -138,16 +138,9 @@ def _problems(campaign: Campaign) -> QuerySet[Problem]:
 
 
 def _problem_sets(campaign: Campaign, start, end, monday, sunday) -> dict[str, Q]:
-    """Each process metric as a filter on the campaign's problems (void ones never count)."""
-    return {
-        "problems_opened": Q(found_at__gte=start, found_at__lt=end),
-        "problems_due": Q(deadline__gte=monday, deadline__lte=sunday, shelved=False),
-        "closed_on_time": Q(deadline__gte=monday, deadline__lte=sunday, shelved=False, closed_at__isnull=False)
-        & Q(closed_at__date__lte=F("deadline")),
-        "overdue_open": Q(found_at__lt=end, shelved=False, deadline__lte=sunday)
-        & (Q(closed_at__isnull=True) | Q(closed_at__gte=end)),
-        "rebounds": Q(found_at__gte=start, found_at__lt=end, rebound_of__isnull=False),
-    }
+    """Each process metric as a filter on the campaign's problems (void ones never count); the one
+    definition lives with the problems (`inspections.selectors.week_count_q`)."""
+    return week_count_q(iso_week_of(monday))
 
 
 def path_ids(path: str) -> list[int]:
@@ -527,10 +520,9 @@ def _black_streaks(version: RollupVersion, unit_ids: list[int]) -> dict[int, int
 
 
 def _problem_ids(campaign: Campaign, unit: Unit, condition: Q) -> list[int]:
-    in_subtree = Q(unit__path__startswith=unit.path) | Q(handler__path__startswith=unit.path)
     return list(
         _problems(campaign)
-        .filter(in_subtree)
+        .filter(responsible_q(unit))
         .filter(condition)
         .order_by("deadline", "pk")
         .values_list("pk", flat=True)[:EVIDENCE_LIMIT]

@@ -21,7 +21,7 @@ from indicators.models import Indicator, IndicatorSystem
 
 from .choices import ProblemSource, ProblemStatus, Result, RoundKind, Severity
 from .models import CheckItem, Inspection, InspectionRound, Observation, Point, PointType, Problem
-from .selectors import iso_week_bounds, observations_charged_to, overdue_q
+from .selectors import WEEK_COUNTS, iso_week_bounds, observations_charged_to, overdue_q, responsible_q, week_count_q
 
 NEAR_PATTERN = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*[,，]\s*(-?\d+(?:\.\d+)?)\s*$")
 NEAR_FORMAT_MESSAGE = "near 的格式应为“纬度,经度”，例如 31.5,120.3。"
@@ -220,6 +220,13 @@ class ProblemFilterSet(_UnitChoicesMixin, django_filters.FilterSet):
     indicator = django_filters.NumberFilter(
         method="filter_indicator", label="测评指标", help_text="该指标及其全部下级", widget=forms.Select
     )
+    # Where a ranking number leads: `responsible` (located in or handled by the unit's subtree, as the
+    # ranking counts) and `counted` (one of WEEK_COUNTS) in `counted_week`.
+    responsible = django_filters.NumberFilter(method="filter_responsible", label="责任单位", widget=forms.HiddenInput)
+    counted = django_filters.ChoiceFilter(
+        choices=list(WEEK_COUNTS.items()), method="filter_counted", label="评比口径", widget=forms.HiddenInput
+    )
+    counted_week = WeekFilter(method="filter_nothing", label="评比周次", widget=forms.HiddenInput)
 
     unit_select_fields = ("unit", "handler")
 
@@ -238,6 +245,9 @@ class ProblemFilterSet(_UnitChoicesMixin, django_filters.FilterSet):
             "overdue",
             "check_item",
             "indicator",
+            "responsible",
+            "counted",
+            "counted_week",
         ]
 
     def filter_week(self, queryset, name, value):
@@ -247,6 +257,19 @@ class ProblemFilterSet(_UnitChoicesMixin, django_filters.FilterSet):
         path = Subquery(Unit.objects.filter(pk=value).values("path")[:1])
         co_handled = Problem.co_handlers.through.objects.filter(problem=OuterRef("pk"), unit__path__startswith=path)
         return queryset.filter(Q(unit__path__startswith=path) | Q(handler__path__startswith=path) | Exists(co_handled))
+
+    def filter_responsible(self, queryset, name, value):
+        unit = Unit.objects.filter(pk=value).only("pk", "path").first()
+        return queryset.filter(responsible_q(unit)) if unit else queryset.none()
+
+    def filter_counted(self, queryset, name, value):
+        week = self.form.cleaned_data.get("counted_week")
+        if not week:
+            return queryset
+        return queryset.exclude(status=ProblemStatus.VOID).filter(week_count_q(week)[value])
+
+    def filter_nothing(self, queryset, name, value):
+        return queryset  # read by filter_counted
 
     def filter_overdue(self, queryset, name, value):
         overdue = overdue_q(timezone.localdate())

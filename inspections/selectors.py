@@ -165,6 +165,39 @@ def problem_list(*, user) -> QuerySet[Problem]:
     return queryset.filter(Q(scope.unit_q("unit__")) | Q(scope.unit_q("handler__")) | Exists(co_handled))
 
 
+# The process metrics a week's ranking counts, as filters on problems (the caller leaves out void
+# ones). One definition, read by the roll-up and by the problem list a ranking number links to.
+WEEK_COUNTS = {
+    "problems_opened": "本周新发现",
+    "problems_due": "本周到期",
+    "closed_on_time": "本周到期且按期销号",
+    "overdue_open": "周末超期未改",
+    "rebounds": "本周反弹",
+}
+
+
+def week_count_q(week: str) -> dict[str, Q]:
+    """Each process metric of an ISO week as a Q: found that week; due that week (not shelved);
+    of those, closed on or before the deadline (the closing day in Asia/Shanghai); open at the
+    week's end past a deadline on or before its Sunday (not shelved); rebounds found that week."""
+    start, end = iso_week_bounds(week)
+    monday, sunday = start.date(), (end - datetime.timedelta(days=1)).date()
+    due = Q(deadline__gte=monday, deadline__lte=sunday, shelved=False)
+    return {
+        "problems_opened": Q(found_at__gte=start, found_at__lt=end),
+        "problems_due": due,
+        "closed_on_time": due & Q(closed_at__isnull=False, closed_at__date__lte=F("deadline")),
+        "overdue_open": Q(found_at__lt=end, shelved=False, deadline__lte=sunday)
+        & (Q(closed_at__isnull=True) | Q(closed_at__gte=end)),
+        "rebounds": Q(found_at__gte=start, found_at__lt=end, rebound_of__isnull=False),
+    }
+
+
+def responsible_q(unit) -> Q:
+    """Problems a unit answers for in the ranking: located in or handled by its subtree."""
+    return Q(unit__path__startswith=unit.path) | Q(handler__path__startswith=unit.path)
+
+
 def overdue_q(today: datetime.date | None = None) -> Q:
     """Open (not closed or void), not shelved, and its deadline before today (Asia/Shanghai)."""
     today = today or timezone.localdate()

@@ -36,6 +36,7 @@ from campaign.generic import (
     apply_validation_error,
     xlsx_response,
 )
+from campaign.models import Unit
 from campaign.selectors import campaign_current, scope_for
 from indicators.models import IndicatorSystem
 
@@ -45,6 +46,7 @@ from .filters import CheckItemFilterSet, PointFilterSet, ProblemFilterSet, Round
 from .forms import CorrectionForm, DrawForm, PointForm, ProblemForm, RoundForm
 from .models import CheckItem, Inspection, InspectionRound, Photo, PointType, Problem
 from .selectors import (
+    WEEK_COUNTS,
     check_items_for,
     deadline_fact,
     inspection_list,
@@ -517,7 +519,6 @@ def _point_types_with_points():
 
 def _districts():
     from campaign.choices import UnitKind
-    from campaign.models import Unit
 
     return Unit.objects.filter(kind=UnitKind.DISTRICT, active=True).order_by("path")
 
@@ -1114,6 +1115,15 @@ class ProblemListView(InspectionListMixin, ObjectListView):
         context = super().get_context_data(**kwargs)
         for problem in context["object_list"]:
             problem.deadline_fact = deadline_fact(problem)
+        # Opened from a ranking number: say which count of which unit and week this list is.
+        query = self.request.GET
+        unit_id = query.get("responsible", "")
+        if unit_id.isdigit() and query.get("counted") in WEEK_COUNTS:
+            unit = Unit.objects.filter(pk=unit_id).only("name").first()
+            if unit:
+                context["counted_note"] = (
+                    f"{unit.name} · {query.get('counted_week', '')} · {WEEK_COUNTS[query['counted']]}"
+                )
         return context
 
     def export_xlsx(self):

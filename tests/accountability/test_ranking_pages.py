@@ -91,3 +91,30 @@ def test_runs_page(web, office, liaison_jia, campaign, week45):
     web(office).post("/rankings/run/", {"campaign": campaign.pk, "week": WEEK})
     assert WEEK in web(office).get("/rankings/runs/").content.decode()
     assert web(liaison_jia).get("/rankings/runs/").status_code == 403
+
+
+def test_every_ranking_number_is_the_count_of_the_list_it_opens(api, leader, city, campaign, published):
+    """Observations through the charged-unit filter, problems through responsible + counted: the
+    list a number links to has exactly that many rows."""
+    client = api(leader)
+    for row in published.scores.exclude(unit=None).select_related("unit"):
+        observations = client.get("/api/v1/observations/", {"week": WEEK, "unit": row.unit_id}).json()
+        if row.population != "department":  # a department's own charges only; the API's unit is the subtree
+            assert observations["count"] == row.observations, row.unit.name
+        for metric in ("problems_opened", "problems_due", "closed_on_time", "overdue_open", "rebounds"):
+            listed = client.get(
+                "/api/v1/problems/", {"responsible": row.unit_id, "counted": metric, "counted_week": WEEK}
+            ).json()["count"]
+            assert listed == getattr(row, metric), (row.unit.name, metric)
+
+
+def test_the_problem_list_says_which_ranking_count_it_is(web, leader, city, published):
+    page = (
+        web(leader)
+        .get(
+            "/inspections/problems/",
+            {"responsible": city.district_jia.pk, "counted": "overdue_open", "counted_week": WEEK},
+        )
+        .content.decode()
+    )
+    assert f"评比口径：甲区 · {WEEK} · 周末超期未改" in page and "共 1 条" in page
