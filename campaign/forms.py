@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 
 from .choices import PhaseKind, Role, UnitKind
 from .models import Campaign, Unit
+from .services import CAMPAIGN_FIELDS
 
 
 class DateInput(forms.DateInput):
@@ -37,26 +38,7 @@ class UnitContactsForm(forms.Form):
 class CampaignForm(forms.ModelForm):
     class Meta:
         model = Campaign
-        fields = [
-            "name",
-            "level",
-            "start_date",
-            "evaluation_date",
-            "description",
-            "share_declaration",
-            "share_field",
-            "share_survey",
-            "active",
-            "weight_score",
-            "weight_process",
-            "min_sample",
-            "board_mode",
-            "board_k",
-            "red_line",
-            "black_line",
-            "overdue_case_threshold",
-            "survey_target",
-        ]
+        fields = list(CAMPAIGN_FIELDS)  # every field campaign_update accepts, in that order
         widgets = {
             "start_date": DateInput(),
             "evaluation_date": DateInput(),

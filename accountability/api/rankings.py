@@ -22,7 +22,7 @@ from campaign.selectors import scope_for
 
 from ..choices import RANKED_POPULATIONS, CaseStatus, Population
 from ..models import AccountabilityCase, UnitWeekScore
-from ..rollup import JOB_NAME, case_decide, formula_text, rollup_enqueue, rollup_publish
+from ..rollup import JOB_NAME, METRICS, case_decide, formula_text, rollup_enqueue, rollup_publish
 from ..selectors import latest_published, ranking_rows, shown_version, week_versions
 
 
@@ -36,26 +36,8 @@ class RankingRowSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = UnitWeekScore
-        fields = [
-            "unit",
-            "unit_name",
-            "observations",
-            "failing_observations",
-            "deduction_points",
-            "score_rate",
-            "problems_opened",
-            "problems_due",
-            "closed_on_time",
-            "on_time_rate",
-            "rework_count",
-            "overdue_open",
-            "rebounds",
-            "composite",
-            "sample_ok",
-            "rank",
-            "rank_change",
-            "list",
-        ]
+        # The snapshot's metrics, with the 红黑榜 mark under the documented name `list`.
+        fields = ["unit", "unit_name", *(name for name in METRICS if name != "board"), "list"]
 
     def get_list(self, row) -> str | None:
         return row.board or None

@@ -12,7 +12,7 @@ from campaign.choices import JobStatus, Role, UnitKind
 from campaign.models import JobRun, Membership, Unit
 from tests.conftest import unit_snapshot
 
-OFFICE_MORE = ["负面清单", "测评细则", "创建活动", "单位", "成员与角色", "后台任务", "API 文档"]
+OFFICE_MORE = ["负面清单", "测评细则", "问卷调查", "创建活动", "单位", "成员与角色", "后台任务", "API 文档"]
 
 
 @pytest.mark.parametrize(
