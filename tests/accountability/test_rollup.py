@@ -359,3 +359,15 @@ def test_query_count_does_not_grow_with_units(campaign, city, week45):
     assert fixed_large == fixed_small
     assert batched_large <= 110 // 50 + 2
     assert UnitWeekScore.objects.filter(rollup__week=WEEK, population="community").count() == 103
+
+
+def test_ranking_rules_are_validated_and_recorded_on_the_version(campaign, week45):
+    for bad in ({"weight_score": 60}, {"black_line": Decimal("95")}, {"survey_target": Decimal("120")}):
+        with pytest.raises(ValidationError):
+            campaign_services.campaign_update(campaign=campaign, **bad)
+    campaign.refresh_from_db()
+    assert (campaign.weight_score, campaign.black_line) == (70, Decimal("85"))
+    campaign_services.campaign_update(campaign=campaign, weight_score=60, weight_process=40)
+    version, _ = rollup_compute(campaign=campaign, week=WEEK)
+    assert version.rules["weight_score"] == 60
+    assert rows(version)["甲区"].composite == Decimal("65.00")  # 60 × 0.75 + 40 × 0.5
