@@ -118,3 +118,39 @@ def test_a_liaison_is_refused_the_dashboard(page, live_server, demo_city):
     login(page, live_server, "liaison")
     response = page.goto(f"{live_server.url}/dashboard/")
     assert response.status == 403
+
+
+def test_office_imports_a_survey_sheet_with_a_preview(page, live_server, demo_city, shot, tmp_path):
+    """The office uploads a 问卷调查 sheet: a bad row is named with its row number and nothing is
+    written; the corrected sheet previews, is confirmed, and the survey page shows the rates."""
+    from openpyxl import Workbook
+
+    from accountability.models import SurveyResult
+
+    def sheet(rows) -> str:
+        workbook = Workbook()
+        workbook.active.append(["区县", "调查日期", "知晓率", "支持率", "参与率", "满意率", "样本量"])
+        for row in rows:
+            workbook.active.append(row)
+        path = tmp_path / f"survey-{len(rows)}.xlsx"
+        workbook.save(path)
+        return str(path)
+
+    day = (timezone.localdate() - datetime.timedelta(days=3)).isoformat()
+    login(page, live_server, "office")
+    page.goto(f"{live_server.url}/surveys/import/")
+    page.set_input_files(
+        'input[name="file"]', sheet([["东湖区", day, 91, 90, 80, 88.5, 400], ["不存在区", day, 1, 1, 1, 1, 1]])
+    )
+    page.click('[data-testid="import-upload"] button[type="submit"]')
+    expect(page.get_by_test_id("import-errors")).to_contain_text("第 3 行")
+    assert SurveyResult.objects.count() == 0
+    page.goto(f"{live_server.url}/surveys/import/")
+    page.set_input_files('input[name="file"]', sheet([["东湖区", day, 91, 90, 80, 88.5, 400]]))
+    page.click('[data-testid="import-upload"] button[type="submit"]')
+    expect(page.get_by_test_id("import-summary")).to_be_visible()
+    page.click('[data-testid="import-confirm"]')
+    page.goto(f"{live_server.url}/surveys/")
+    expect(page.locator("body")).to_contain_text("88.5")
+    assert SurveyResult.objects.get().satisfaction == Decimal("88.5")
+    shot(page, "surveys-office-imported-desktop")
