@@ -41,7 +41,7 @@ from campaign.selectors import campaign_current, scope_for, unit_get_for_user
 
 from . import services
 from .choices import AssignmentRole, MaterialStatus, Method, RiskStatus
-from .filters import MaterialFilterSet
+from .filters import MaterialFilterSet, RiskEventFilterSet
 from .forms import (
     IndicatorForm,
     IndicatorUnitsForm,
@@ -1098,29 +1098,16 @@ class NegativeItemCreateView(ObjectFormView):
         return f"{reverse('negative-list')}?{query_string(system=result.system_id)}"
 
 
-class RiskEventFilterSet(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=RiskStatus.choices, label="状态", empty_label="全部")
-    veto = django_filters.BooleanFilter(
-        field_name="item__veto",
-        label="一票否决",
-        widget=forms.Select(choices=[("", "全部"), ("true", "是"), ("false", "否")]),
-    )
-    unit = django_filters.NumberFilter(field_name="unit_id", label="涉及单位", widget=forms.Select)
+class RiskEventPageFilterSet(RiskEventFilterSet):
+    """The API's filters; on the page the negative-list item comes only from links, so it is hidden."""
 
-    class Meta:
-        model = RiskEvent
-        fields = ["status", "veto", "unit"]
-
-    def prepare_form(self) -> None:
-        from campaign.filters import _unit_choices
-
-        self.form.fields["unit"].widget.choices = _unit_choices()
+    item = django_filters.NumberFilter(field_name="item_id", label="负面清单事项", widget=forms.HiddenInput)
 
 
 class RiskEventListView(ObjectListView):
     title = "风险事件登记"
     template_name = "indicators/risk_event_list.html"
-    filterset_class = RiskEventFilterSet
+    filterset_class = RiskEventPageFilterSet
     add_url_name = "risk-event-create"
     export_name = "风险事件"
     columns = [
