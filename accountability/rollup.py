@@ -17,7 +17,7 @@ import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import (
     Avg,
     Count,
@@ -304,39 +304,47 @@ def _previous_version(version: RollupVersion) -> RollupVersion | None:
 
 
 def _rank(version: RollupVersion) -> None:
-    """Competition ranks (1, 2, 2, 4) per population among units with enough sample, the rank a
-    week ago, and the 红黑榜 mark: one SELECT with window functions, one bulk UPDATE."""
+    """Competition ranks (1, 2, 2, 4) per population among units with enough sample, the change
+    from last week's published rank, and the 红黑榜 mark: one UPDATE … FROM a SELECT with window
+    functions (PostgreSQL, and SQLite from 3.33)."""
     rules = version.rules
     previous = _previous_version(version)
-    eligible = UnitWeekScore.objects.filter(
-        rollup=version, population__in=RANKED_POPULATIONS, sample_ok=True, composite__isnull=False
-    )
     by_population = {"partition_by": [F("population")]}
-    ranked = eligible.annotate(
-        new_rank=Window(Rank(), order_by=F("composite").desc(), **by_population),
-        bottom_rank=Window(Rank(), order_by=F("composite").asc(), **by_population),
-        ranked_count=Window(Count("pk"), **by_population),
-        previous_rank=Subquery(UnitWeekScore.objects.filter(rollup=previous, unit=OuterRef("unit")).values("rank")[:1])
-        if previous
-        else Value(None, output_field=IntegerField()),
-    ).values("pk", "composite", "new_rank", "bottom_rank", "ranked_count", "previous_rank")
-    red_line, black_line = Decimal(rules["red_line"]), Decimal(rules["black_line"])
-    updates = []
-    for row in ranked:
-        if rules["board_mode"] == "threshold":
-            board = (
-                BoardList.RED
-                if row["composite"] >= red_line
-                else BoardList.BLACK
-                if row["composite"] < black_line
-                else ""
+    ranked = (
+        UnitWeekScore.objects.filter(
+            rollup=version, population__in=RANKED_POPULATIONS, sample_ok=True, composite__isnull=False
+        )
+        .annotate(
+            row_id=F("pk"),
+            new_rank=Window(Rank(), order_by=F("composite").desc(), **by_population),
+            bottom_rank=Window(Rank(), order_by=F("composite").asc(), **by_population),
+            ranked_count=Window(Count("pk"), **by_population),
+            previous_rank=Subquery(
+                UnitWeekScore.objects.filter(rollup=previous, unit=OuterRef("unit")).values("rank")[:1]
             )
-        else:
-            k = min(rules["board_k"], row["ranked_count"] // 2)
-            board = BoardList.RED if row["new_rank"] <= k else BoardList.BLACK if row["bottom_rank"] <= k else ""
-        change = row["previous_rank"] - row["new_rank"] if row["previous_rank"] is not None else None
-        updates.append(UnitWeekScore(pk=row["pk"], rank=row["new_rank"], rank_change=change, board=board))
-    UnitWeekScore.objects.bulk_update(updates, ["rank", "rank_change", "board"], batch_size=1000)
+            if previous
+            else Value(None, output_field=IntegerField()),
+        )
+        .values("row_id", "composite", "new_rank", "bottom_rank", "ranked_count", "previous_rank")
+    )
+    select, select_params = ranked.query.sql_with_params()
+    if rules["board_mode"] == "threshold":
+        board = "CASE WHEN r.composite >= CAST(%s AS NUMERIC) THEN %s WHEN r.composite < CAST(%s AS NUMERIC) THEN %s ELSE '' END"
+        board_params = [rules["red_line"], BoardList.RED, rules["black_line"], BoardList.BLACK]
+    else:
+        # k per population: the campaign's k, but at most half of the ranked units.
+        k = "(CASE WHEN %s < r.ranked_count / 2 THEN %s ELSE r.ranked_count / 2 END)"
+        board = f"CASE WHEN r.new_rank <= {k} THEN %s WHEN r.bottom_rank <= {k} THEN %s ELSE '' END"
+        board_k = rules["board_k"]
+        board_params = [board_k, board_k, BoardList.RED, board_k, board_k, BoardList.BLACK]
+    table = connection.ops.quote_name(UnitWeekScore._meta.db_table)
+    rank, change, mark = (connection.ops.quote_name(name) for name in ("rank", "rank_change", "board"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {rank} = r.new_rank, {change} = CAST(r.previous_rank AS INTEGER) - r.new_rank, {mark} = {board} "
+            f"FROM ({select}) AS r WHERE {table}.id = r.row_id",
+            [*board_params, *select_params],
+        )
 
 
 # --- versions ------------------------------------------------------------------------------------
