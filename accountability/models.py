@@ -172,8 +172,10 @@ class AccountabilityCase(models.Model):
     streak = models.PositiveSmallIntegerField("连续周数", default=1)
     reason = models.CharField("原因", max_length=300)
     evidence = models.JSONField("证据", default=dict, blank=True, help_text="评比行、问题、风险事件的编号")
+    # Cases are raised only from published rows, which are never deleted; DO_NOTHING lets a draft's
+    # rows go in one DELETE when the draft is recomputed (the database still enforces the key).
     score = models.ForeignKey(
-        UnitWeekScore, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="评比行"
+        UnitWeekScore, on_delete=models.DO_NOTHING, null=True, blank=True, related_name="+", verbose_name="评比行"
     )
     status = models.CharField("处理状态", max_length=20, choices=CaseStatus.choices, default=CaseStatus.PENDING)
     decision_note = models.TextField("处理情况", blank=True)

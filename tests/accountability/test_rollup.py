@@ -96,8 +96,12 @@ def test_minimum_sample_excludes_from_ranking(campaign, week45):
 def test_running_a_week_twice_gives_identical_rows(campaign, week45):
     first, _ = rollup_compute(campaign=campaign, week=WEEK)
     before = sorted(first.scores.values_list("unit_id", *METRICS), key=str)
-    second, outcome = rollup_compute(campaign=campaign, week=WEEK)
+    with CaptureQueriesContext(connection) as queries:
+        second, outcome = rollup_compute(campaign=campaign, week=WEEK)
     assert outcome == "recomputed" and second.pk == first.pk and second.number == 1
+    assert [q["sql"][:40] for q in queries.captured_queries if q["sql"].startswith("DELETE")] == [
+        'DELETE FROM "accountability_unitweekscor'
+    ]  # the draft's old rows go in one statement
     assert sorted(second.scores.values_list("unit_id", *METRICS), key=str) == before
 
 
