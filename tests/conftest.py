@@ -29,6 +29,22 @@ def _eager_celery(settings, tmp_path):
     yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_stray_connections_at_teardown(django_db_setup, django_db_blocker):
+    """On PostgreSQL, end any session still open on the test database (a thread's or a worker's)
+    before pytest-django drops it, so the drop cannot fail with "being accessed by other users"."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 @dataclass
 class City:
     district_jia: Unit
