@@ -36,6 +36,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Rank, Round
 from django.utils import timezone
 
+from campaign.choices import JobStatus
 from campaign.models import Campaign, JobRun, Unit
 from campaign.selectors import scope_for
 from campaign.services import job_run_create, job_run_finish, job_run_start
@@ -486,13 +487,21 @@ def rollup_weeks_touched(*, campaign_id: int, moments) -> list[str]:
 
 def rollup_refresh(*, campaign_id: int, moments, reason: str) -> list[JobRun]:
     """Queue a recompute of every computed week these moments fall in (called when observations or
-    problems change). A published week gets a new draft only if its numbers actually change."""
+    problems change). A published week gets a new draft only if its numbers actually change. A week
+    whose recompute is already queued and not yet started is left alone: that run will read the
+    change too, so a busy morning of inspections queues one run, not one per inspection."""
     campaign = Campaign.objects.filter(pk=campaign_id).first()
     if campaign is None:
         return []
+    waiting = set(
+        JobRun.objects.filter(name=JOB_NAME, status=JobStatus.QUEUED, params__campaign=campaign_id).values_list(
+            "params__week", flat=True
+        )
+    )
     return [
         rollup_enqueue(campaign=campaign, week=week, reason=reason)
         for week in rollup_weeks_touched(campaign_id=campaign_id, moments=moments)
+        if week not in waiting
     ]
 
 

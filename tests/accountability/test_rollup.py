@@ -375,3 +375,19 @@ def test_ranking_rules_are_validated_and_recorded_on_the_version(campaign, week4
     version, _ = rollup_compute(campaign=campaign, week=WEEK)
     assert version.rules["weight_score"] == 60
     assert rows(version)["甲区"].composite == Decimal("65.00")  # 60 × 0.75 + 40 × 0.5
+
+
+def test_a_week_already_waiting_for_a_worker_is_not_queued_again(campaign, week45, settings):
+    from accountability.rollup import rollup_refresh
+    from campaign.celery import app
+
+    rollup_compute(campaign=campaign, week=WEEK)
+    moment = [at(MONDAY)]
+    app.conf.task_always_eager = False  # a broker: runs wait in the queue (nothing commits in this test)
+    try:
+        first = rollup_refresh(campaign_id=campaign.pk, moments=moment, reason="督查记录 #1")
+        second = rollup_refresh(campaign_id=campaign.pk, moments=moment, reason="督查记录 #2")
+    finally:
+        app.conf.task_always_eager = True
+    assert len(first) == 1 and first[0].status == "queued" and second == []
+    assert JobRun.objects.filter(name="weekly_rollup").count() == 1
