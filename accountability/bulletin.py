@@ -482,8 +482,17 @@ def _storage_fetcher():
     return StorageFetcher()
 
 
+class PdfUnavailable(Exception):
+    """WeasyPrint or the system libraries it needs (pango) are missing on this server."""
+
+    message = "服务器缺少生成 PDF 所需的组件（WeasyPrint 与 pango），请联系管理员安装；可先使用打印页或 Excel。"
+
+
 def bulletin_pdf(*, version: RollupVersion, request=None, data: dict | None = None) -> bytes:
-    from weasyprint import HTML
+    try:
+        from weasyprint import HTML
+    except (ImportError, OSError) as exc:  # OSError: pango cannot be loaded
+        raise PdfUnavailable(PdfUnavailable.message) from exc
 
     data = data or bulletin_data(version=version)
     html = bulletin_html(data=data, for_pdf=True)

@@ -19,6 +19,7 @@ from inspections.selectors import iso_week_bounds, week_label
 from .bulletin import (
     NOT_PUBLISHED,
     XLSX,
+    PdfUnavailable,
     bulletin_data,
     bulletin_html,
     bulletin_pdf,
@@ -86,7 +87,10 @@ def bulletin_page(request, version):
 
 @_bulletin_view
 def bulletin_pdf_download(request, version):
-    pdf = bulletin_pdf(version=version, request=request)
+    try:
+        pdf = bulletin_pdf(version=version, request=request)
+    except PdfUnavailable as exc:
+        return HttpResponse(str(exc), status=503, content_type="text/plain; charset=utf-8")
     return download_response(pdf, version=version, extension="pdf", content_type="application/pdf")
 
 

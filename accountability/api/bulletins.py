@@ -10,7 +10,15 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
-from ..bulletin import NOT_PUBLISHED, XLSX, bulletin_pdf, bulletin_xlsx, download_response, may_read_bulletins
+from ..bulletin import (
+    NOT_PUBLISHED,
+    XLSX,
+    PdfUnavailable,
+    bulletin_pdf,
+    bulletin_xlsx,
+    download_response,
+    may_read_bulletins,
+)
 from ..selectors import bulletin_version
 
 
@@ -60,6 +68,12 @@ _ERRORS = {
 }
 
 
+class PdfServiceUnavailable(exceptions.APIException):
+    status_code = 503
+    default_detail = PdfUnavailable.message
+    default_code = "pdf_unavailable"
+
+
 class BulletinPdfView(_BulletinFile):
     """The bulletin of a published week as an A4 PDF."""
 
@@ -67,7 +81,10 @@ class BulletinPdfView(_BulletinFile):
     content_type = "application/pdf"
 
     def render(self, version, request) -> bytes:
-        return bulletin_pdf(version=version, request=request)
+        try:
+            return bulletin_pdf(version=version, request=request)
+        except PdfUnavailable as exc:
+            raise PdfServiceUnavailable(str(exc)) from None
 
     @extend_schema(
         operation_id="bulletin_pdf",

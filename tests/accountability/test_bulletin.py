@@ -538,3 +538,15 @@ def test_the_api_refuses_anonymous(week, api, suffix):
     response = api().get(f"/api/v1/bulletins/{week['version'].campaign_id}/{WEEK}.{suffix}")
     assert response.status_code in (401, 403)
     assert response.json()["code"] == "not_authenticated"
+
+
+def test_a_server_without_pdf_support_says_so_in_chinese(week, web, api, office, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # as if WeasyPrint or pango were missing
+    campaign_id = week["version"].campaign_id
+    page = web(office).get(f"/bulletins/{campaign_id}/{WEEK}.pdf")
+    assert page.status_code == 503 and "pango" in page.content.decode()
+    response = api(office).get(f"/api/v1/bulletins/{campaign_id}/{WEEK}.pdf", HTTP_ACCEPT="application/pdf")
+    assert response.status_code == 503 and "打印页或 Excel" in response.json()["detail"]
+    assert web(office).get(f"/bulletins/{campaign_id}/{WEEK}.xlsx").status_code == 200
