@@ -118,3 +118,36 @@ def test_the_problem_list_says_which_ranking_count_it_is(web, leader, city, publ
         .content.decode()
     )
     assert f"评比口径：甲区 · {WEEK} · 周末超期未改" in page and "共 1 条" in page
+
+
+def test_ranking_and_unit_pages_cost_the_same_queries_with_more_units(web, leader, city, campaign, week45, office):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from campaign import services as campaign_services
+    from campaign.choices import UnitKind
+
+    def publish():
+        rollup_compute(campaign=campaign, week=WEEK)
+        rollup_publish(campaign=campaign, week=WEEK, user=office)
+
+    def count(client, url, params):
+        client.get(url, params)  # warm
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url, params).status_code == 200
+        return len(queries)
+
+    publish()
+    client = web(leader)
+    pages = [
+        ("/rankings/", {"week": WEEK, "population": "community"}),
+        (f"/rankings/units/{city.street_yi.pk}/", {"week": WEEK}),
+        ("/rankings/cases/", {}),
+    ]
+    before = [count(client, url, params) for url, params in pages]
+    for index in range(60):
+        campaign_services.unit_create(
+            name=f"新社区{index}", code=f"N{index}", kind=UnitKind.COMMUNITY, parent=city.street_yi
+        )
+    publish()
+    assert [count(client, url, params) for url, params in pages] == before

@@ -391,3 +391,14 @@ def test_a_week_already_waiting_for_a_worker_is_not_queued_again(campaign, week4
         app.conf.task_always_eager = True
     assert len(first) == 1 and first[0].status == "queued" and second == []
     assert JobRun.objects.filter(name="weekly_rollup").count() == 1
+
+
+def test_mondays_beat_computes_last_week_for_every_active_campaign(campaign):
+    from accountability.tasks import rollup_last_week_task
+    from inspections.selectors import iso_week_of
+
+    last_week = iso_week_of(timezone.localdate() - datetime.timedelta(days=7))
+    run_ids = rollup_last_week_task()
+    run = JobRun.objects.get(pk__in=run_ids)
+    assert run.params["week"] == last_week and run.status == "succeeded" and run.params["reason"] == "每周一自动计算"
+    assert RollupVersion.objects.get(campaign=campaign, week=last_week).status == VersionStatus.DRAFT
