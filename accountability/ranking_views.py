@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from campaign.models import Campaign, JobRun, Unit
-from campaign.selectors import scope_for
+from campaign.selectors import campaign_current, scope_for
 from inspections.choices import ProblemStatus
 from inspections.selectors import (
     iso_week_bounds,
@@ -52,7 +52,7 @@ def _campaign(request) -> Campaign:
     campaign_id = request.GET.get("campaign") or request.POST.get("campaign")
     if campaign_id and str(campaign_id).isdigit():
         return get_object_or_404(Campaign, pk=campaign_id)
-    campaign = Campaign.objects.filter(active=True).first() or Campaign.objects.first()
+    campaign = campaign_current()
     if campaign is None:
         raise Http404("还没有创建活动。")
     return campaign

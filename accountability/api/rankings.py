@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 from campaign.api.views import JobRunSerializer
 from campaign.models import Campaign, JobRun
 from campaign.permissions import IsOffice
-from campaign.selectors import scope_for
+from campaign.selectors import campaign_current, scope_for
 
 from ..choices import RANKED_POPULATIONS, CaseStatus, Population
 from ..models import AccountabilityCase, UnitWeekScore
@@ -59,7 +59,7 @@ def _campaign(request) -> Campaign:
         if not str(campaign_id).isdigit():
             raise exceptions.ValidationError({"campaign": ["创建活动编号应为数字。"]})
         return get_object_or_404(Campaign, pk=campaign_id)
-    campaign = Campaign.objects.filter(active=True).first()
+    campaign = campaign_current()
     if campaign is None:
         raise exceptions.NotFound("还没有创建活动。")
     return campaign
