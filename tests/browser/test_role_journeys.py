@@ -5,67 +5,17 @@ from playwright.sync_api import expect
 
 from campaign.models import Unit
 from tests.browser.conftest import login, logout
+from tests.navigation import NAV
 
 pytestmark = pytest.mark.browser
 
-LIAISON_NAV = [
-    "首页",
-    "测评体系",
-    "任务单",
-    "申报材料",
-    "点位",
-    "问题",
-    "我的问题",
-    "周评比",
-    "通知",
-    "创建活动",
-    "单位",
-]
 ROLES = [
-    (
-        "office",
-        "创建办工作台",
-        [
-            "首页",
-            "测评体系",
-            "申报材料",
-            "督查批次",
-            "点位",
-            "问题",
-            "交办",
-            "复查",
-            "周评比",
-            "驾驶舱",
-            "通知",
-            "管理",
-        ],
-    ),
-    (
-        "inspector",
-        "督查员首页",
-        ["首页", "测评体系", "申报材料", "现场督查", "督查批次", "点位", "问题", "周评比", "通知", "创建活动", "单位"],
-    ),
-    (
-        "leader",
-        "领导驾驶舱",
-        [
-            "首页",
-            "测评体系",
-            "申报材料",
-            "负面清单",
-            "督查批次",
-            "点位",
-            "问题",
-            "周评比",
-            "驾驶舱",
-            "通知",
-            "创建活动",
-            "单位",
-        ],
-    ),
-    ("liaison", "单位工作台", LIAISON_NAV),
-    ("liaison2", "单位工作台", LIAISON_NAV),
-    ("dept", "单位工作台", LIAISON_NAV),
+    ("office", "创建办工作台", [*NAV["office"], "管理"]),
+    ("inspector", "督查员首页", NAV["inspector"]),
+    ("leader", "领导驾驶舱", NAV["leader"]),
+    ("liaison", "单位工作台", NAV["liaison"]),
+    ("liaison2", "单位工作台", NAV["liaison"]),
+    ("dept", "单位工作台", NAV["liaison"]),
 ]
 
 

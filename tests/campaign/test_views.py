@@ -11,74 +11,16 @@ from campaign import services
 from campaign.choices import JobStatus, Role, UnitKind
 from campaign.models import JobRun, Membership, Unit
 from tests.conftest import unit_snapshot
-
-OFFICE_MORE = ["负面清单", "测评细则", "问卷调查", "创建活动", "单位", "成员与角色", "后台任务", "API 文档"]
+from tests.navigation import NAV, OFFICE_MORE
 
 
 @pytest.mark.parametrize(
     ("persona", "title", "nav", "more"),
     [
-        (
-            "office",
-            "创建办工作台",
-            ["首页", "测评体系", "申报材料", "督查批次", "点位", "问题", "交办", "复查", "周评比", "驾驶舱", "通知"],
-            OFFICE_MORE,
-        ),
-        (
-            "leader",
-            "领导驾驶舱",
-            [
-                "首页",
-                "测评体系",
-                "申报材料",
-                "负面清单",
-                "督查批次",
-                "点位",
-                "问题",
-                "周评比",
-                "驾驶舱",
-                "通知",
-                "创建活动",
-                "单位",
-            ],
-            [],
-        ),
-        (
-            "inspector",
-            "督查员首页",
-            [
-                "首页",
-                "测评体系",
-                "申报材料",
-                "现场督查",
-                "督查批次",
-                "点位",
-                "问题",
-                "周评比",
-                "通知",
-                "创建活动",
-                "单位",
-            ],
-            [],
-        ),
-        (
-            "liaison_jia",
-            "单位工作台",
-            [
-                "首页",
-                "测评体系",
-                "任务单",
-                "申报材料",
-                "点位",
-                "问题",
-                "我的问题",
-                "周评比",
-                "通知",
-                "创建活动",
-                "单位",
-            ],
-            [],
-        ),
+        ("office", "创建办工作台", NAV["office"], OFFICE_MORE),
+        ("leader", "领导驾驶舱", NAV["leader"], []),
+        ("inspector", "督查员首页", NAV["inspector"], []),
+        ("liaison_jia", "单位工作台", NAV["liaison"], []),
     ],
 )
 def test_each_role_has_its_home_and_navigation(web, campaign, persona, title, nav, more, request):
