@@ -71,8 +71,18 @@ def _rankings_office(request) -> str:
     )
     rows = list(ranking_rows(version=version, population=Population.DISTRICT)[:5]) if version else []
     pending = AccountabilityCase.objects.filter(campaign=campaign, status=CaseStatus.PENDING).count() if campaign else 0
+    # Published weeks that a later change recomputed: their new version waits to be checked.
+    redrafted = (
+        list(
+            RollupVersion.objects.filter(campaign=campaign, status=VersionStatus.DRAFT, number__gt=1)
+            .order_by("-week_start")
+            .values_list("week", flat=True)
+        )
+        if campaign
+        else []
+    )
     return render_to_string(
         "accountability/_widget_rankings_office.html",
-        {"campaign": campaign, "version": version, "rows": rows, "pending": pending},
+        {"campaign": campaign, "version": version, "rows": rows, "pending": pending, "redrafted": redrafted},
         request=request,
     )

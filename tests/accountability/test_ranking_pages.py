@@ -151,3 +151,10 @@ def test_ranking_and_unit_pages_cost_the_same_queries_with_more_units(web, leade
         )
     publish()
     assert [count(client, url, params) for url, params in pages] == before
+
+
+def test_office_home_names_a_published_week_with_a_new_draft(web, office, campaign, published, market, observe):
+    observe(market, ["0.5"])
+    rollup_compute(campaign=campaign, week=WEEK)  # a late observation: version 2 as a draft
+    page = web(office).get("/").content.decode()
+    assert 'data-testid="redrafted"' in page and f"{WEEK} 的数据有变化" in page
