@@ -90,7 +90,9 @@ def ranking_week(request):
     draft = draft_version(campaign=campaign, week=week) if week and office else None
     if office and draft:
         version = draft  # the office works on the draft; the published one is compared below
+    districts = list(Unit.objects.filter(kind="district", active=True).only("pk", "name", "path").order_by("path"))
     context = {
+        "districts": districts,
         "title": f"周评比排名 · {week_label(week)}" if version else "周评比排名",
         "campaign": campaign,
         "weeks": weeks,
@@ -106,7 +108,17 @@ def ranking_week(request):
         "last_week": _last_week(),
     }
     if version:
-        page = Paginator(ranking_rows(version=version, population=population), 100).get_page(request.GET.get("page"))
+        rows = ranking_rows(version=version, population=population)
+        # Long lists (3,000 communities): find a unit by name, or keep one district's.
+        search = request.GET.get("q", "").strip()
+        district = request.GET.get("district", "")
+        if search:
+            rows = rows.filter(Q(unit__name__icontains=search) | Q(unit__short_name__icontains=search))
+        chosen = next((d for d in districts if str(d.pk) == district), None)
+        if chosen and population in (Population.STREET, Population.COMMUNITY):
+            rows = rows.filter(unit__path__startswith=chosen.path)
+        context.update(q=search, district=chosen)
+        page = Paginator(rows, 100).get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
         context.update(

@@ -158,3 +158,13 @@ def test_office_home_names_a_published_week_with_a_new_draft(web, office, campai
     rollup_compute(campaign=campaign, week=WEEK)  # a late observation: version 2 as a draft
     page = web(office).get("/").content.decode()
     assert 'data-testid="redrafted"' in page and f"{WEEK} 的数据有变化" in page
+
+
+def test_a_long_ranking_finds_a_unit_by_name_or_district(web, leader, city, published):
+    client = web(leader)
+    page = client.get("/rankings/", {"week": WEEK, "population": "street", "q": "乙"}).content.decode()
+    assert "乙街道" in page and "甲街道" not in page
+    page = client.get("/rankings/", {"week": WEEK, "population": "street", "district": city.district_jia.pk})
+    assert "甲街道" in page.content.decode() and "乙街道" not in page.content.decode()
+    page = client.get("/rankings/", {"week": WEEK, "population": "street", "q": "丙"}).content.decode()
+    assert "没有符合条件的单位" in page
