@@ -31,13 +31,19 @@ def _backdate_closures(rng: random.Random) -> None:
     now = timezone.now()
     weak = Unit.objects.filter(name__contains="北塘", kind=UnitKind.DISTRICT).values_list("path", flat=True).first()
     closed = Problem.objects.filter(status=ProblemStatus.CLOSED).select_related("unit").order_by("pk")
+    tz = timezone.get_default_timezone()
     for problem in closed:
         found = problem.found_at
-        deadline = (timezone.localtime(found) + datetime.timedelta(days=rng.randint(3, 7))).date()
-        late_odds = 0.45 if weak and problem.unit.path.startswith(weak) else 0.15
-        days = (deadline - timezone.localtime(found).date()).days
+        found_day = timezone.localtime(found).date()
+        deadline = found_day + datetime.timedelta(days=rng.randint(3, 7))
+        late_odds = 0.45 if weak and problem.unit.path.startswith(weak) else 0.12
+        days = (deadline - found_day).days
         delay = rng.randint(days + 1, days + 5) if rng.random() < late_odds else rng.randint(1, days)
-        closed_at = min(found + datetime.timedelta(days=delay, hours=rng.randint(1, 6)), now)
+        # Closed in office hours on that day (never in the future, never before it was found).
+        closing = datetime.datetime.combine(
+            found_day + datetime.timedelta(days=delay), datetime.time(rng.randint(9, 17), rng.randint(0, 59)), tz
+        )
+        closed_at = max(min(closing, now), found + datetime.timedelta(minutes=30))
         Problem.objects.filter(pk=problem.pk).update(
             deadline=deadline, original_deadline=deadline, closed_at=closed_at, version=F("version") + 1
         )
