@@ -138,12 +138,6 @@ def _problems(campaign: Campaign) -> QuerySet[Problem]:
     return Problem.objects.filter(campaign=campaign).exclude(status=ProblemStatus.VOID)
 
 
-def _problem_sets(campaign: Campaign, start, end, monday, sunday) -> dict[str, Q]:
-    """Each process metric as a filter on the campaign's problems (void ones never count); the one
-    definition lives with the problems (`inspections.selectors.week_count_q`)."""
-    return week_count_q(iso_week_of(monday))
-
-
 def path_ids(path: str) -> list[int]:
     """'/3/17/402/' → [3, 17, 402]: the unit and every unit above it."""
     return [int(part) for part in path.strip("/").split("/") if part]
@@ -183,11 +177,13 @@ def _attribute(groups, metrics: tuple[str, ...]) -> dict[int, dict[str, int]]:
     return totals
 
 
-def _problem_metrics(campaign: Campaign, start, end, monday, sunday) -> dict[int, dict[str, int]]:
+def _problem_metrics(campaign: Campaign, week: str, start, end) -> dict[int, dict[str, int]]:
     """Per unit, the process metrics of the problems located in or handled by its subtree: one GROUP
     BY (by the located unit's and the handler's paths) over the problems concerned, one over the
     week's 退回 events; each group is then added to the units its two paths name."""
-    sets = _problem_sets(campaign, start, end, monday, sunday)
+    # Each process metric as a filter on the campaign's problems (void ones never count); the one
+    # definition lives with the problems.
+    sets = week_count_q(week)
     concerned = Q()
     for condition in sets.values():
         concerned |= condition
@@ -219,9 +215,9 @@ EMPTY_PROCESS = dict.fromkeys(
 def _unit_metrics(campaign: Campaign, week: str) -> list[dict]:
     """Every metric of the week for every ranked unit (the active ones, and any inactive one that
     was charged): three aggregate queries and the list of units, merged by unit id."""
-    start, end, monday, sunday = _week(week)
+    start, end, _monday, _sunday = _week(week)
     observed = _observation_metrics(campaign, start, end)
-    process = _problem_metrics(campaign, start, end, monday, sunday)
+    process = _problem_metrics(campaign, week, start, end)
     units = Unit.objects.filter(kind__in=RANKED_POPULATIONS).filter(Q(active=True) | Q(pk__in=list(observed)))
     return [
         {"pk": pk, "kind": kind, **EMPTY_OBSERVATIONS, **EMPTY_PROCESS, **observed.get(pk, {}), **process.get(pk, {})}
@@ -231,14 +227,14 @@ def _unit_metrics(campaign: Campaign, week: str) -> list[dict]:
 
 def _city_metrics(campaign: Campaign, week: str) -> dict:
     """The citywide row: every observation once (not once per charged unit), every problem."""
-    start, end, monday, sunday = _week(week)
+    start, end, _monday, _sunday = _week(week)
     observed = _observations(campaign, start, end).aggregate(
         observations=Count("pk"),
         failing_observations=Count("pk", filter=~Q(result=Result.PASS)),
         deduction_points=Coalesce(Sum("deduction"), Value(Decimal("0"))),
         score_rate=Avg("score"),
     )
-    sets = _problem_sets(campaign, start, end, monday, sunday)
+    sets = week_count_q(week)
     process = _problems(campaign).aggregate(**{name: Count("pk", filter=condition) for name, condition in sets.items()})
     reworks = ProblemEvent.objects.filter(
         action=Action.REJECT, at__gte=start, at__lt=end, problem__campaign=campaign
@@ -360,8 +356,9 @@ def rollup_compute(*, campaign: Campaign, week: str, run: JobRun | None = None) 
     """Compute a week. A draft is recomputed in place; a published week gets a new draft version,
     dropped again when it would change nothing. Returns the version and what happened:
     "created", "recomputed", "new_version" or "unchanged"."""
-    start, end, monday, sunday = _week(week)
-    Campaign.objects.select_for_update().filter(pk=campaign.pk).first()  # one roll-up per campaign at a time
+    _start, _end, monday, sunday = _week(week)
+    # One roll-up per campaign at a time; and the rules as they are now, not as the caller loaded them.
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     now = timezone.now()
     rules = campaign_rules(campaign)
     draft = RollupVersion.objects.filter(campaign=campaign, week=week, status=VersionStatus.DRAFT).first()
@@ -553,8 +550,8 @@ def cases_raise(*, version: RollupVersion) -> list[AccountabilityCase]:
     holds after a republish is withdrawn. Decided cases keep their decision."""
     campaign = version.campaign
     rules = version.rules
-    start, end, monday, sunday = _week(version.week)
-    sets = _problem_sets(campaign, start, end, monday, sunday)
+    _start, _end, _monday, sunday = _week(version.week)
+    sets = week_count_q(version.week)
     rows = list(
         UnitWeekScore.objects.filter(rollup=version, population__in=CASE_POPULATIONS)
         .filter(Q(board=BoardList.BLACK) | Q(overdue_open__gt=rules["overdue_case_threshold"]) | Q(rebounds__gt=0))
