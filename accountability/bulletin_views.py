@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
 from inspections.choices import ProblemStatus
 from inspections.models import Photo, Problem
 from inspections.selectors import iso_week_bounds, week_label
+from inspections.views import photo_response
 
 from .bulletin import (
     NOT_PUBLISHED,
@@ -112,11 +113,4 @@ def bulletin_photo(request, version, photo_id: int):
     photo = Photo.objects.filter(pk=photo_id).first() if cited else None
     if photo is None:
         raise Http404("未找到该照片。")
-    try:
-        handle = photo.thumbnail.open("rb")
-    except (FileNotFoundError, ValueError) as exc:
-        raise Http404("照片文件不存在。") from exc
-    response = FileResponse(handle, content_type="image/jpeg")
-    response["Cache-Control"] = "private, max-age=3600"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return photo_response(photo, thumbnail=True)

@@ -35,8 +35,9 @@ from campaign.models import Campaign
 from campaign.selectors import campaign_current, campaign_days_left, campaign_phase_on, scope_for
 from indicators.models import IndicatorSystem
 from indicators.selectors import completeness_by_project, open_veto_events
-from inspections.choices import ProblemStatus, Result
+from inspections.choices import Result
 from inspections.models import Observation, Problem
+from inspections.selectors import overdue_q
 
 from .choices import RANKED_POPULATIONS, BoardList, Population, VersionStatus
 from .models import RollupVersion, SurveyResult, UnitWeekScore
@@ -260,13 +261,6 @@ def top_losing_indicators(
         row["lost_text"] = plain(row["lost"])
         row["url"] = f"{problems}?indicator={row['indicator']}"
     return rows
-
-
-def overdue_q(today: datetime.date | None = None) -> Q:
-    """Overdue as the problem list's `overdue=true` filter counts it, so the number and the list
-    it links to agree: past its deadline, not shelved, neither closed nor void."""
-    today = today or timezone.localdate()
-    return Q(deadline__lt=today, shelved=False) & ~Q(status__in=[ProblemStatus.CLOSED, ProblemStatus.VOID])
 
 
 def overdue_count() -> int:

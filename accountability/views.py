@@ -9,10 +9,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -21,7 +20,8 @@ from campaign.selectors import scope_for
 from inspections import services as inspection_services
 from inspections.choices import ProblemStatus as S
 from inspections.models import Photo, Problem
-from inspections.selectors import photo_visible_to, problem_list
+from inspections.selectors import overdue_q, photo_visible_to, problem_list, with_deadline_facts
+from inspections.views import photo_response
 
 from .choices import Action as A
 from .forms import BulkAssignForm, TransitionForm
@@ -29,7 +29,6 @@ from .models import Notification, ProblemEvent
 from .services import notification_mark_read
 from .workflow import (
     OPEN,
-    WORKING,
     TransitionConflict,
     TransitionInput,
     TransitionRefused,
@@ -49,11 +48,6 @@ def mine_q(user) -> Q:
     scope = scope_for(user)
     co = Problem.co_handlers.through.objects.filter(problem=OuterRef("pk")).filter(scope.unit_q("unit__"))
     return Q(scope.unit_q("handler__")) | Q(Exists(co))
-
-
-def is_overdue(problem: Problem, today=None) -> bool:
-    today = today or timezone.localdate()
-    return bool(problem.deadline and problem.status in WORKING and problem.deadline < today)
 
 
 def _after_photos(problem: Problem) -> list[Photo]:
@@ -89,11 +83,12 @@ class _ProblemQueue(ObjectListView):
     def can_add(self) -> bool:
         return False
 
+    def get_queryset(self):
+        # Overdue as the problem list and the ranking count it (one definition, annotated in SQL).
+        return with_deadline_facts(super().get_queryset())
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        today = timezone.localdate()
-        for problem in context["object_list"]:
-            problem.overdue = is_overdue(problem, today)
         context["can_act"] = scope_for(self.request.user).is_office
         return context
 
@@ -183,7 +178,7 @@ class MyProblemsView(_ProblemQueue):
     empty_message = "没有交办给本单位的问题。"
     columns = _ProblemQueue.columns[:6] + [
         Col("整改期限", "deadline"),
-        Col("超期", lambda p: is_overdue(p)),
+        Col("超期", "is_overdue"),
         Col("返工次数", "rework_count"),
     ]
 
@@ -204,7 +199,7 @@ class MyProblemsView(_ProblemQueue):
         if status == "open":
             queryset = queryset.filter(status__in=OPEN)
         elif status == "overdue":
-            queryset = queryset.filter(status__in=WORKING, deadline__lt=timezone.localdate())
+            queryset = queryset.filter(overdue_q())
         elif status != "all":
             queryset = queryset.filter(status=status)
         return queryset.order_by("deadline", "id")
@@ -212,7 +207,7 @@ class MyProblemsView(_ProblemQueue):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         counts = dict(self.mine().order_by().values_list("status").annotate(n=Count("pk")))
-        overdue = self.mine().filter(status__in=WORKING, deadline__lt=timezone.localdate()).count()
+        overdue = self.mine().filter(overdue_q()).count()
         tabs = [("open", "未办结", sum(counts.get(s, 0) for s in OPEN)), ("overdue", "已超期", overdue)]
         tabs += [(value, label, counts.get(value, 0)) for value, label in S.choices]
         tabs.append(("all", "全部", sum(counts.values())))
@@ -307,16 +302,7 @@ def _serve(request, pk: int, *, thumbnail: bool):
     )
     if not visible:
         raise Http404("未找到该照片，或您无权查看。")
-    field = photo.thumbnail if thumbnail else photo.file
-    try:
-        handle = field.open("rb")
-    except (FileNotFoundError, ValueError) as exc:
-        raise Http404("照片文件不存在。") from exc
-    response = FileResponse(handle, content_type="image/jpeg" if thumbnail else photo.content_type)
-    response["Cache-Control"] = "private, max-age=3600"
-    response["Content-Disposition"] = "inline"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return photo_response(photo, thumbnail=thumbnail)
 
 
 @login_required

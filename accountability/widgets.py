@@ -14,10 +14,10 @@ from django.utils import timezone
 
 from campaign.selectors import scope_for
 from inspections.choices import ProblemStatus as S
-from inspections.selectors import problem_list
+from inspections.selectors import overdue_q, problem_list, with_deadline_facts
 
-from .views import is_overdue, mine_q
-from .workflow import OPEN, WORKING
+from .views import mine_q
+from .workflow import OPEN
 
 
 def home_widgets(request) -> dict[str, str]:
@@ -29,7 +29,7 @@ def home_widgets(request) -> dict[str, str]:
         counts = problem_list(user=user).aggregate(
             new=Count("pk", filter=Q(status=S.NEW)),
             reviewing=Count("pk", filter=Q(status=S.REVIEWING)),
-            overdue=Count("pk", filter=Q(status__in=WORKING, deadline__lt=today)),
+            overdue=Count("pk", filter=overdue_q(today)),
         )
         widgets["problems_office"] = render_to_string(
             "accountability/_widget_office.html", {"counts": counts, "can_act": scope.is_office}, request=request
@@ -38,15 +38,13 @@ def home_widgets(request) -> dict[str, str]:
         widgets["rankings_office"] = _rankings_office(request)
     if scope.is_liaison:
         mine = problem_list(user=user).filter(mine_q(user), status__in=OPEN).order_by("deadline", "id")
-        problems = list(mine[:8])
-        for problem in problems:
-            problem.overdue = is_overdue(problem, today)
+        problems = list(with_deadline_facts(mine, today=today)[:8])
         widgets["problems_liaison"] = render_to_string(
             "accountability/_widget_liaison.html",
             {
                 "problems": problems,
                 "total": mine.count() if len(problems) == 8 else len(problems),
-                "overdue": mine.filter(status__in=WORKING, deadline__lt=today).count(),
+                "overdue": mine.filter(overdue_q(today)).count(),
             },
             request=request,
         )

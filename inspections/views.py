@@ -1194,10 +1194,9 @@ class ProblemDetailView(ObjectDetailView):
 # --- Photos -----------------------------------------------------------------------------------
 
 
-def _serve_photo(request, pk: int, *, thumbnail: bool):
-    photo = Photo.objects.filter(pk=pk).first()
-    if photo is None or not photo_visible_to(user=request.user, photo=photo):
-        raise Http404("未找到该照片，或您无权查看。")
+def photo_response(photo: Photo, *, thumbnail: bool) -> FileResponse:
+    """The photo's file (or its JPEG thumbnail), privately cached, inline. The caller has already
+    decided the user may see it; every view that serves a photo goes through here."""
     field = photo.thumbnail if thumbnail else photo.file
     try:
         handle = field.open("rb")
@@ -1208,6 +1207,13 @@ def _serve_photo(request, pk: int, *, thumbnail: bool):
     response["Content-Disposition"] = "inline"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def _serve_photo(request, pk: int, *, thumbnail: bool):
+    photo = Photo.objects.filter(pk=pk).first()
+    if photo is None or not photo_visible_to(user=request.user, photo=photo):
+        raise Http404("未找到该照片，或您无权查看。")
+    return photo_response(photo, thumbnail=thumbnail)
 
 
 @login_required

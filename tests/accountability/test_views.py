@@ -79,6 +79,24 @@ def test_my_problems_only_for_liaisons_with_deadlines_and_overdue_in_red(
     assert f"#{assigned.pk}" not in html
 
 
+def test_overdue_is_one_definition_on_every_page(web, office, liaison_jia, reviewing):
+    """Past its deadline, not shelved, not closed: 我的问题, its tab, the home counts and the problem
+    list's overdue filter agree (a 待复查 problem is still overdue; a shelved one is not)."""
+    past = datetime.date.today() - datetime.timedelta(days=2)
+    Problem.objects.filter(pk=reviewing.pk).update(deadline=past)
+    mine = web(liaison_jia).get("/problems/mine/?status=overdue")
+    assert f"#{reviewing.pk}" in mine.content.decode() and {t[0]: t[2] for t in mine.context["tabs"]}["overdue"] == 1
+    home = web(liaison_jia).get("/").content.decode()
+    assert 'data-testid="overdue"' in home
+    office_home = web(office).get("/").content.decode()
+    assert 'data-testid="count-overdue">1<' in office_home
+    assert web(office).get("/inspections/problems/", {"overdue": "true"}).context["total"] == 1
+    Problem.objects.filter(pk=reviewing.pk).update(shelved=True)
+    mine = web(liaison_jia).get("/problems/mine/?status=overdue")
+    assert f"#{reviewing.pk}" not in mine.content.decode()
+    assert 'data-testid="count-overdue">0<' in web(office).get("/").content.decode()
+
+
 def test_the_whole_loop_through_the_page_forms(web, office, liaison_jia, problem, city, later):
     page = f"/inspections/problems/{problem.pk}/"
     html = web(office).get(page).content.decode()
