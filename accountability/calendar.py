@@ -10,11 +10,19 @@ Every function loads the CalendarDay rows of the range it needs in one query, ne
 from __future__ import annotations
 
 import datetime
-import re
 
 from django.db import transaction
 
-from campaign.importing import Column, ImportFileError, ImportResult, RowChange, RowError, header_of, read_table
+from campaign.importing import (
+    Column,
+    ImportFileError,
+    ImportResult,
+    RowChange,
+    RowError,
+    header_of,
+    parse_sheet_date,
+    read_table,
+)
 
 from .choices import DayKind
 from .holidays import HOLIDAYS
@@ -110,28 +118,6 @@ KIND_LABELS = {
     "调休上班": DayKind.WORK,
 }
 
-_DATE = re.compile(
-    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
-    r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"  # a real Excel date reads as "2026-10-01 00:00:00"
-)
-_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")  # 20261001
-EXCEL_EPOCH = datetime.date(1899, 12, 30)
-
-
-def parse_date(text: str) -> datetime.date | None:
-    """2026-10-01, 2026/10/1, 2026.10.1, 2026年10月1日, 20261001, an Excel date cell, or an Excel
-    date serial (a date cell formatted as a number); None for anything else."""
-    text = text.strip()
-    match = _DATE.match(text) or _COMPACT_DATE.match(text)
-    if match:
-        try:
-            return datetime.date(*(int(part) for part in match.groups()))
-        except ValueError:
-            return None
-    if re.fullmatch(r"\d{5}", text) and 36526 <= int(text) <= 73051:  # 2000-01-01 … 2099-12-31
-        return EXCEL_EPOCH + datetime.timedelta(days=int(text))
-    return None
-
 
 def calendar_import(*, file, dry_run: bool) -> ImportResult:
     """Import holidays and 调休 working days: every row checked first, then all or nothing.
@@ -149,7 +135,7 @@ def calendar_import(*, file, dry_run: bool) -> ImportResult:
     for row in rows:
         date_text, kind_text, name = row.get("date"), row.get("kind"), row.get("name")
         row_ok = True
-        day = parse_date(date_text) if date_text else None
+        day = parse_sheet_date(date_text) if date_text else None
         if not date_text:
             errors.append(RowError(row.number, "日期", "", "日期不能为空。"))
             row_ok = False

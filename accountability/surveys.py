@@ -27,6 +27,7 @@ from campaign.importing import (
     RowError,
     SheetRow,
     header_of,
+    parse_sheet_date,
     read_table,
 )
 from campaign.lookups import UnitLookup
@@ -34,7 +35,6 @@ from campaign.models import Campaign, Unit
 from campaign.permissions import can_manage
 from campaign.selectors import Scope, scope_for
 
-from .calendar import parse_date
 from .models import SurveyResult
 
 # The four rates, in the order the page and the template show them.
@@ -150,7 +150,7 @@ def survey_import(
                 row_ok = False
 
         date_text = row.get("date")
-        day = parse_date(date_text) if date_text else None
+        day = parse_sheet_date(date_text) if date_text else None
         if not date_text:
             errors.append(RowError(row.number, "调查日期", "", "调查日期不能为空。"))
             row_ok = False

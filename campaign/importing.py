@@ -8,6 +8,7 @@ into numbered rows keyed by canonical column names; each app's importer validate
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import re
 import unicodedata
@@ -178,6 +179,30 @@ def read_table(
     else:
         grid = _csv_grid(data)
     return _rows_from_grid(grid, columns=columns, header_scan_rows=header_scan_rows)
+
+
+_DATE = re.compile(
+    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:前|之前)?"
+    r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"  # a real Excel date reads as "2026-10-01 00:00:00"
+)
+_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")  # 20261001
+EXCEL_EPOCH = datetime.date(1899, 12, 30)
+
+
+def parse_sheet_date(text: str) -> datetime.date | None:
+    """A date cell as people type it: 2026-10-01, 2026/10/1, 2026.10.1, 2026年10月1日(前), 20261001,
+    an Excel date cell, or an Excel date serial (a date cell formatted as a number, 2000–2099);
+    None for anything else. Every importer reads its dates through here."""
+    text = (text or "").strip()
+    match = _DATE.match(text) or _COMPACT_DATE.match(text)
+    if match:
+        try:
+            return datetime.date(*(int(part) for part in match.groups()))
+        except ValueError:
+            return None
+    if re.fullmatch(r"\d{5}", text) and 36526 <= int(text) <= 73051:  # 2000-01-01 … 2099-12-31
+        return EXCEL_EPOCH + datetime.timedelta(days=int(text))
+    return None
 
 
 def megabytes(size: int) -> str:

@@ -24,7 +24,16 @@ from django.db import transaction
 
 from campaign import lookups
 from campaign.choices import UnitKind
-from campaign.importing import Column, ImportFileError, ImportResult, RowChange, RowError, normalize_text, read_table
+from campaign.importing import (
+    Column,
+    ImportFileError,
+    ImportResult,
+    RowChange,
+    RowError,
+    normalize_text,
+    parse_sheet_date,
+    read_table,
+)
 from campaign.lookups import UnitLookup
 from campaign.models import Unit
 
@@ -181,27 +190,11 @@ def _parse_weight(text: str) -> tuple[Decimal | None, str | None]:
     return value, None
 
 
-_DATE_PATTERNS = [
-    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$"),
-    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?(?:前|之前)?$"),
-]
-EXCEL_EPOCH = datetime.date(1899, 12, 30)
-
-
 def _parse_date(text: str) -> tuple[datetime.date | None, str | None]:
     if not text:
         return None, None
-    message = f"完成时限“{text}”不是日期，请填写如 2026-06-30 的日期。"
-    for pattern in _DATE_PATTERNS:
-        match = pattern.match(text)
-        if match:
-            try:
-                return datetime.date(*(int(part) for part in match.groups())), None
-            except ValueError:
-                return None, message
-    if re.fullmatch(r"\d{5}", text):  # a date cell the sheet stored as its serial number
-        return EXCEL_EPOCH + datetime.timedelta(days=int(text)), None
-    return None, message
+    day = parse_sheet_date(text)
+    return (day, None) if day else (None, f"完成时限“{text}”不是日期，请填写如 2026-06-30 的日期。")
 
 
 def _format_decimal(value: Decimal | None) -> str:

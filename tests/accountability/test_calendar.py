@@ -18,12 +18,12 @@ from accountability.calendar import (
     calendar_seed,
     is_working_day,
     load_overrides,
-    parse_date,
     working_days_between,
 )
 from accountability.choices import DayKind
 from accountability.holidays import HOLIDAYS
 from accountability.models import CalendarDay
+from campaign.importing import parse_sheet_date
 from tests.campaign.xlsx import make_xlsx, upload
 
 pytestmark = pytest.mark.django_db
@@ -203,7 +203,7 @@ def snapshot():
     ],
 )
 def test_parse_date(text, expected):
-    assert parse_date(text) == (d(expected) if expected else None)
+    assert parse_sheet_date(text) == (d(expected) if expected else None)
 
 
 def test_import_happy_path_then_reimport_is_unchanged(db):
