@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -22,17 +22,14 @@ from campaign.models import Campaign, JobRun, Unit
 from campaign.selectors import campaign_current, scope_for
 from inspections.choices import ProblemStatus
 from inspections.selectors import (
-    iso_week_bounds,
     iso_week_of,
-    observation_list,
     problem_list,
     responsible_q,
     week_label,
 )
 
-from .api.rankings import case_list
-from .choices import RANKED_POPULATIONS, CaseStatus, Population, VersionStatus
-from .models import AccountabilityCase, RollupVersion, UnitWeekScore
+from .choices import RANKED_POPULATIONS, CaseStatus, Population
+from .models import AccountabilityCase, UnitWeekScore
 from .rollup import (
     DECISIONS,
     JOB_NAME,
@@ -43,7 +40,16 @@ from .rollup import (
     rollup_enqueue,
     rollup_publish,
 )
-from .selectors import draft_version, published_version, ranking_rows, shown_version
+from .selectors import (
+    case_list,
+    draft_version,
+    published_version,
+    ranking_rows,
+    shown_version,
+    unit_trend,
+    unit_week_losses,
+    week_choices,
+)
 
 POPULATION_TABS = [(p.value, p.label) for p in RANKED_POPULATIONS]
 
@@ -58,19 +64,6 @@ def _campaign(request) -> Campaign:
     return campaign
 
 
-def _weeks(campaign: Campaign, office: bool) -> list[tuple[str, str, str]]:
-    """(week, label, status) of every computed week the user may open, newest first."""
-    versions = RollupVersion.objects.filter(campaign=campaign).exclude(status=VersionStatus.SUPERSEDED)
-    if not office:
-        versions = versions.filter(status=VersionStatus.PUBLISHED)
-    seen: dict[str, str] = {}
-    for week, status in versions.order_by("-week_start", "-number").values_list("week", "status"):
-        seen.setdefault(week, status)
-        if status == VersionStatus.PUBLISHED:
-            seen[week] = status
-    return [(week, week_label(week), status) for week, status in seen.items()]
-
-
 def _last_week() -> str:
     return iso_week_of(timezone.localdate() - datetime.timedelta(days=7))
 
@@ -80,7 +73,7 @@ def ranking_week(request):
     scope = scope_for(request.user)
     campaign = _campaign(request)
     office = scope.is_office
-    weeks = _weeks(campaign, office)
+    weeks = week_choices(campaign=campaign, office=office)
     week = request.GET.get("week") or (weeks[0][0] if weeks else "")
     population = request.GET.get("population", Population.DISTRICT)
     if population not in RANKED_POPULATIONS:
@@ -191,40 +184,15 @@ def ranking_unit(request, pk: int):
         raise Http404("未找到该单位，或您无权查看。")
     scope = scope_for(request.user)
     campaign = _campaign(request)
-    weeks = _weeks(campaign, scope.is_office)
+    weeks = week_choices(campaign=campaign, office=scope.is_office)
     week = request.GET.get("week") or (weeks[0][0] if weeks else _last_week())
     version = shown_version(campaign=campaign, week=week, office=scope.is_office)
     row = UnitWeekScore.objects.filter(rollup=version, unit=unit).first() if version else None
-    trend = list(
-        UnitWeekScore.objects.filter(unit=unit, rollup__campaign=campaign, rollup__status=VersionStatus.PUBLISHED)
-        .select_related("rollup")
-        .order_by("-rollup__week_start")[:12]
-    )[::-1]
-    observations = observation_list(user=request.user).filter(charges__unit=unit, inspection__round__campaign=campaign)
     try:
-        start, end = iso_week_bounds(week)
-        observations = observations.filter(observed_at__gte=start, observed_at__lt=end)
+        losses = unit_week_losses(user=request.user, unit=unit, campaign=campaign, week=week)
     except ValueError:
         raise Http404("周次格式应为 2026-W47。") from None
-    observations = observations.order_by()
-    failing = ~Q(result="pass")
-    by_indicator = list(
-        observations.values("indicator", "indicator__code", "indicator__title")
-        .annotate(n=Count("pk"), failing=Count("pk", filter=failing), points=Sum("deduction"))
-        .filter(failing__gt=0)
-        .order_by("-points", "indicator__code")[:15]
-    )
-    by_type = list(
-        observations.values("point__point_type", "point__point_type__name")
-        .annotate(n=Count("pk"), failing=Count("pk", filter=failing), points=Sum("deduction"))
-        .order_by("-points", "point__point_type__name")
-    )
-    items = list(
-        observations.filter(failing)
-        .values("check_item", "check_item__text", "check_item__point_type__name")
-        .annotate(failing=Count("pk"), points=Sum("deduction"))
-        .order_by("-failing", "-points")[:10]
-    )
+    trend = unit_trend(unit=unit, campaign=campaign)
     open_problems = (
         problem_list(user=request.user)
         .filter(responsible_q(unit), campaign=campaign)
@@ -248,9 +216,7 @@ def ranking_unit(request, pk: int):
                 round(float(score.score_rate) * 100, 1) if score.score_rate is not None else None for score in trend
             ],
         },
-        "by_indicator": by_indicator,
-        "by_type": by_type,
-        "items": items,
+        **losses,
         "open_problems": open_problems[:20],
         "open_total": open_problems.count(),
         "cases": case_list(request.user).filter(unit=unit, campaign=campaign).order_by("-week")[:10],

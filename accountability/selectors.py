@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from django.db.models import F, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
+
+from campaign.selectors import scope_for
+from inspections.choices import Result
+from inspections.selectors import iso_week_bounds, observation_list, week_label
 
 from .choices import VersionStatus
-from .models import RollupVersion, UnitWeekScore
+from .models import AccountabilityCase, RollupVersion, UnitWeekScore
 
 
 def week_versions(*, campaign, week: str) -> QuerySet[RollupVersion]:
@@ -51,6 +55,74 @@ def ranking_rows(*, version: RollupVersion, population: str) -> QuerySet[UnitWee
 
 def city_row(*, version: RollupVersion) -> UnitWeekScore | None:
     return UnitWeekScore.objects.filter(rollup=version, unit__isnull=True).first()
+
+
+def case_list(user) -> QuerySet[AccountabilityCase]:
+    """Cases the user may read: office and leaders all, a liaison its units' (and below)."""
+    scope = scope_for(user)
+    cases = AccountabilityCase.objects.select_related("unit")
+    if scope.is_office or scope.is_leader:
+        return cases
+    if scope.is_liaison:
+        return cases.filter(scope.unit_q("unit__"))
+    return cases.none()
+
+
+def week_choices(*, campaign, office: bool) -> list[tuple[str, str, str]]:
+    """(week, label, status) of every computed week the user may open, newest first: for a week
+    with both, its published version; the office also sees drafts."""
+    versions = RollupVersion.objects.filter(campaign=campaign).exclude(status=VersionStatus.SUPERSEDED)
+    if not office:
+        versions = versions.filter(status=VersionStatus.PUBLISHED)
+    seen: dict[str, str] = {}
+    for week, status in versions.order_by("-week_start", "-number").values_list("week", "status"):
+        seen.setdefault(week, status)
+        if status == VersionStatus.PUBLISHED:
+            seen[week] = status
+    return [(week, week_label(week), status) for week, status in seen.items()]
+
+
+def unit_trend(*, unit, campaign, weeks: int = 12) -> list[UnitWeekScore]:
+    """The unit's rows of the last `weeks` published weeks, oldest first."""
+    rows = (
+        UnitWeekScore.objects.filter(unit=unit, rollup__campaign=campaign, rollup__status=VersionStatus.PUBLISHED)
+        .select_related("rollup")
+        .order_by("-rollup__week_start")[:weeks]
+    )
+    return list(rows)[::-1]
+
+
+def unit_week_losses(*, user, unit, campaign, week: str) -> dict[str, list[dict]]:
+    """Where a unit lost points in a week, from the observations charged to it (the ones its
+    ranking row counts), within what the user may see: by 测评标准, by point type, and the check
+    items failed most. Three aggregate queries."""
+    start, end = iso_week_bounds(week)
+    observations = (
+        observation_list(user=user)
+        .filter(charges__unit=unit, inspection__round__campaign=campaign, observed_at__gte=start, observed_at__lt=end)
+        .order_by()
+    )
+    failing = ~Q(result=Result.PASS)
+    totals = {"n": Count("pk"), "failing": Count("pk", filter=failing), "points": Sum("deduction")}
+    return {
+        "by_indicator": list(
+            observations.values("indicator", "indicator__code", "indicator__title")
+            .annotate(**totals)
+            .filter(failing__gt=0)
+            .order_by("-points", "indicator__code")[:15]
+        ),
+        "by_type": list(
+            observations.values("point__point_type", "point__point_type__name")
+            .annotate(**totals)
+            .order_by("-points", "point__point_type__name")
+        ),
+        "items": list(
+            observations.filter(failing)
+            .values("check_item", "check_item__text", "check_item__point_type__name")
+            .annotate(failing=Count("pk"), points=Sum("deduction"))
+            .order_by("-failing", "-points")[:10]
+        ),
+    }
 
 
 # --- The weekly bulletin (周通报) ----------------------------------------------------------------

@@ -23,7 +23,7 @@ from campaign.selectors import campaign_current, scope_for
 from ..choices import RANKED_POPULATIONS, CaseStatus, Population
 from ..models import AccountabilityCase, UnitWeekScore
 from ..rollup import JOB_NAME, METRICS, case_decide, formula_text, rollup_enqueue, rollup_publish
-from ..selectors import latest_published, ranking_rows, shown_version, week_versions
+from ..selectors import case_list, latest_published, ranking_rows, shown_version, week_versions
 
 
 class RankingRowSerializer(serializers.ModelSerializer):
@@ -233,17 +233,6 @@ class CaseFilterSet(django_filters.FilterSet):
     class Meta:
         model = AccountabilityCase
         fields = ["campaign", "week", "unit", "rule", "level", "status"]
-
-
-def case_list(user):
-    """Cases the user may read: office and leaders all, a liaison its units' (and below)."""
-    scope = scope_for(user)
-    cases = AccountabilityCase.objects.select_related("unit")
-    if scope.is_office or scope.is_leader:
-        return cases
-    if scope.is_liaison:
-        return cases.filter(scope.unit_q("unit__"))
-    return cases.none()
 
 
 class CaseListView(generics.ListAPIView):

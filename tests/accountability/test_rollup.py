@@ -402,3 +402,24 @@ def test_mondays_beat_computes_last_week_for_every_active_campaign(campaign):
     run = JobRun.objects.get(pk__in=run_ids)
     assert run.params["week"] == last_week and run.status == "succeeded" and run.params["reason"] == "每周一自动计算"
     assert RollupVersion.objects.get(campaign=campaign, week=last_week).status == VersionStatus.DRAFT
+
+
+def test_selectors_of_the_unit_page(campaign, city, week45, office, leader, liaison_yi):
+    from decimal import Decimal as D
+
+    from accountability.selectors import unit_trend, unit_week_losses, week_choices
+
+    rollup_compute(campaign=campaign, week=WEEK)
+    assert [w for w, _label, _status in week_choices(campaign=campaign, office=True)] == [WEEK]
+    assert week_choices(campaign=campaign, office=False) == []  # a draft is the office's
+    rollup_publish(campaign=campaign, week=WEEK, user=office)
+    assert week_choices(campaign=campaign, office=False)[0][2] == VersionStatus.PUBLISHED
+    assert [row.composite for row in unit_trend(unit=city.district_jia, campaign=campaign)] == [D("67.50")]
+
+    losses = unit_week_losses(user=leader, unit=city.district_jia, campaign=campaign, week=WEEK)
+    (standard,) = losses["by_indicator"]
+    assert (standard["n"], standard["failing"], standard["points"]) == (4, 2, D("2.00"))
+    assert [(t["n"], t["failing"]) for t in losses["by_type"]] == [(4, 2)]
+    assert [(i["failing"], i["points"]) for i in losses["items"]] == [(2, D("2.00"))]
+    # Within what the user may see: 乙街道's liaison sees none of 甲区's observations.
+    assert unit_week_losses(user=liaison_yi, unit=city.district_jia, campaign=campaign, week=WEEK)["by_type"] == []
