@@ -264,8 +264,6 @@ def case_detail(request, pk: int):
             case_decide(
                 case=case, status=request.POST.get("status", ""), note=request.POST.get("note", ""), user=request.user
             )
-        except PermissionDenied as exc:
-            raise exc
         except ValidationError as exc:
             messages.error(request, "；".join(exc.messages))
         else:
