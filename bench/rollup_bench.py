@@ -465,12 +465,13 @@ def make_facts(*, campaign, office, inspector, rounds, mondays) -> None:
         "observations",
         f"""
         INSERT INTO {observation_table}
-            (id, inspection_id, check_item_id, indicator_id, point_id, result, occurrences, note,
+            (id, inspection_id, campaign_id, check_item_id, indicator_id, point_id, result, occurrences, note,
              deduction, loss, score, observed_at, current)
-        SELECT id, id, check_item_id, indicator_id, point_id, result, occurrences, '',
+        SELECT id, id, %s, check_item_id, indicator_id, point_id, result, occurrences, '',
                deduction, loss, score, observed_at, true
         FROM bench_facts ORDER BY id
         """,
+        [campaign.pk],
     )
     for name in (inspection_table, observation_table):
         sql(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT max(id) FROM {name}))")

@@ -550,6 +550,7 @@ def inspection_submit(
         occurrences = obs.occurrences if obs.result != Result.FAIL else max(obs.occurrences, 1)
         observation = Observation.objects.create(
             inspection=inspection,
+            campaign_id=round_.campaign_id,
             check_item=item,
             indicator=item.indicator,
             point=point,

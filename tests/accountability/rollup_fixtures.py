@@ -53,6 +53,7 @@ def observe(week_round, inspector, ads_item):
             loss = 1 - score
             observation = Observation.objects.create(
                 inspection=inspection,
+                campaign_id=week_round.campaign_id,
                 check_item=item,
                 indicator=item.indicator,
                 point=point,

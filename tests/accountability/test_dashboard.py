@@ -176,6 +176,7 @@ def observe(tree, city, campaign, office, inspector):
         )
         return Observation.objects.create(
             inspection=inspection,
+            campaign=in_campaign,
             check_item=items[indicator.pk],
             indicator=indicator,
             point=point,

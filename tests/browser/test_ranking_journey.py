@@ -79,7 +79,7 @@ def last_week(demo_city):
             round=round_, point=point, inspector=users["inspector"], client_uuid=uuid.uuid4(), submitted_at=moment
         )
         observation = Observation.objects.create(
-            inspection=inspection, check_item=item, indicator=standard, point=point,
+            inspection=inspection, campaign=campaign, check_item=item, indicator=standard, point=point,
             result="pass" if score == 1 else "fail", occurrences=0 if score == 1 else 1,
             deduction=(1 - score) * item.cap, loss=1 - score, score=score, observed_at=moment,
         )  # fmt: skip
