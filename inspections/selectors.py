@@ -16,14 +16,16 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    IntegerField,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from campaign.selectors import scope_for
@@ -101,17 +103,35 @@ def check_items_for(*, point_type_id: int) -> QuerySet[CheckItem]:
     )
 
 
-def round_list(*, user) -> QuerySet[InspectionRound]:
-    """Office and leaders see every round; an inspector its own rounds."""
-    scope = scope_for(user)
-    queryset = (
-        InspectionRound.objects.select_related("campaign")
-        .annotate(
-            point_count=Count("points", distinct=True),
-            inspection_count=Count("inspections", filter=Q(inspections__current=True), distinct=True),
-        )
-        .order_by("-start_date", "-id")
+def with_round_counts(queryset: QuerySet[InspectionRound]) -> QuerySet[InspectionRound]:
+    """Annotate `point_count` and `inspection_count` (current ones), each by its own aggregate
+    subquery: counting both through one join multiplied points by inspections (14.6 M rows for a
+    20,000-point round with 732 inspections)."""
+    points = (
+        InspectionRound.points.through.objects.filter(inspectionround_id=OuterRef("pk"))
+        .values("inspectionround_id")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
+    inspections = (
+        Inspection.objects.filter(round_id=OuterRef("pk"), current=True)
+        .values("round_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return queryset.annotate(
+        point_count=Coalesce(Subquery(points, output_field=IntegerField()), 0),
+        inspection_count=Coalesce(Subquery(inspections, output_field=IntegerField()), 0),
+    )
+
+
+def round_list(*, user, counts: bool = True) -> QuerySet[InspectionRound]:
+    """Office and leaders see every round; an inspector its own rounds. `counts=False` for the
+    callers that only pick or check a round (drop-downs, permission checks): no counting at all."""
+    scope = scope_for(user)
+    queryset = InspectionRound.objects.select_related("campaign").order_by("-start_date", "-id")
+    if counts:
+        queryset = with_round_counts(queryset)
     if scope.is_office or scope.is_leader:
         return queryset
     if scope.is_inspector:

@@ -138,7 +138,7 @@ class PointPageFilterSet(ChineseFilterLabelsMixin, PointFilterSet):
         if request is not None and not _can_see_rounds(request.user):
             self.filters.pop("round", None)
         elif request is not None:
-            self.filters["round"].queryset = round_list(user=request.user).order_by("-start_date", "-id")
+            self.filters["round"].queryset = round_list(user=request.user, counts=False).order_by("-start_date", "-id")
 
 
 class PointListView(InspectionListMixin, ObjectListView):
@@ -243,7 +243,7 @@ class PointDetailView(ObjectDetailView):
         )
         today = timezone.localdate()
         rounds = (
-            list(round_list(user=user).filter(points=point).order_by("-start_date", "-id")[:20])
+            list(round_list(user=user, counts=False).filter(points=point).order_by("-start_date", "-id")[:20])
             if (_can_see_rounds(user))
             else []
         )
@@ -631,7 +631,7 @@ class RoundDrawView(LoginRequiredMixin, RoundAccessMixin, View):
 
     def get_round(self):
         try:
-            return round_list(user=self.request.user).get(pk=self.kwargs["pk"])
+            return round_list(user=self.request.user, counts=False).get(pk=self.kwargs["pk"])
         except ObjectDoesNotExist as exc:
             raise Http404("未找到该督查批次。") from exc
 
@@ -763,11 +763,13 @@ class InspectionRecordView(LoginRequiredMixin, View):
     def open_rounds(self):
         user, today = self.request.user, timezone.localdate()
         rounds = list(
-            round_list(user=user).filter(start_date__lte=today, end_date__gte=today).order_by("end_date", "id")
+            round_list(user=user, counts=False)
+            .filter(start_date__lte=today, end_date__gte=today)
+            .order_by("end_date", "id")
         )
         wanted = _int(self.request.GET.get("round"))
         if wanted and wanted not in {r.pk for r in rounds}:
-            extra = round_list(user=user).filter(pk=wanted).first()
+            extra = round_list(user=user, counts=False).filter(pk=wanted).first()
             if extra is not None:
                 rounds.insert(0, extra)
         return rounds
@@ -858,7 +860,7 @@ class InspectionRecordView(LoginRequiredMixin, View):
 
         errors: dict[str, list[str]] = {}
         round_id, point_id = _int(payload.get("round")), _int(payload.get("point"))
-        round_ = round_list(user=user).filter(pk=round_id).first() if round_id else None
+        round_ = round_list(user=user, counts=False).filter(pk=round_id).first() if round_id else None
         point = point_list(user=user).select_related("point_type").filter(pk=point_id).first() if point_id else None
         if round_ is None:
             errors.setdefault("round", []).append(

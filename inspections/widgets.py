@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.db.models import Count, Exists, OuterRef
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -18,21 +19,27 @@ from .selectors import iso_week_bounds, iso_week_of, round_list, week_label
 
 
 def _coverage(rounds: list[InspectionRound]) -> None:
-    """Set `point_total` and `visited` on each round: two queries whatever the number of rounds."""
+    """Set `point_total` and `visited` on each round: two aggregate queries whatever the number of
+    rounds or their points (never a row per point: a city round lists 20,000)."""
     ids = [r.pk for r in rounds]
-    points: dict[int, set[int]] = {pk: set() for pk in ids}
-    for round_id, point_id in InspectionRound.points.through.objects.filter(inspectionround_id__in=ids).values_list(
-        "inspectionround_id", "point_id"
-    ):
-        points[round_id].add(point_id)
-    visited: dict[int, set[int]] = {pk: set() for pk in ids}
-    for round_id, point_id in Inspection.objects.filter(round_id__in=ids, current=True).values_list(
-        "round_id", "point_id"
-    ):
-        visited[round_id].add(point_id)
+    through = InspectionRound.points.through.objects
+    totals = dict(
+        through.filter(inspectionround_id__in=ids)
+        .values("inspectionround_id")
+        .annotate(n=Count("pk"))
+        .values_list("inspectionround_id", "n")
+    )
+    listed = through.filter(inspectionround_id=OuterRef("round_id"), point_id=OuterRef("point_id"))
+    visited = dict(
+        Inspection.objects.filter(round_id__in=ids, current=True)
+        .filter(Exists(listed))
+        .values("round_id")
+        .annotate(n=Count("point_id", distinct=True))
+        .values_list("round_id", "n")
+    )
     for round_ in rounds:
-        round_.point_total = len(points[round_.pk])
-        round_.visited = len(points[round_.pk] & visited[round_.pk])
+        round_.point_total = totals.get(round_.pk, 0)
+        round_.visited = visited.get(round_.pk, 0)
         round_.to_visit = round_.point_total - round_.visited
         round_.coverage = round(100 * round_.visited / round_.point_total) if round_.point_total else 0
 
@@ -44,7 +51,9 @@ def home_widgets(request) -> dict[str, str]:
     today = timezone.localdate()
     if scope.is_inspector:
         rounds = list(
-            round_list(user=user).filter(start_date__lte=today, end_date__gte=today).order_by("end_date", "id")
+            round_list(user=user, counts=False)
+            .filter(start_date__lte=today, end_date__gte=today)
+            .order_by("end_date", "id")
         )
         _coverage(rounds)
         widgets["inspections"] = render_to_string(
@@ -57,7 +66,9 @@ def home_widgets(request) -> dict[str, str]:
         start, end = iso_week_bounds(week)
         last = (end - datetime.timedelta(days=1)).date()
         rounds = list(
-            round_list(user=user).filter(start_date__lte=last, end_date__gte=start.date()).order_by("start_date", "id")
+            round_list(user=user, counts=False)
+            .filter(start_date__lte=last, end_date__gte=start.date())
+            .order_by("start_date", "id")
         )
         _coverage(rounds)
         total = sum(r.point_total for r in rounds)
