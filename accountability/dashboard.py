@@ -151,7 +151,7 @@ def _field_part(campaign: Campaign, versions: list[RollupVersion]) -> ForecastPa
     for version in weeks:
         window |= _week_window(version)
     rows = list(
-        Observation.objects.filter(window, current=True, inspection__round__campaign=campaign)
+        Observation.objects.filter(window, current=True, campaign=campaign)
         .values("indicator__top", "indicator__top__code", "indicator__top__title", "indicator__top__effective_weight")
         .annotate(score_sum=Sum("score"), n=Count("pk"))
         .order_by("indicator__top__path")
@@ -233,7 +233,7 @@ def top_losing_indicators(
     since = since or loss_window_start()
     start = datetime.datetime.combine(since, datetime.time.min, tzinfo=timezone.get_default_timezone())
     rows = list(
-        Observation.objects.filter(current=True, inspection__round__campaign=campaign, observed_at__gte=start)
+        Observation.objects.filter(campaign=campaign, observed_at__gte=start, current=True)
         .values(
             "indicator",
             "indicator__code",
