@@ -102,6 +102,13 @@ class ObjectListView(LoginRequiredMixin, ListView):
             return self.export_xlsx()
         return super().get(request, *args, **kwargs)
 
+    def paginate_queryset(self, queryset, page_size):
+        """Like ListView's, but a page number past the end (or not a number) answers the last
+        (or first) page instead of a 404: a bookmarked deep page stays usable when rows go away."""
+        paginator = self.get_paginator(queryset, page_size, orphans=self.get_paginate_orphans())
+        page = paginator.get_page(self.request.GET.get(self.page_kwarg) or 1)
+        return paginator, page, page.object_list, page.has_other_pages()
+
     def can_add(self) -> bool:
         return can_manage(self.request.user)
 

@@ -729,3 +729,12 @@ def test_problems_filter_by_point_type(api, office, recorded, market_type):
         api(office).get("/api/v1/problems/", {"point_type": market_type.pk}).json()["count"] == Problem.objects.count()
     )
     assert api(office).get("/api/v1/problems/", {"point_type": other.pk}).json()["count"] == 0
+
+
+def test_an_api_page_past_the_end_answers_the_last_page(api, office, recorded):
+    """DRF answers 404 for a page past the end; ours answers the last page (issue #10)."""
+    for url in ("/api/v1/problems/?page=999", "/api/v1/points/?page=999", "/api/v1/problems/?page=0"):
+        response = api(office).get(url)
+        assert response.status_code == 200, url
+        assert response.json()["previous"] is None, url
+    assert api(office).get("/api/v1/problems/?page=999").json()["count"] == 2

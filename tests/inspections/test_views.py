@@ -332,7 +332,9 @@ def test_a_thousand_points_paginate(web, office, market_type, city):
     assert "第 1 / 20 页" in response.content.decode()
     last = client.get("/inspections/points/?page=20")
     assert last.status_code == 200 and len(last.context["rows"]) == 50
-    assert client.get("/inspections/points/?page=21").status_code == 404
+    # Past the end: the last page, not a 404 (issue #10: a deep page never fails).
+    past = client.get("/inspections/points/?page=21")
+    assert past.status_code == 200 and past.context["page_obj"].number == 20
     filtered = client.get(f"/inspections/points/?q=点位099&unit={city.street_jia.pk}")
     assert filtered.context["total"] == 10
 
@@ -800,3 +802,13 @@ def test_widgets_render_on_home_when_registered(web, settings, inspector, office
     assert response.status_code == 200 and "inspections" in response.context["widgets"]
     assert ("现场督查", "/inspections/record/") in response.context["nav_items"]
     assert PointType.objects.exists()
+
+
+def test_a_page_past_the_end_answers_the_last_page(web, office, recorded, market):
+    """A bookmarked deep page after rows went away: the last page, never a 404 or 500 (issue #10)."""
+    client = web(office)
+    for url in ("/inspections/problems/?page=999", "/inspections/points/?page=999", "/inspections/problems/?page=x"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response.context["page_obj"].number == 1, url
+    assert client.get("/inspections/problems/?page=999").context["total"] == 1
