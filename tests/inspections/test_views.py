@@ -812,3 +812,27 @@ def test_a_page_past_the_end_answers_the_last_page(web, office, recorded, market
         assert response.status_code == 200, url
         assert response.context["page_obj"].number == 1, url
     assert client.get("/inspections/problems/?page=999").context["total"] == 1
+
+
+def test_the_rounds_widget_costs_the_same_whatever_a_round_holds(office, open_round, market_type, city):
+    """Counted in SQL (issue #10: a 20,000-point round once took 67 s): a big round costs the
+    queries of a small one, and the counts stay exact."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def rounds_widget():
+        request = RequestFactory().get("/")
+        request.user = office
+        with CaptureQueriesContext(connection) as captured:
+            html = home_widgets(request)["rounds"]
+        return html, len(captured.captured_queries)
+
+    _html, small = rounds_widget()
+    extra = Point.objects.bulk_create(
+        Point(name=f"大批次点位{i:03d}", point_type=market_type, unit=city.community_jia1) for i in range(200)
+    )
+    open_round.points.add(*extra)
+    html, large = rounds_widget()
+    assert large == small
+    total = open_round.points.count()
+    assert f"0 / {total}（0%）" in html
