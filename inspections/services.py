@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from campaign.choices import UnitKind
@@ -397,15 +397,27 @@ def distance_m(lat1, lng1, lat2, lng2) -> int:
     return round(2 * r * math.asin(math.sqrt(a)))
 
 
+def _territorial_chain(point: Point) -> list[Unit]:
+    """The point's unit and the units above it (root first) that are charged: not of kind OTHER."""
+    chain = [*unit_ancestors(unit=point.unit), point.unit]
+    return [unit for unit in chain if unit.kind != UnitKind.OTHER]
+
+
+def _charges_for(*, territorial: list[Unit], item_departments: list[Unit], point_departments: list[Unit]):
+    units = [(unit, ChargeKind.TERRITORIAL) for unit in territorial]
+    seen = {unit.pk for unit in territorial}
+    departments = item_departments or point_departments
+    return units + [(unit, ChargeKind.DEPARTMENT) for unit in departments if unit.pk not in seen]
+
+
 def charged_units(*, point: Point, check_item: CheckItem) -> list[tuple[Unit, str]]:
     """The territorial chain of the point (community, street, district) and the departments: the
     check item's own when it names any, else the point's supervising departments."""
-    chain = [*unit_ancestors(unit=point.unit), point.unit]
-    units = [(unit, ChargeKind.TERRITORIAL) for unit in chain if unit.kind != UnitKind.OTHER]
-    departments = list(check_item.departments.all()) or list(point.departments.all())
-    seen = {unit.pk for unit, _ in units}
-    units += [(unit, ChargeKind.DEPARTMENT) for unit in departments if unit.pk not in seen]
-    return units
+    return _charges_for(
+        territorial=_territorial_chain(point),
+        item_departments=list(check_item.departments.all()),
+        point_departments=list(point.departments.all()),
+    )
 
 
 def _can_record(user, round_: InspectionRound) -> bool:
@@ -541,37 +553,60 @@ def inspection_submit(
             status=ProblemStatus.VOID
         )
 
-    charges, problems = [], []
+    # The writes of the observations, their photos, charges and problems are batched: a submission
+    # costs the same number of queries whether it has 2 observations or 20.
+    territorial = _territorial_chain(point)
+    point_departments = []
+    if any(not items[obs.check_item].departments.all() for obs in observations):
+        point_departments = list(point.departments.all())
+    built = []
     for obs in observations:
         item = items[obs.check_item]
         scored = score_observation(
             result=obs.result, occurrences=obs.occurrences, per_occurrence=item.per_occurrence, cap=item.cap
         )
-        occurrences = obs.occurrences if obs.result != Result.FAIL else max(obs.occurrences, 1)
-        observation = Observation.objects.create(
-            inspection=inspection,
-            campaign_id=round_.campaign_id,
-            check_item=item,
-            indicator=item.indicator,
-            point=point,
-            result=obs.result,
-            occurrences=occurrences,
-            note=obs.note.strip(),
-            deduction=scored.deduction,
-            loss=scored.loss,
-            score=scored.score,
-            observed_at=observed_at,
+        built.append(
+            Observation(
+                inspection=inspection,
+                campaign_id=round_.campaign_id,
+                check_item=item,
+                indicator=item.indicator,
+                point=point,
+                result=obs.result,
+                occurrences=obs.occurrences if obs.result != Result.FAIL else max(obs.occurrences, 1),
+                note=obs.note.strip(),
+                deduction=scored.deduction,
+                loss=scored.loss,
+                score=scored.score,
+                observed_at=observed_at,
+            )
         )
-        Photo.objects.filter(pk__in=obs.photos).update(observation=observation)
-        charges += [
-            Charge(observation=observation, unit=unit, kind=kind)
-            for unit, kind in charged_units(point=point, check_item=item)
-        ]
-        if obs.result != Result.PASS:
-            problems.append((observation, item, obs))
-    Charge.objects.bulk_create(charges)
-    for observation, item, obs in problems:
-        _open_or_attach_problem(round_=round_, point=point, item=item, observation=observation, obs=obs, user=user)
+    Observation.objects.bulk_create(built)
+    photo_owner = {
+        pid: observation.pk for observation, obs in zip(built, observations, strict=True) for pid in obs.photos
+    }
+    if photo_owner:
+        Photo.objects.filter(pk__in=photo_owner).update(
+            observation_id=Case(
+                *(When(pk=pid, then=Value(owner)) for pid, owner in photo_owner.items()), output_field=IntegerField()
+            )
+        )
+    Charge.objects.bulk_create(
+        Charge(observation=observation, unit=unit, kind=kind)
+        for observation in built
+        for unit, kind in _charges_for(
+            territorial=territorial,
+            item_departments=list(observation.check_item.departments.all()),
+            point_departments=point_departments,
+        )
+    )
+    failing = [
+        (observation, items[obs.check_item], obs)
+        for observation, obs in zip(built, observations, strict=True)
+        if obs.result != Result.PASS
+    ]
+    if failing:
+        _open_or_attach_problems(round_=round_, point=point, failing=failing, user=user)
     moments = [observed_at] + ([supersedes.submitted_at] if supersedes else [])
     campaign_id = round_.campaign_id
     transaction.on_commit(
@@ -585,51 +620,71 @@ def inspection_submit(
 OPEN_PROBLEM_STATUSES = (ProblemStatus.NEW, ProblemStatus.ASSIGNED, ProblemStatus.RECTIFYING, ProblemStatus.REVIEWING)
 
 
-def _open_or_attach_problem(*, round_, point, item, observation, obs, user) -> Problem:
-    """A failing observation opens a problem — unless the same item at the same point already has
-    an open one (it becomes another sighting of it). A problem closed within the rebound window
-    that fails again is linked as a rebound (反弹), and both show it."""
-    found_at = observation.observed_at
-    existing = (
+def _open_or_attach_problems(*, round_, point, failing, user) -> list[Problem]:
+    """Each failing observation (of distinct check items at one point) opens a problem — unless the
+    same item at the same point already has an open one (it becomes another sighting of it, the
+    oldest open one). A problem closed within the rebound window that fails again is linked as a
+    rebound (反弹), and both show it. A few queries whatever the number of failures."""
+    found_at = failing[0][0].observed_at
+    item_ids = [item.pk for _, item, _ in failing]
+    open_by_item: dict[int, int] = {}
+    for item_id, problem_id in (
         Problem.objects.select_for_update()
-        .filter(point=point, check_item=item, status__in=OPEN_PROBLEM_STATUSES)
+        .filter(point=point, check_item_id__in=item_ids, status__in=OPEN_PROBLEM_STATUSES)
         .order_by("found_at", "pk")
-        .first()
-    )
-    if existing is not None:
-        existing.sightings.add(observation)
-        existing.photos.add(*obs.photos)
-        return existing
-    window = datetime.timedelta(days=settings.REBOUND_WINDOW_DAYS)
-    rebound_of = (
-        Problem.objects.filter(
+        .values_list("check_item_id", "pk")
+    ):
+        open_by_item.setdefault(item_id, problem_id)
+    fresh = [line for line in failing if line[1].pk not in open_by_item]
+    rebound_by_item: dict[int, int] = {}
+    if fresh:
+        window = datetime.timedelta(days=settings.REBOUND_WINDOW_DAYS)
+        for item_id, problem_id in (
+            Problem.objects.filter(
+                point=point,
+                check_item_id__in=[item.pk for _, item, _ in fresh],
+                status=ProblemStatus.CLOSED,
+                closed_at__gte=found_at - window,
+                closed_at__lte=found_at,
+            )
+            .order_by("-closed_at", "-pk")
+            .values_list("check_item_id", "pk")
+        ):
+            rebound_by_item.setdefault(item_id, problem_id)
+    problems = Problem.objects.bulk_create(
+        Problem(
+            campaign_id=round_.campaign_id,
+            source=ProblemSource.INSPECTION,
             point=point,
             check_item=item,
-            status=ProblemStatus.CLOSED,
-            closed_at__gte=found_at - window,
-            closed_at__lte=found_at,
+            indicator=item.indicator,
+            observation=observation,
+            unit=point.unit,
+            description=f"{point.name}：{item.text}" + (f"（{obs.note.strip()}）" if obs.note.strip() else ""),
+            severity=Severity.SEVERE if obs.result == Result.SEVERE else item.severity,
+            deduction=observation.deduction,
+            found_at=found_at,
+            created_by=user,
+            rebound_of_id=rebound_by_item.get(item.pk),
         )
-        .order_by("-closed_at")
-        .first()
+        for observation, item, obs in fresh
     )
-    note = obs.note.strip()
-    problem = Problem.objects.create(
-        campaign=round_.campaign,
-        source=ProblemSource.INSPECTION,
-        point=point,
-        check_item=item,
-        indicator=item.indicator,
-        observation=observation,
-        unit=point.unit,
-        description=f"{point.name}：{item.text}" + (f"（{note}）" if note else ""),
-        severity=Severity.SEVERE if obs.result == Result.SEVERE else item.severity,
-        deduction=observation.deduction,
-        found_at=found_at,
-        created_by=user,
-        rebound_of=rebound_of,
-    )
-    problem.photos.set(obs.photos)
-    return problem
+    problem_of = {problem.check_item_id: problem.pk for problem in problems} | open_by_item
+    photo_links = [
+        Problem.photos.through(problem_id=problem_of[item.pk], photo_id=pid)
+        for _, item, obs in failing
+        for pid in obs.photos
+    ]
+    if photo_links:
+        Problem.photos.through.objects.bulk_create(photo_links, ignore_conflicts=True)
+    sightings = [
+        Problem.sightings.through(problem_id=open_by_item[item.pk], observation_id=observation.pk)
+        for observation, item, _ in failing
+        if item.pk in open_by_item
+    ]
+    if sightings:
+        Problem.sightings.through.objects.bulk_create(sightings, ignore_conflicts=True)
+    return problems
 
 
 # --- Problems the office registers --------------------------------------------------------------
