@@ -187,6 +187,12 @@ def page_targets(campaign, week: str) -> list[dict]:
             "url": f"{observations}?unit={district.pk}&week={week}",
             "user": users["leader"],
         },
+        {
+            "name": "周通报 print page",
+            "url": reverse("bulletin-page", args=[campaign.pk, week]),
+            "user": users["office"],
+            "main_sql_hint": "bulletin_data of the published version (the week must be published)",
+        },
         {"name": "points list", "url": reverse("point-list"), "user": users["office"]},
         {
             "name": "points map",

@@ -123,7 +123,13 @@ def reset_database() -> None:
     call_command("migrate", verbosity=0, interactive=False)
 
 
-def make_units(communities_per_street: int) -> dict:
+def make_units(
+    communities_per_street: int,
+    *,
+    districts: int = DISTRICTS,
+    streets_per_district: int = STREETS_PER_DISTRICT,
+    departments: int = DEPARTMENTS,
+) -> dict:
     """Districts → streets → communities, and top-level departments. bulk_create, then the path
     and depth exactly as campaign.services._set_path writes them: parent's path + own id + "/",
     depth = path.count("/") - 2."""
@@ -145,10 +151,11 @@ def make_units(communities_per_street: int) -> dict:
                 [kind],
             )
 
+    n_districts, n_departments = districts, departments
     districts = Unit.objects.bulk_create(
         [
             Unit(name=f"基准市第{d}区", short_name=f"第{d}区", code=f"B-D{d:02d}", kind=UnitKind.DISTRICT)
-            for d in range(1, DISTRICTS + 1)
+            for d in range(1, n_districts + 1)
         ]
     )
     fix_paths(UnitKind.DISTRICT, top=True)
@@ -162,7 +169,7 @@ def make_units(communities_per_street: int) -> dict:
                 parent=district,
             )
             for district in districts
-            for s in range(1, STREETS_PER_DISTRICT + 1)
+            for s in range(1, streets_per_district + 1)
         ]
     )
     fix_paths(UnitKind.STREET, top=False)
@@ -184,14 +191,26 @@ def make_units(communities_per_street: int) -> dict:
     departments = Unit.objects.bulk_create(
         [
             Unit(name=f"基准市第{n}部门", short_name=f"市{n}局", code=f"B-DEPT{n:02d}", kind=UnitKind.DEPARTMENT)
-            for n in range(1, DEPARTMENTS + 1)
+            for n in range(1, n_departments + 1)
         ]
     )
     fix_paths(UnitKind.DEPARTMENT, top=True)
     return {"departments": [d.pk for d in departments]}
 
 
-def make_reference(*, weeks: int, scale: float, mondays: list[datetime.date]) -> dict:
+def make_reference(
+    *,
+    weeks: int,
+    scale: float,
+    mondays: list[datetime.date],
+    districts: int = DISTRICTS,
+    streets_per_district: int = STREETS_PER_DISTRICT,
+    communities_per_street: int | None = None,
+    departments: int = DEPARTMENTS,
+    points: int | None = None,
+) -> dict:
+    """Users, units, campaign, indicators, check items, rounds and points. `scale` scales the
+    communities per street and the points unless they are given."""
     import random
 
     from campaign.choices import CampaignLevel, Role
@@ -203,15 +222,19 @@ def make_reference(*, weeks: int, scale: float, mondays: list[datetime.date]) ->
     from inspections.models import CheckItem, InspectionRound, PointType
 
     rng = random.Random(20261123)
-    communities_per_street = max(1, round(COMMUNITIES_PER_STREET * scale))
-    points = max(1, round(POINTS * scale))
+    if communities_per_street is None:
+        communities_per_street = max(1, round(COMMUNITIES_PER_STREET * scale))
+    if points is None:
+        points = max(1, round(POINTS * scale))
 
     office = user_create(username="bench_office", password="bench-pass-2026", full_name="基准创建办")
     membership_create(user=office, role=Role.OFFICE)
     inspector = user_create(username="bench_inspector", password="bench-pass-2026", full_name="基准督查员")
     membership_create(user=inspector, role=Role.INSPECTOR)
 
-    units = make_units(communities_per_street)
+    units = make_units(
+        communities_per_street, districts=districts, streets_per_district=streets_per_district, departments=departments
+    )
     departments = units["departments"]
 
     # Point types: the 26 loaded by migration; each gets 1–2 default supervising departments.
@@ -573,19 +596,43 @@ def make_facts(*, campaign, office, inspector, rounds, mondays) -> None:
     sql("DROP TABLE IF EXISTS bench_weeks, bench_items, bench_points, bench_facts")
 
 
-def generate(*, weeks: int, scale: float) -> tuple[object, str, float]:
+def full_shape(scale: float, shape: dict | None = None) -> dict:
+    """The city's shape: districts, streets per district, communities per street, departments and
+    points; `scale` scales the communities and the points unless `shape` names them."""
+    full = {
+        "districts": DISTRICTS,
+        "streets_per_district": STREETS_PER_DISTRICT,
+        "communities_per_street": max(1, round(COMMUNITIES_PER_STREET * scale)),
+        "departments": DEPARTMENTS,
+        "points": max(1, round(POINTS * scale)),
+    }
+    full.update(shape or {})
+    return full
+
+
+def generate(
+    *, weeks: int, scale: float, shape: dict | None = None, reset: bool = True, vacuum: bool = True
+) -> tuple[object, str, float]:
+    """Generate the data set (see the module docstring). `reset=False` writes into the current
+    schema as it is (the bench command's smoke test, inside a test database); `vacuum=False` runs
+    ANALYZE instead of VACUUM ANALYZE (which cannot run inside a transaction)."""
     from campaign.models import Campaign
 
     started = time.perf_counter()
-    reset_database()
+    if reset:
+        reset_database()
+    shape = full_shape(scale, shape)
     last_monday = last_complete_monday()
     mondays = [last_monday - datetime.timedelta(days=7 * back) for back in range(weeks - 1, -1, -1)]
-    log(f"generating a city at scale {scale}: weeks {iso_week(mondays[0])} … {iso_week(mondays[-1])}")
+    log(
+        f"generating a city at scale {scale} ({shape}): {weeks} weeks, {iso_week(mondays[0])} … {iso_week(mondays[-1])}"
+    )
     with transaction.atomic():
         t0 = time.perf_counter()
-        ref = make_reference(weeks=weeks, scale=scale, mondays=mondays)
+        ref = make_reference(weeks=weeks, scale=scale, mondays=mondays, **shape)
         log(
-            f"  reference data (units, campaign, indicators, check items, rounds, points): {time.perf_counter() - t0:.1f}s"
+            f"  reference data (units, campaign, indicators, check items, rounds, points): "
+            f"{time.perf_counter() - t0:.1f}s"
         )
         make_facts(
             campaign=ref["campaign"],
@@ -595,8 +642,8 @@ def generate(*, weeks: int, scale: float) -> tuple[object, str, float]:
             mondays=mondays,
         )
     t0 = time.perf_counter()
-    sql("VACUUM ANALYZE")
-    log(f"  VACUUM ANALYZE: {time.perf_counter() - t0:.1f}s")
+    sql("VACUUM ANALYZE" if vacuum else "ANALYZE")
+    log(f"  {'VACUUM ANALYZE' if vacuum else 'ANALYZE'}: {time.perf_counter() - t0:.1f}s")
     seconds = time.perf_counter() - started
     week = iso_week(mondays[-1])
     Campaign.objects.filter(pk=ref["campaign"].pk).update(
@@ -605,6 +652,7 @@ def generate(*, weeks: int, scale: float) -> tuple[object, str, float]:
             {
                 "weeks": weeks,
                 "scale": scale,
+                "shape": shape,
                 "last_week": week,
                 "generated_at": datetime.datetime.now(SHANGHAI).isoformat(timespec="seconds"),
                 "seconds": round(seconds, 1),
@@ -615,7 +663,7 @@ def generate(*, weeks: int, scale: float) -> tuple[object, str, float]:
     return Campaign.objects.get(pk=ref["campaign"].pk), week, seconds
 
 
-def existing(*, weeks: int, scale: float):
+def existing(*, weeks: int, scale: float, shape: dict | None = None):
     """The generated campaign and its last week, when a data set of this shape is present."""
     from django.db.utils import ProgrammingError
 
@@ -628,8 +676,9 @@ def existing(*, weeks: int, scale: float):
     if campaign is None or not campaign.description.startswith(MARKER):
         return None
     meta = json.loads(campaign.description[len(MARKER) :])
-    if meta.get("weeks") != weeks or float(meta.get("scale")) != scale:
-        log(f"existing data set has weeks={meta.get('weeks')} scale={meta.get('scale')}: regenerating")
+    found = meta.get("shape") or full_shape(float(meta.get("scale", 1.0)))
+    if meta.get("weeks") != weeks or found != full_shape(scale, shape):
+        log(f"existing data set has weeks={meta.get('weeks')} shape={found}: regenerating")
         return None
     return campaign, meta
 
