@@ -538,11 +538,12 @@ def measure(
     if "rollup" in parts and wanted(only, "roll-up"):
         log("roll-up vs the set-based SQL")
         figures += external("roll-up", lambda: measure_rollup(campaign, week, runs))
-    needs_version = any(p in parts for p in ("bulletin", "pages"))
+    # The 周通报 and the ranking pages need the week published: once, when publish is not measured.
+    needs_version = ("bulletin" in parts and wanted(only, "bulletin")) or ("pages" in parts and wanted(only, "page"))
     if "publish" in parts and (wanted(only, "publish") or needs_version):
         log("publish")
         try:
-            row, version = measure_publish(campaign, week, runs, office)
+            row, version = measure_publish(campaign, week, runs if wanted(only, "publish") else 1, office)
             if wanted(only, "publish"):
                 figures.append(row)
         except Exception as exc:
