@@ -43,7 +43,7 @@ from campaign.services import job_run_create, job_run_finish, job_run_start
 from indicators.selectors import open_veto_events
 from inspections.choices import ProblemStatus, Result
 from inspections.models import Charge, Observation, Problem
-from inspections.selectors import iso_week_bounds, iso_week_of, responsible_q, week_count_q
+from inspections.selectors import iso_week_bounds, iso_week_of, week_count_q
 
 from .choices import (
     RANKED_POPULATIONS,
@@ -389,9 +389,10 @@ def rollup_compute(*, campaign: Campaign, week: str, run: JobRun | None = None) 
     return version, outcome
 
 
-def rollup_publish(*, campaign: Campaign, week: str, user) -> RollupVersion:
+def rollup_publish(*, campaign: Campaign, week: str, user, bulletin: bool = True) -> RollupVersion:
     """Publish a week's draft: it replaces the published version (if any), which is kept as
-    superseded; then the accountability rules run on it."""
+    superseded; then the accountability rules run on it. Once committed, the 周通报's files are
+    queued for rendering (`bulletin=False`: left to their first request)."""
     if not scope_for(user).is_office:
         raise PermissionDenied("只有创建办可以发布周评比。")
     with transaction.atomic():
@@ -405,6 +406,10 @@ def rollup_publish(*, campaign: Campaign, week: str, user) -> RollupVersion:
         draft.status, draft.published_at, draft.published_by = VersionStatus.PUBLISHED, timezone.now(), user
         draft.save(update_fields=["status", "published_at", "published_by"])
         cases_raise(version=draft)
+        if bulletin:
+            from .bulletin_store import bulletin_queue
+
+            transaction.on_commit(lambda: bulletin_queue(version=draft, user=user), robust=True)
     return draft
 
 
@@ -533,38 +538,89 @@ def _black_streaks(version: RollupVersion, unit_ids: list[int]) -> dict[int, int
     return streaks
 
 
-def _problem_ids(campaign: Campaign, unit: Unit, condition: Q) -> list[int]:
-    return list(
-        _problems(campaign)
-        .filter(responsible_q(unit))
-        .filter(condition)
-        .order_by("deadline", "pk")
-        .values_list("pk", flat=True)[:EVIDENCE_LIMIT]
+def _evidence(version: RollupVersion, owners: Q, condition: Q) -> dict[int, list[int]]:
+    """For every case unit of the version whose row matches `owners`: the first EVIDENCE_LIMIT
+    problems (by deadline, then id) of the campaign meeting `condition` that the unit answers for —
+    located in or handled by its subtree (as inspections.selectors.responsible_q). One statement
+    for all the units: the units' subtrees through a recursive walk down `parent` (the chain the
+    materialised paths record), joined to the problems concerned on the located and the handling
+    unit, numbered per unit with ROW_NUMBER()."""
+    units, units_params = (
+        UnitWeekScore.objects.filter(owners, rollup=version, population__in=CASE_POPULATIONS)
+        .order_by()
+        .values("unit_id")
+        .query.sql_with_params()
     )
+    problems, problems_params = (
+        _problems(version.campaign)
+        .filter(condition)
+        .order_by()
+        .values("pk", "unit_id", "handler_id", "deadline")
+        .query.sql_with_params()
+    )
+    unit_table = connection.ops.quote_name(Unit._meta.db_table)
+    statement = f"""
+        WITH RECURSIVE subtree (owner, member) AS (
+            SELECT o.unit_id, o.unit_id FROM ({units}) AS o
+            UNION
+            SELECT s.owner, u.id FROM subtree AS s JOIN {unit_table} AS u ON u.parent_id = s.member
+        ),
+        concerned (id, unit_id, handler_id, deadline) AS ({problems})
+        SELECT e.owner, e.id FROM (
+            SELECT c.owner, c.id, ROW_NUMBER() OVER (PARTITION BY c.owner ORDER BY c.deadline, c.id) AS n
+            FROM (
+                SELECT s.owner, p.id, p.deadline FROM subtree AS s JOIN concerned AS p ON p.unit_id = s.member
+                UNION
+                SELECT s.owner, p.id, p.deadline FROM subtree AS s JOIN concerned AS p ON p.handler_id = s.member
+            ) AS c
+        ) AS e
+        WHERE e.n <= %s
+        ORDER BY e.owner, e.n
+    """
+    evidence: dict[int, list[int]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*units_params, *problems_params, EVIDENCE_LIMIT])
+        for owner, problem_id in cursor.fetchall():
+            evidence.setdefault(owner, []).append(problem_id)
+    return evidence
 
 
+CASE_FIELDS = ("level", "streak", "score", "reason", "evidence")
+
+
+@transaction.atomic
 def cases_raise(*, version: RollupVersion) -> list[AccountabilityCase]:
     """Apply the accountability rules to a published week: on the 黑榜 (提醒, two weeks running
     约谈, three 问责), too many overdue problems, a rebound, an open veto event. Each makes or
     updates the unit's case for that week and rule; a still-pending case whose rule no longer
-    holds after a republish is withdrawn. Decided cases keep their decision."""
+    holds after a republish is withdrawn. Decided cases keep their decision.
+
+    A fixed number of statements whatever the number of units and cases: the rows concerned, the
+    black-list streaks (two), the evidence of each problem rule (one each, for all its units), the
+    open veto events, the week's existing cases (locked), one UPDATE withdrawing the stale ones,
+    then the new cases in one bulk INSERT and the existing ones in one bulk UPDATE."""
     campaign = version.campaign
     rules = version.rules
+    threshold = rules["overdue_case_threshold"]
     _start, _end, _monday, sunday = _week(version.week)
     sets = week_count_q(version.week)
+    overdue, rebound = Q(overdue_open__gt=threshold), Q(rebounds__gt=0)
     rows = list(
-        UnitWeekScore.objects.filter(rollup=version, population__in=CASE_POPULATIONS)
-        .filter(Q(board=BoardList.BLACK) | Q(overdue_open__gt=rules["overdue_case_threshold"]) | Q(rebounds__gt=0))
-        .select_related("unit")
+        UnitWeekScore.objects.filter(rollup=version, population__in=CASE_POPULATIONS).filter(
+            Q(board=BoardList.BLACK) | overdue | rebound
+        )
     )
     streaks = _black_streaks(version, [row.unit_id for row in rows if row.board == BoardList.BLACK])
+    overdue_problems = (
+        _evidence(version, overdue, sets["overdue_open"]) if any(row.overdue_open > threshold for row in rows) else {}
+    )
+    rebound_problems = _evidence(version, rebound, sets["rebounds"]) if any(row.rebounds for row in rows) else {}
     wanted: dict[tuple[int, str], dict] = {}
     for row in rows:
-        unit = row.unit
         if row.board == BoardList.BLACK:
             streak = streaks[row.unit_id]
             level = LEVEL_BY_STREAK.get(streak, CaseLevel.ACCOUNT)
-            wanted[(unit.pk, CaseRule.BLACK_LIST)] = {
+            wanted[(row.unit_id, CaseRule.BLACK_LIST)] = {
                 "level": level,
                 "streak": streak,
                 "score": row,
@@ -572,21 +628,21 @@ def cases_raise(*, version: RollupVersion) -> list[AccountabilityCase]:
                 + (f"连续 {streak} 周上黑榜" if streak > 1 else "本周上黑榜"),
                 "evidence": {"scores": [row.pk]},
             }
-        if row.overdue_open > rules["overdue_case_threshold"]:
-            wanted[(unit.pk, CaseRule.OVERDUE)] = {
+        if row.overdue_open > threshold:
+            wanted[(row.unit_id, CaseRule.OVERDUE)] = {
                 "level": CaseLevel.INTERVIEW,
                 "streak": 1,
                 "score": row,
-                "reason": f"周末超期未整改问题 {row.overdue_open} 个，超过 {rules['overdue_case_threshold']} 个",
-                "evidence": {"scores": [row.pk], "problems": _problem_ids(campaign, unit, sets["overdue_open"])},
+                "reason": f"周末超期未整改问题 {row.overdue_open} 个，超过 {threshold} 个",
+                "evidence": {"scores": [row.pk], "problems": overdue_problems.get(row.unit_id, [])},
             }
         if row.rebounds:
-            wanted[(unit.pk, CaseRule.REBOUND)] = {
+            wanted[(row.unit_id, CaseRule.REBOUND)] = {
                 "level": CaseLevel.REMIND,
                 "streak": 1,
                 "score": row,
                 "reason": f"本周问题反弹 {row.rebounds} 个",
-                "evidence": {"scores": [row.pk], "problems": _problem_ids(campaign, unit, sets["rebounds"])},
+                "evidence": {"scores": [row.pk], "problems": rebound_problems.get(row.unit_id, [])},
             }
     vetoes = open_veto_events().filter(
         item__system__campaign=campaign, occurred_on__lte=sunday, unit__kind__in=CASE_POPULATIONS
@@ -605,23 +661,33 @@ def cases_raise(*, version: RollupVersion) -> list[AccountabilityCase]:
         )
         case["reason"] += ("" if case["evidence"]["risk_events"] == [] else "、") + event.item.title[:40]
         case["evidence"]["risk_events"].append(event.pk)
-    cases = []
+
+    existing = {
+        (case.unit_id, case.rule): case
+        for case in AccountabilityCase.objects.select_for_update().filter(campaign=campaign, week=version.week)
+    }
+    kept = [case.pk for key, case in existing.items() if key in wanted]
+    AccountabilityCase.objects.filter(campaign=campaign, week=version.week, status=CaseStatus.PENDING).exclude(
+        pk__in=kept
+    ).update(status=CaseStatus.WITHDRAWN, decision_note="重新发布后不再满足立案条件，自动撤销。")
+    now = timezone.now()
+    cases, new, changed = [], [], []
     for (unit_id, rule), values in wanted.items():
         values["reason"] = values["reason"][:300]
-        case, created = AccountabilityCase.objects.get_or_create(
-            campaign=campaign, week=version.week, unit_id=unit_id, rule=rule, defaults=values
-        )
-        if not created:
+        case = existing.get((unit_id, rule))
+        if case is None:
+            case = AccountabilityCase(campaign=campaign, week=version.week, unit_id=unit_id, rule=rule, **values)
+            new.append(case)
+        else:
             for name, value in values.items():
                 setattr(case, name, value)
             if case.status == CaseStatus.WITHDRAWN and not case.decided_by_id:
                 case.status = CaseStatus.PENDING
-            case.save()
+            case.updated_at = now
+            changed.append(case)
         cases.append(case)
-    stale = AccountabilityCase.objects.filter(campaign=campaign, week=version.week, status=CaseStatus.PENDING)
-    for unit_id, rule in wanted:
-        stale = stale.exclude(unit_id=unit_id, rule=rule)
-    stale.update(status=CaseStatus.WITHDRAWN, decision_note="重新发布后不再满足立案条件，自动撤销。")
+    AccountabilityCase.objects.bulk_create(new, batch_size=1000)
+    AccountabilityCase.objects.bulk_update(changed, [*CASE_FIELDS, "status", "updated_at"], batch_size=1000)
     return cases
 
 
