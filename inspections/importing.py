@@ -10,10 +10,19 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
 
 from campaign.choices import UnitKind
-from campaign.importing import Column, ImportFileError, ImportResult, RowChange, RowError, read_table
+from campaign.importing import (
+    Column,
+    ImportFileError,
+    ImportResult,
+    RowChange,
+    RowError,
+    read_table,
+    report_progress,
+)
 from campaign.lookups import UnitLookup, split_list
 from indicators.models import Indicator, IndicatorSystem
 
@@ -37,8 +46,9 @@ def _decimal(text: str) -> Decimal | None:
 
 
 def _point_type_lookup() -> dict[str, PointType]:
+    """Active point types by what offices write for them, with their default departments (two queries)."""
     types = {}
-    for point_type in PointType.objects.filter(active=True):
+    for point_type in PointType.objects.filter(active=True).prefetch_related("departments"):
         types[point_type.name] = point_type
         types[point_type.name.replace("(", "").replace(")", "")] = point_type
     # What offices write for the market type.
@@ -46,6 +56,13 @@ def _point_type_lookup() -> dict[str, PointType]:
         if "集贸(农贸)市场" in types:
             types.setdefault(alias, types["集贸(农贸)市场"])
     return types
+
+
+def _chunks(values: list, size: int | None = None):
+    """`values` in slices a backend accepts as one IN list (SQLite: 999 parameters; PostgreSQL: no limit)."""
+    size = size or connection.features.max_query_params or 20_000
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 # --- Points -----------------------------------------------------------------------------------
@@ -65,15 +82,87 @@ POINT_COLUMNS = [
 ]
 
 
+# Point fields a re-import may change, with the header a preview names them by.
+UPDATABLE_POINT_FIELDS = (
+    ("address", "地址"),
+    ("latitude", "纬度"),
+    ("longitude", "经度"),
+    ("sponsor", "包保单位"),
+    ("contact_name", "负责人"),
+    ("contact_phone", "联系电话"),
+    ("key_point", "重点点位"),
+)
+# The model's own field rules (lengths, digits) are checked per row in memory; the foreign keys are
+# resolved from the look-ups above, so their existence needs no query per row.
+_POINT_FIELD_HEADERS = {"name": "名称", "address": "地址", "latitude": "纬度", "longitude": "经度"}
+_POINT_FIELD_HEADERS |= {"contact_name": "负责人", "contact_phone": "联系电话"}
+# Set by the importer itself (the foreign keys from the look-ups, the booleans from fixed words).
+_POINT_FIELDS_CHECKED_ELSEWHERE = ["id", "point_type", "unit", "sponsor", "key_point", "active"]
+WRITE_BATCH = 1000
+PROGRESS_EVERY = 500
+
+
 @dataclass
 class _PointPlan:
     row: int
-    fields: dict
+    point: Point  # unsaved, as the sheet says
+    type_name: str
     departments: list
-    existing: Point | None
+    existing: Point | None = None
+
+
+def _point_row_errors(n: int, row, point: Point, unit) -> list[RowError]:
+    """The service's rules for one point (points.services: unit kind, coordinates, field rules),
+    checked in memory: the same messages point_create would raise, as row errors."""
+    errors = []
+    for check in (
+        lambda: services._validate_point_unit(unit),
+        lambda: services._validate_coordinates(point.latitude, point.longitude),
+        lambda: point.clean_fields(exclude=_POINT_FIELDS_CHECKED_ELSEWHERE),
+    ):
+        try:
+            check()
+        except ValidationError as exc:
+            for field_name, messages in exc.message_dict.items():
+                header = _POINT_FIELD_HEADERS.get(field_name, "所属社区或街道" if field_name == "unit" else field_name)
+                key = next((c.key for c in POINT_COLUMNS if c.header == header), field_name)
+                errors.extend(RowError(n, header, row.get(key), message) for message in messages)
+    return errors
+
+
+def _display(key: str, value, units_by_pk: dict) -> str:
+    if key == "key_point":
+        return "是" if value else "否"
+    if key == "sponsor":
+        return units_by_pk[value].name if value in units_by_pk else ""
+    return str(value or "")
+
+
+def _existing_points(identities: set[tuple]) -> tuple[dict[tuple, Point], dict[int, dict[int, int]]]:
+    """The points the sheet names, by (name, type, unit), and their departments as
+    {point id: {unit id: through-row id}}: a few queries whatever the number of rows."""
+    names = sorted({identity[0] for identity in identities})
+    existing = {}
+    for chunk in _chunks(names):
+        for point in Point.objects.filter(name__in=chunk):
+            identity = (point.name, point.point_type_id, point.unit_id)
+            if identity in identities:
+                existing[identity] = point
+    through = Point.departments.through
+    departments: dict[int, dict[int, int]] = {point.pk: {} for point in existing.values()}
+    for chunk in _chunks(sorted(departments)):
+        for pk, point_id, unit_id in through.objects.filter(point_id__in=chunk).values_list(
+            "pk", "point_id", "unit_id"
+        ):
+            departments[point_id][unit_id] = pk
+    return existing, departments
 
 
 def points_import(*, file, dry_run: bool) -> ImportResult:
+    """Set-based: the sheet is read once, every look-up is a query or two for all rows (types,
+    units, the points it names and their departments), each row is validated in memory by the
+    service's rules, and the writes are bulk inserts and updates — the queries do not grow with
+    the rows (beyond the backend's batch size)."""
     try:
         rows = read_table(file, columns=POINT_COLUMNS)
     except ImportFileError as exc:
@@ -81,11 +170,15 @@ def points_import(*, file, dry_run: bool) -> ImportResult:
     result = ImportResult(dry_run=dry_run)
     errors = result.errors
     units = UnitLookup()
+    units_by_pk = {unit.pk: unit for unit in units.by_code.values()}
     types = _point_type_lookup()
-    existing = {(p.name, p.point_type_id, p.unit_id): p for p in Point.objects.prefetch_related("departments")}
+    default_departments = {t.pk: list(t.departments.all()) for t in types.values()}
     plans: list[_PointPlan] = []
     seen: dict[tuple, int] = {}
-    for row in rows:
+    total = len(rows)
+    for index, row in enumerate(rows, start=1):
+        if index % PROGRESS_EVERY == 0:
+            report_progress("validate", index, total)
         n = row.number
         ok = True
         name = row.get("name")
@@ -135,59 +228,104 @@ def points_import(*, file, dry_run: bool) -> ImportResult:
             ok = False
         if not ok:
             continue
+        point = Point(  # by ids: the related objects stay in the look-ups (no descriptor work per row)
+            name=name,
+            point_type_id=point_type.pk,
+            unit_id=unit.pk,
+            address=row.get("address"),
+            latitude=coordinates["latitude"],
+            longitude=coordinates["longitude"],
+            sponsor_id=sponsor.pk if sponsor else None,
+            contact_name=row.get("contact_name"),
+            contact_phone=row.get("contact_phone"),
+            key_point=key_text in TRUE_WORDS,
+        )
+        field_errors = _point_row_errors(n, row, point, unit)
+        if field_errors:
+            errors.extend(field_errors)
+            continue
         identity = (name, point_type.pk, unit.pk)
         if identity in seen:
             errors.append(RowError(n, "名称", name, f"与第 {seen[identity]} 行重复（同一单位下同名同类点位）。"))
             continue
         seen[identity] = n
-        fields = {
-            "name": name,
-            "point_type": point_type,
-            "unit": unit,
-            "address": row.get("address"),
-            "latitude": coordinates["latitude"],
-            "longitude": coordinates["longitude"],
-            "sponsor": sponsor,
-            "contact_name": row.get("contact_name"),
-            "contact_phone": row.get("contact_phone"),
-            "key_point": key_text in TRUE_WORDS,
-        }
-        plans.append(_PointPlan(n, fields, departments or list(point_type.departments.all()), existing.get(identity)))
+        plans.append(_PointPlan(n, point, point_type.name, departments or default_departments[point_type.pk]))
+    report_progress("validate", total, total)
 
+    existing, existing_departments = _existing_points(set(seen))
+    to_create: list[_PointPlan] = []
+    to_update: list[_PointPlan] = []
     for plan in plans:
-        label = f"{plan.fields['name']}（{plan.fields['point_type'].name}）"
-        if plan.existing is None:
+        new = plan.point
+        label = f"{new.name}（{plan.type_name}）"
+        current = existing.get((new.name, new.point_type_id, new.unit_id))
+        if current is None:
             result.rows.append(RowChange(plan.row, "create", label))
+            to_create.append(plan)
             continue
         changes = {}
-        for key, header in (
-            ("address", "地址"),
-            ("latitude", "纬度"),
-            ("longitude", "经度"),
-            ("sponsor", "包保单位"),
-            ("contact_name", "负责人"),
-            ("contact_phone", "联系电话"),
-            ("key_point", "重点点位"),
-        ):
-            old, new = getattr(plan.existing, key), plan.fields[key]
-            if (old or "") != (new or ""):
-                changes[header] = (str(old or ""), str(new or ""))
-        old_departments = sorted(d.name for d in plan.existing.departments.all())
-        new_departments = sorted(d.name for d in plan.departments)
-        if old_departments != new_departments:
-            changes["主管部门"] = ("、".join(old_departments), "、".join(new_departments))
+        for key, header in UPDATABLE_POINT_FIELDS:
+            attname = "sponsor_id" if key == "sponsor" else key
+            old, value = getattr(current, attname), getattr(new, attname)
+            if (old or "") != (value or ""):
+                changes[header] = (_display(key, old, units_by_pk), _display(key, value, units_by_pk))
+        old_departments = existing_departments[current.pk]
+        if set(old_departments) != {d.pk for d in plan.departments}:
+            changes["主管部门"] = (
+                "、".join(sorted(units_by_pk[pk].name for pk in old_departments if pk in units_by_pk)),
+                "、".join(sorted(d.name for d in plan.departments)),
+            )
         result.rows.append(RowChange(plan.row, "update" if changes else "unchanged", label, changes))
+        if changes:
+            for key, _header in UPDATABLE_POINT_FIELDS:
+                attname = "sponsor_id" if key == "sponsor" else key
+                setattr(current, attname, getattr(new, attname))
+            plan.existing = current
+            to_update.append(plan)
     if errors or dry_run:
         return result
-    actions = {change.row: change.action for change in result.rows}
-    with transaction.atomic():
-        for plan in plans:
-            if actions[plan.row] == "create":
-                services.point_create(departments=plan.departments, **plan.fields)
-            elif actions[plan.row] == "update":
-                fields = {k: v for k, v in plan.fields.items() if k not in ("name", "point_type", "unit")}
-                services.point_update(point=plan.existing, departments=plan.departments, **fields)
+    try:
+        _points_write(to_create, to_update, existing_departments)
+    except IntegrityError:
+        # Someone else created one of these points between the look-up and the write.
+        result.errors.append(RowError(None, "", "", "导入时点位数据已被他人修改，未写入任何数据。请重新预览后再导入。"))
     return result
+
+
+def _points_write(to_create: list[_PointPlan], to_update: list[_PointPlan], existing_departments) -> None:
+    """All or nothing: the new points in bulk, the changed ones in bulk, and their departments as
+    bulk inserts and one delete of the through rows that go."""
+    through = Point.departments.through
+    total = len(to_create) + len(to_update)
+    if not total:
+        return
+    with transaction.atomic():
+        new_points = [plan.point for plan in to_create]
+        for start in range(0, len(new_points), WRITE_BATCH):
+            Point.objects.bulk_create(new_points[start : start + WRITE_BATCH])
+            report_progress("write", start + len(new_points[start : start + WRITE_BATCH]), total)
+        if any(point.pk is None for point in new_points):  # a backend that returns no ids from bulk inserts
+            created = {}
+            for chunk in _chunks(sorted({p.name for p in new_points})):
+                for point in Point.objects.filter(name__in=chunk).only("pk", "name", "point_type_id", "unit_id"):
+                    created[(point.name, point.point_type_id, point.unit_id)] = point.pk
+            for point in new_points:
+                point.pk = created[(point.name, point.point_type_id, point.unit_id)]
+        changed = [plan.existing for plan in to_update]
+        if changed:
+            Point.objects.bulk_update(changed, [key for key, _header in UPDATABLE_POINT_FIELDS], batch_size=WRITE_BATCH)
+        links, unlinks = [], []
+        for plan in to_create:
+            links += [through(point_id=plan.point.pk, unit_id=d.pk) for d in plan.departments]
+        for plan in to_update:
+            wanted = {d.pk for d in plan.departments}
+            current = existing_departments[plan.existing.pk]
+            unlinks += [row_id for unit_id, row_id in current.items() if unit_id not in wanted]
+            links += [through(point_id=plan.existing.pk, unit_id=pk) for pk in sorted(wanted - set(current))]
+        for chunk in _chunks(unlinks):
+            through.objects.filter(pk__in=chunk).delete()
+        through.objects.bulk_create(links, batch_size=WRITE_BATCH * 4)
+        report_progress("write", total, total)
 
 
 def points_export_rows(queryset) -> list[list[str]]:

@@ -75,6 +75,127 @@ def test_points_import_reports_every_bad_row_and_writes_nothing(city, market_typ
     assert not Point.objects.exists()
 
 
+def _point_rows(count: int, *, prefix: str = "点位") -> list[list[str]]:
+    """`count` valid rows over both communities and a street, some with departments and a sponsor."""
+    units, departments = ["甲一社区", "JIA-1-2", "乙街道"], ["", "市城管局", "市城管局、示范市文明办"]
+    return [
+        [
+            f"{prefix}{i:04d}",
+            "农贸市场" if i % 2 else "背街小巷",
+            f"某路{i}号",
+            f"120.{i:04d}",
+            f"31.{i:04d}",
+            units[i % 3],
+            departments[i % 3],
+            "甲街道" if i % 5 == 0 else "",
+            "张三" if i % 2 else "",
+            f"138{i:08d}",
+            "是" if i % 4 == 0 else "否",
+        ]
+        for i in range(count)
+    ]
+
+
+def _import_queries(rows, dry_run=False) -> tuple[int, object]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    file = upload("points.xlsx", make_xlsx([POINT_HEADER, *rows]))
+    with CaptureQueriesContext(connection) as queries:
+        result = points_import(file=file, dry_run=dry_run)
+    assert result.ok, [e.as_dict() for e in result.errors]
+    return len(queries), result
+
+
+@pytest.fixture
+def one_batch_on_sqlite(monkeypatch):
+    """SQLite takes 32,766 parameters since 3.32, but Django's feature flag says 999, which splits
+    a 200-row bulk insert into batches. Lift it so the counts show what grows with the rows (the
+    importer's own queries), not the backend's batch size."""
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        monkeypatch.setattr(type(connection.features), "max_query_params", 32766)
+
+
+def test_points_import_queries_do_not_grow_with_the_rows(city, market_type, one_batch_on_sqlite):
+    # Preview, first import (creates), re-import (nothing) and an import that changes every row:
+    # the same number of queries for 10 rows as for 200.
+    counts = {}
+    for size in (10, 200):
+        rows = _point_rows(size, prefix=f"P{size}-")
+        preview, _ = _import_queries(rows, dry_run=True)
+        created, result = _import_queries(rows)
+        assert result.created == size
+        again, result = _import_queries(rows)
+        assert result.unchanged == size
+        for row in rows:
+            row[9], row[6] = "139", "示范市文明办"  # a new phone; departments all changed
+        changed, result = _import_queries(rows)
+        assert result.updated == size
+        counts[size] = (preview, created, again, changed)
+    # preview: units, types, their departments, the points named; creating: + a savepoint, one
+    # INSERT of points, one of their departments, the release; re-import: + the named points'
+    # departments, no write; changing every row: one UPDATE, one DELETE and one INSERT of links.
+    assert counts[10] == counts[200] == (4, 8, 5, 10)
+
+
+def test_points_import_in_bulk_keeps_the_service_rules(city, market_type):
+    rows = _point_rows(30)
+    assert run_points(rows).created == 30
+    point = Point.objects.get(name="点位0005")
+    assert (point.unit, point.sponsor, point.key_point, point.latitude) == (
+        city.street_yi,
+        city.street_jia,
+        False,
+        Decimal("31.000500"),
+    )
+    assert [d.name for d in point.departments.all()] == ["示范市城市管理局", "示范市文明办"]
+    lane = Point.objects.get(name="点位0000")  # 背街小巷 has no default department: none
+    assert list(lane.departments.all()) == []
+    market = Point.objects.get(name="点位0003")  # blank departments: the type's default
+    assert [d.name for d in market.departments.all()] == ["示范市城市管理局"]
+
+    rows[5][6], rows[5][7], rows[5][10] = "示范市文明办", "", "是"
+    preview = run_points(rows, dry_run=True)
+    assert [(r.row, r.changes) for r in preview.rows if r.action == "update"] == [
+        (
+            7,
+            {
+                "包保单位": ("甲街道", ""),
+                "重点点位": ("否", "是"),
+                "主管部门": ("示范市城市管理局、示范市文明办", "示范市文明办"),
+            },
+        )
+    ]
+    result = run_points(rows)
+    assert (result.created, result.updated, result.unchanged) == (0, 1, 29)
+    point.refresh_from_db()
+    assert (point.sponsor, point.key_point) == (None, True)
+    assert [d.name for d in point.departments.all()] == ["示范市文明办"]
+    assert Point.departments.through.objects.count() == sum(len(p.departments.all()) for p in Point.objects.all())
+    assert run_points(rows).unchanged == 30  # re-import changes nothing
+
+
+def test_points_import_checks_the_model_rules_in_the_preview_and_writes_nothing(city, market_type):
+    rows = _point_rows(3)
+    rows[1][0] = "长" * 201  # the model's 200 characters
+    rows[2][9] = "1" * 51
+    result = run_points(rows, dry_run=True)
+    assert [(e.row, e.column) for e in result.errors] == [(3, "名称"), (4, "联系电话")]
+    assert all("200" in e.message or "50" in e.message for e in result.errors)
+    assert not run_points(rows).ok
+    assert not Point.objects.exists()
+
+
+def test_points_import_duplicates_in_the_file_are_row_errors(city, market_type):
+    rows = _point_rows(3)
+    rows[2] = list(rows[0])
+    result = run_points(rows)
+    assert [(e.row, e.message) for e in result.errors] == [(4, "与第 2 行重复（同一单位下同名同类点位）。")]
+    assert not Point.objects.exists()
+
+
 CHECK_HEADER = [
     "点位类型",
     "测评标准编码",
