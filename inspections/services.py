@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
 from campaign.choices import UnitKind
@@ -420,9 +420,22 @@ def charged_units(*, point: Point, check_item: CheckItem) -> list[tuple[Unit, st
     )
 
 
-def _can_record(user, round_: InspectionRound) -> bool:
-    scope = scope_for(user)
-    return scope.is_office or (scope.is_inspector and round_.inspectors.filter(pk=user.pk).exists())
+def _round_facts(*, user, round_: InspectionRound, point: Point, client_uuid: uuid.UUID) -> dict:
+    """In one query: is the user an inspector of the round, is the point in it, and the id of an
+    inspection already recorded with this client_uuid (None if none)."""
+    inspectors = InspectionRound.inspectors.through.objects.filter(inspectionround_id=OuterRef("pk"), user_id=user.pk)
+    points = InspectionRound.points.through.objects.filter(inspectionround_id=OuterRef("pk"), point_id=point.pk)
+    facts = (
+        InspectionRound.objects.filter(pk=round_.pk)
+        .annotate(
+            is_inspector=Exists(inspectors),
+            has_point=Exists(points),
+            existing_id=Subquery(Inspection.objects.filter(client_uuid=client_uuid).values("pk")[:1]),
+        )
+        .values("is_inspector", "has_point", "existing_id")
+        .first()
+    )
+    return facts or {"is_inspector": False, "has_point": False, "existing_id": None}
 
 
 @transaction.atomic
@@ -450,16 +463,18 @@ def inspection_submit(
         client_uuid = uuid.UUID(str(client_uuid))
     except ValueError:
         raise ValidationError({"client_uuid": "client_uuid 不是有效的 UUID。"}) from None
-    if not _can_record(user, round_):
+    scope = scope_for(user)
+    facts = _round_facts(user=user, round_=round_, point=point, client_uuid=client_uuid)
+    if not (scope.is_office or (scope.is_inspector and facts["is_inspector"])):
         raise PermissionDenied("只有本批次的督查员或创建办可以记录督查。")
-    existing = Inspection.objects.filter(client_uuid=client_uuid).first()
-    if existing is not None:
-        if existing.inspector_id != user.pk and not scope_for(user).is_office:
+    if facts["existing_id"] is not None:
+        existing = Inspection.objects.get(pk=facts["existing_id"])
+        if existing.inspector_id != user.pk and not scope.is_office:
             raise PermissionDenied("该 client_uuid 已被其他记录使用。")
         return existing, False
 
     errors: dict[str, list[str]] = {}
-    if not round_.points.filter(pk=point.pk).exists():
+    if not facts["has_point"]:
         errors.setdefault("point", []).append(f"点位“{point.name}”不在批次“{round_.name}”的点位清单中。")
     if not observations:
         errors.setdefault("observations", []).append("请至少记录一项检查结果。")

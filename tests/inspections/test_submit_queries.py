@@ -18,14 +18,15 @@ from inspections.models import Charge, Observation, Problem
 from inspections.services import ObservationInput as Obs
 from tests.accountability.test_workflow import photo
 
-# The service: membership scope, round inspector, client_uuid, round point, check items and their
-# departments, inspection (in its savepoint), territorial chain, point departments, observations,
-# photos, charges, open problems, closed ones (rebounds), problems, problem photos; plus the test's
-# outer savepoint pair.
-SERVICE_QUERIES = 20
+# The service: membership scope; the round's facts in one query (the user among its inspectors, the
+# point among its points, an inspection with this client_uuid); check items and their departments;
+# the inspection (in its savepoint); territorial chain; point departments; observations; photos;
+# charges; open problems; closed ones (rebounds); problems; problem photos; plus the test's outer
+# savepoint pair.
+SERVICE_QUERIES = 18
 # The API: the same, the round and the point of the body, the answer (inspection, observations with
 # charges and photos), and after the commit the roll-up refresh check (campaign, queued runs, weeks).
-API_QUERIES = 29
+API_QUERIES = 27
 
 
 @pytest.fixture
