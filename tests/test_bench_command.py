@@ -106,6 +106,17 @@ def test_p95_and_markdown():
     assert "error: ImportError" in table
 
 
+def test_a_deep_page_must_cost_the_queries_of_page_1():
+    rows = [
+        city_bench.figure("page problems page 1", [0.1], 0.01, 11, with_p95=True),
+        city_bench.figure("page problems page 1000", [0.1], 0.01, 12, with_p95=True),
+    ]
+    city_bench.deep_pages(rows)
+    assert rows[1]["page_1_queries"] == 11
+    target, met = city_bench.target_for(rows[1])
+    assert "page 1" in target and met is False
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the bench runs on PostgreSQL only")
 @pytest.mark.django_db
 def test_smoke_every_figure_has_the_keys(capsys):
