@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime
 import io
+import logging
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,16 +19,22 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.views import View
 from django.views.generic import ListView, TemplateView
 
+from .choices import JobStatus
 from .importing import Column as ImportColumn
-from .importing import megabytes
+from .importing import ImportResult, megabytes, progress_to, sheet_row_count
+from .models import JobRun
 from .permissions import can_manage
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -292,13 +300,34 @@ class ObjectDeleteView(LoginRequiredMixin, ScopedObjectMixin, View):
 
 
 def import_storage() -> FileSystemStorage:
-    """Private storage for uploads between preview and confirm; never served."""
+    """Private storage for uploads between preview and confirm (and for an import run as a job);
+    never served. A worker on another machine needs MEDIA_ROOT shared with the web servers."""
     return FileSystemStorage(location=Path(settings.MEDIA_ROOT) / "imports")
+
+
+IMPORT_JOB_NAME = "import"
+# Where each stage of a job's import lands on its progress bar: (from %, to %, label).
+IMPORT_STAGES = {
+    True: {"read": (0, 55, "读取文件"), "validate": (55, 99, "校验")},
+    False: {"read": (0, 45, "读取文件"), "validate": (45, 75, "校验"), "write": (75, 99, "写入")},
+}
+# Rows shown in the list of changes; every error is listed whatever the number.
+IMPORT_ROWS_SHOWN = 1000
+
+
+def import_job_rows() -> int:
+    """Files with more rows than this are previewed and imported as background jobs."""
+    return getattr(settings, "IMPORT_JOB_ROWS", 2000)
 
 
 class ImportView(OfficeRequiredMixin, LoginRequiredMixin, View):
     """Upload → preview (every row error, every change) → confirm. The upload is kept privately
-    between the two steps, so the confirmed import is exactly the previewed file."""
+    between the two steps, so the confirmed import is exactly the previewed file.
+
+    A file of more than IMPORT_JOB_ROWS rows is previewed and imported by a Celery task recorded as
+    a JobRun: the page shows a progress bar (percentage, rows done) polling `?job=<id>&format=json`
+    and then the result, as the small file's page does. The task rebuilds this view with the
+    upload's URL arguments, query string and user, so `call_importer` works unchanged."""
 
     template_name = "generic/import.html"
     title = ""
@@ -313,11 +342,20 @@ class ImportView(OfficeRequiredMixin, LoginRequiredMixin, View):
         return type(self).importer(file=file, dry_run=dry_run)
 
     def context(self, **extra) -> dict:
+        result = extra.get("result")
+        if result is not None and "shown_rows" not in extra:
+            changed = [row for row in result.rows if row.action != "unchanged"]
+            extra.update(shown_rows=changed[:IMPORT_ROWS_SHOWN], hidden_rows=max(len(changed) - IMPORT_ROWS_SHOWN, 0))
         return {"title": self.title, "columns": self.columns, "help_text": self.help_text, **extra}
 
     def get(self, request, *args, **kwargs):
         if request.GET.get("template"):
             return self.template_file()
+        if request.GET.get("job"):
+            run = self.job_run(request.GET["job"])
+            if request.GET.get("format") == "json":
+                return JsonResponse(self.job_status(run))
+            return self.job_page(run)
         return render(request, self.template_name, self.context())
 
     def template_file(self) -> HttpResponse:
@@ -344,12 +382,20 @@ class ImportView(OfficeRequiredMixin, LoginRequiredMixin, View):
         if upload.size > settings.IMPORT_MAX_BYTES:
             message = f"文件过大（{megabytes(upload.size)}），上限为 {megabytes(settings.IMPORT_MAX_BYTES)}。"
             return render(request, self.template_name, self.context(upload_error=message), status=400)
+        upload.seek(0)
+        data = upload.read()
+        upload.seek(0)
+        rows = sheet_row_count(data)
+        if rows > import_job_rows():
+            token = uuid.uuid4().hex
+            import_storage().save(token, ContentFile(data))
+            request.session[f"import-{token}"] = upload.name
+            return self.job_page(self.job_start(token=token, filename=upload.name, dry_run=True, rows=rows))
         result = self.call_importer(upload, True)
         token = ""
         if result.ok:
             token = f"{uuid.uuid4().hex}"
-            upload.seek(0)
-            import_storage().save(token, ContentFile(upload.read()))
+            import_storage().save(token, ContentFile(data))
             request.session[f"import-{token}"] = upload.name
         return render(
             request,
@@ -366,6 +412,10 @@ class ImportView(OfficeRequiredMixin, LoginRequiredMixin, View):
             )
         with import_storage().open(token, "rb") as handle:
             data = ContentFile(handle.read(), name=request.session[f"import-{token}"])
+        rows = sheet_row_count(data.read())
+        if rows > import_job_rows():
+            filename = request.session.pop(f"import-{token}")  # a token is used once
+            return self.job_page(self.job_start(token=token, filename=filename, dry_run=False, rows=rows))
         result = self.call_importer(data, False)
         import_storage().delete(token)
         del request.session[f"import-{token}"]
@@ -373,3 +423,161 @@ class ImportView(OfficeRequiredMixin, LoginRequiredMixin, View):
             return render(request, self.template_name, self.context(result=result), status=400)
         messages.success(request, result.summary)
         return HttpResponseRedirect(reverse(self.success_url_name))
+
+    # --- An import as a job ---------------------------------------------------------------------
+
+    @classmethod
+    def view_path(cls) -> str:
+        return f"{cls.__module__}.{cls.__qualname__}"
+
+    def job_start(self, *, token: str, filename: str, dry_run: bool, rows: int) -> JobRun:
+        from .services import job_run_create
+        from .tasks import import_job_task
+
+        request = self.request
+        run = job_run_create(
+            name=IMPORT_JOB_NAME,
+            user=request.user,
+            params={
+                "view": self.view_path(),
+                "title": str(self.title),
+                "path": request.path,
+                "kwargs": dict(self.kwargs),
+                "query": request.GET.urlencode(),
+                "token": token,
+                "filename": filename,
+                "dry_run": dry_run,
+                "rows": rows,
+            },
+        )
+        transaction.on_commit(lambda: import_job_task.delay(run.pk))
+        return run
+
+    def job_run(self, pk) -> JobRun:
+        """A run of this import page (any office member's), else 404."""
+        run = JobRun.objects.filter(pk=pk if str(pk).isdigit() else None, name=IMPORT_JOB_NAME).first()
+        if run is None or run.params.get("view") != self.view_path():
+            raise Http404("未找到该导入任务。")
+        return run
+
+    def job_url(self, run: JobRun, **extra) -> str:
+        query = QueryDict(run.params.get("query", ""), mutable=True)
+        query["job"] = str(run.pk)
+        query.update(extra)
+        return f"{run.params.get('path') or self.request.path}?{query.urlencode()}"
+
+    def job_status(self, run: JobRun) -> dict:
+        finished = run.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)
+        status = {
+            "id": run.pk,
+            "status": run.status,
+            "status_label": run.get_status_display(),
+            "finished": finished,
+            "percent": run.progress,
+            "rows_done": run.rows_done,
+            "rows_total": run.rows_total if run.rows_total is not None else run.params.get("rows"),
+            "stage": run.stage,
+            "dry_run": bool(run.params.get("dry_run")),
+            "page_url": self.job_url(run),
+        }
+        if finished:
+            status["summary"] = run.result.get("summary", "") if not run.error else run.error
+            for key in ("created", "updated", "unchanged"):
+                status[key] = run.result.get(key)
+            status["errors"] = len(run.result.get("errors", []))
+        return status
+
+    def job_page(self, run: JobRun):
+        request = self.request
+        run.refresh_from_db()  # an eager task has already run by now
+        params = run.params
+        context = {
+            "job": run,
+            "job_status": self.job_status(run),
+            "job_status_url": self.job_url(run, format="json"),
+            "filename": params.get("filename", ""),
+        }
+        status = 200
+        if run.status == JobStatus.SUCCEEDED:
+            result = ImportResult.from_dict(run.result)
+            token = params.get("token", "")
+            usable = (
+                result.ok and result.dry_run and f"import-{token}" in request.session and import_storage().exists(token)
+            )
+            context.update(result=result, token=token if usable else "", done_url=reverse(self.success_url_name))
+            status = 200 if result.ok else 400
+        return render(request, self.template_name, self.context(**context), status=status)
+
+    @classmethod
+    def for_job(cls, run: JobRun) -> ImportView:
+        """This view as the upload's request had it: its URL arguments, query string and user."""
+        from django.contrib.auth.models import AnonymousUser
+
+        request = HttpRequest()
+        request.method = "POST"
+        request.path = request.path_info = run.params.get("path", "")
+        request.GET = QueryDict(run.params.get("query", ""))
+        request.user = run.created_by or AnonymousUser()
+        request.session = {}
+        view = cls()
+        view.setup(request, **run.params.get("kwargs", {}))
+        return view
+
+
+class _JobProgress:
+    """Receives an importer's (stage, rows done, rows in stage) and writes the run's progress, at
+    most twice a second and at every change of stage."""
+
+    def __init__(self, run: JobRun):
+        self.run = run
+        self.stages = IMPORT_STAGES[bool(run.params.get("dry_run"))]
+        self.last = (None, 0.0)
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        from .services import job_run_progress
+
+        if stage not in self.stages:
+            return
+        now = time.monotonic()
+        if stage == self.last[0] and now - self.last[1] < 0.5 and done < total:
+            return
+        low, high, label = self.stages[stage]
+        percent = low + (high - low) * (done / total if total else 1)
+        job_run_progress(run=self.run, percent=int(percent), rows_done=done, rows_total=total, stage=label)
+        self.last = (stage, now)
+
+
+def import_job_run(*, run_id: int) -> dict:
+    """Run on a worker (or in-process when Celery is eager): the import a JobRun describes, from
+    the kept upload, writing its progress as it goes and its result (ImportResult.as_dict() and
+    the summary) at the end. A run already started is left alone (a redelivered task)."""
+    from .services import job_run_finish, job_run_start
+
+    run = JobRun.objects.select_related("created_by").get(pk=run_id)
+    if run.status != JobStatus.QUEUED:
+        return run.result
+    job_run_start(run=run)
+    params = run.params
+    storage, token = import_storage(), params.get("token", "")
+    try:
+        view_class = import_string(params["view"])
+        if not (isinstance(view_class, type) and issubclass(view_class, ImportView)):
+            raise TypeError(f"not an import view: {params['view']}")
+        if not token.isalnum() or not storage.exists(token):
+            job_run_finish(run=run, error="上传的文件已不存在，请重新上传。")
+            return {}
+        with storage.open(token, "rb") as handle:
+            data = ContentFile(handle.read(), name=params.get("filename", ""))
+        with progress_to(_JobProgress(run)):
+            result = view_class.for_job(run).call_importer(data, bool(params.get("dry_run")))
+    except Exception as exc:  # recorded on the run for the page; the worker's log has the traceback
+        logger.exception("import job %s failed", run_id)
+        job_run_finish(run=run, error=f"导入失败：{exc}")
+        if not params.get("dry_run"):
+            storage.delete(token)
+        return {}
+    payload = {**result.as_dict(), "summary": result.summary}
+    if not (result.ok and result.dry_run):  # kept only for the confirm of a good preview
+        storage.delete(token)
+    job_run_finish(run=run, result=payload)
+    return {key: payload[key] for key in ("dry_run", "created", "updated", "unchanged")}

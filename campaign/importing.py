@@ -261,6 +261,39 @@ def parse_sheet_date(text: str) -> datetime.date | None:
     return None
 
 
+def sheet_row_count(data: bytes) -> int:
+    """About how many rows a file has, without reading it: the first worksheet's <dimension> (or
+    its <row> tags counted in the compressed stream's text), a CSV's lines; 0 when it cannot tell
+    (the import then reads it the usual way and reports what is wrong)."""
+    import zipfile
+
+    if not data.startswith(XLSX_MAGIC):
+        return data.count(b"\n") + (0 if data.endswith(b"\n") else 1) if data.strip() else 0
+    try:
+        from openpyxl.reader.excel import ExcelReader
+
+        reader = ExcelReader(io.BytesIO(data), read_only=True)
+        reader.read_manifest()
+        reader.read_workbook()
+        path = next(
+            rel.target
+            for _sheet, rel in reader.parser.find_sheets()
+            if rel.target in reader.valid_files and "chartsheet" not in rel.Type
+        )
+        with reader.archive.open(path) as source:
+            head = source.read(4096)
+            found = _DIMENSION.search(head)
+            if found:
+                return int(found.group(1))
+            count, tail = head.count(b"<row"), head[-4:]
+            while chunk := source.read(1 << 20):
+                count += (tail + chunk).count(b"<row") - tail.count(b"<row")
+                tail = chunk[-4:]
+            return count
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, StopIteration):
+        return 0
+
+
 def megabytes(size: int) -> str:
     return f"{size / 1024 / 1024:.3g} MB"
 

@@ -193,7 +193,8 @@ class WorkGroup(models.Model):
 
 
 class JobRun(models.Model):
-    """One run of a background job (a roll-up, a reminder sweep, a worker check), shown in the UI."""
+    """One run of a background job (a roll-up, a reminder sweep, a worker check, an import), shown
+    in the UI; a long one reports its progress (percentage, rows done) as it goes."""
 
     name = models.CharField("任务", max_length=100, db_index=True)
     status = models.CharField("状态", max_length=20, choices=JobStatus.choices, default=JobStatus.QUEUED)
@@ -201,6 +202,11 @@ class JobRun(models.Model):
     result = models.JSONField("结果", default=dict, blank=True)
     error = models.TextField("错误", blank=True)
     worker = models.CharField("执行节点", max_length=200, blank=True)
+    # Progress of a long job (an import): written by the task as it goes, polled by the page.
+    progress = models.PositiveSmallIntegerField("进度(%)", default=0)
+    rows_done = models.PositiveIntegerField("已处理行数", default=0)
+    rows_total = models.PositiveIntegerField("总行数", null=True, blank=True)
+    stage = models.CharField("阶段", max_length=50, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name="发起人"
     )

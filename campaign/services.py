@@ -569,10 +569,23 @@ def job_run_start(*, run: JobRun) -> JobRun:
     return run
 
 
+def job_run_progress(*, run: JobRun, percent: int, rows_done: int = 0, rows_total: int | None = None, stage: str = ""):
+    """Record how far a running job is (one UPDATE of its row; the page polls it)."""
+    run.progress, run.rows_done, run.rows_total, run.stage = max(0, min(int(percent), 100)), rows_done, rows_total, stage
+    JobRun.objects.filter(pk=run.pk).update(
+        progress=run.progress, rows_done=rows_done, rows_total=rows_total, stage=stage
+    )
+    return run
+
+
 def job_run_finish(*, run: JobRun, result: dict | None = None, error: str = "") -> JobRun:
     run.status = JobStatus.FAILED if error else JobStatus.SUCCEEDED
     run.result, run.error, run.finished_at = result or {}, error, timezone.now()
-    run.save(update_fields=["status", "result", "error", "finished_at"])
+    fields = ["status", "result", "error", "finished_at"]
+    if not error:
+        run.progress = 100
+        fields.append("progress")
+    run.save(update_fields=fields)
     return run
 
 

@@ -9,3 +9,12 @@ from .services import worker_check_run
 def worker_check_task(run_id: int) -> dict:
     """Prove a worker is alive and shares the database: it records itself on the run."""
     return worker_check_run(run_id=run_id)
+
+
+@shared_task(name="campaign.import_job")
+def import_job_task(run_id: int) -> dict:
+    """A long import (more rows than IMPORT_JOB_ROWS) previewed or written off the request, with
+    its progress on the run."""
+    from .generic import import_job_run
+
+    return import_job_run(run_id=run_id)
