@@ -1,6 +1,9 @@
 """The weekly bulletin (周通报) of a published week: the data, read with a fixed number of queries
 whatever the size of the city, and its three renderings — the A4 page (shared by the print page
-and the PDF), the PDF (WeasyPrint) and the Excel workbook.
+and the PDF), the PDF (WeasyPrint) and the Excel workbook. The PDF and the workbook are rendered
+once per published version by a background job and stored (`bulletin_store.py`); the printed
+forms keep to what a reader reads (the long street and community tables, the week's problem list
+and a long overdue list are complete in the workbook only).
 
 The bulletin reads the published snapshot rows as they were published; the problem lists (found
 that week, overdue at the week's end) read the problems themselves, as of the week's end where the
@@ -15,7 +18,8 @@ from decimal import Decimal
 from urllib.parse import quote, unquote
 
 from django.core.files.storage import default_storage
-from django.db.models import Case, Count, IntegerField, Prefetch, Q, Sum, Value, When, prefetch_related_objects
+from django.db.models import Case, Count, F, IntegerField, Min, Q, Sum, Value, When, Window
+from django.db.models.functions import RowNumber
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -27,13 +31,33 @@ from inspections.choices import ProblemStatus, Severity
 from inspections.models import Photo, Problem
 from inspections.selectors import iso_week_bounds, week_label
 
-from .choices import RANKED_POPULATIONS, BoardList, CaseLevel, CaseStatus, Population, VersionStatus
+from .choices import RANKED_POPULATIONS, BoardList, CaseLevel, CaseRule, CaseStatus, Population, VersionStatus
 from .models import AccountabilityCase, RollupVersion, UnitWeekScore
 
-# How much of the long lists the printed bulletin shows; Excel always has everything.
-PRINT_EDGE_ROWS = 10  # the 社区村 table: the first and the last ten ranked
+# How much the printed bulletin (print page and PDF) shows of the long lists; the workbook always
+# has everything. Districts, departments, the 红黑榜 and the cases print in full.
+LONG_POPULATIONS = (Population.STREET, Population.COMMUNITY)
+PRINT_EDGE_ROWS = 10  # the street and community tables: the first and the last ten ranked
+# A 红榜 or 黑榜 longer than this (ties: a thousand communities at full marks share rank 1) prints
+# this many names and the count; the workbook's “红黑榜” sheet has every one.
+PRINT_BOARD_ROWS = 20
+# More cases than this print as names grouped by rule and level (every unit named), not one row each.
+PRINT_CASE_ROWS = 30
+PRINT_UNRANKED_NAMES = 20  # name the 样本不足 units of a long table up to this many, else count them
 PRINT_PROBLEMS_PER_DISTRICT = 6
-PRINT_OVERDUE_ROWS = 50
+# A city of many districts: one row of three photo cards each (16 districts: 3 pages, not 8).
+MANY_DISTRICTS, PRINT_PROBLEMS_PER_DISTRICT_MANY = 4, 3
+# The overdue problems: every one is counted in the per-district table; listed one by one in full up
+# to this many, else the longest overdue this many (a city can have ten thousand: 300 pages).
+PRINT_OVERDUE_ROWS = 30
+LONG_OVERDUE_DAYS = 30
+
+SHEET_NAMES = {
+    Population.DISTRICT: "区县排名",
+    Population.STREET: "街道排名",
+    Population.COMMUNITY: "社区排名",
+    Population.DEPARTMENT: "部门排名",
+}
 
 PDF_MEDIA_SCHEME = "bulletin-media"
 
@@ -110,14 +134,20 @@ class SummaryItem:
 
 @dataclass
 class Ranking:
+    """A population's table. Rows are dicts read with `.values()` (see `_RANK_FIELDS`)."""
+
     population: str
     label: str
-    rows: list[UnitWeekScore]  # every row: ranked by rank, then 样本不足
-    print_top: list[UnitWeekScore]
-    print_bottom: list[UnitWeekScore]  # empty unless the printed table is cut in the middle
+    rows: list[dict]  # what was read, ranked by rank, then 样本不足 (all of them in the workbook)
+    print_top: list[dict]
+    print_bottom: list[dict]  # empty unless the printed table is cut in the middle
     ranked_count: int
     unranked_count: int
     note: str = ""
+
+    @property
+    def sheet(self) -> str:
+        return SHEET_NAMES[self.population]
 
     @property
     def truncated(self) -> bool:
@@ -133,20 +163,40 @@ class Ranking:
 class Board:
     population: str
     label: str
-    red: list[UnitWeekScore]
-    black: list[UnitWeekScore]
+    red: list[dict]  # printed: at most PRINT_BOARD_ROWS; the workbook: all
+    black: list[dict]
+    red_count: int = 0
+    black_count: int = 0
+
+    @property
+    def red_hidden(self) -> int:
+        return self.red_count - len(self.red)
+
+    @property
+    def black_hidden(self) -> int:
+        return self.black_count - len(self.black)
+
+
+@dataclass
+class CaseGroup:
+    """The cases of one rule and level, for a printed bulletin with many cases."""
+
+    rule_display: str
+    level: str
+    level_display: str
+    units: list[str]
 
 
 @dataclass
 class ProblemCard:
-    problem: Problem
-    thumb: Photo | None
+    problem: dict  # see `_CARD_FIELDS`
+    thumb: dict | None  # {"pk", "thumbnail"} of the problem's first photo
     src: str = ""  # set by the renderer: a page URL or the PDF's storage URL
 
 
 @dataclass
 class DistrictProblems:
-    district: Unit | None  # None: problems located outside every district
+    district_id: int | None  # None: problems located outside every district
     name: str
     total: int = 0
     severe: int = 0
@@ -200,20 +250,57 @@ def _previous_version(version: RollupVersion) -> RollupVersion | None:
     )
 
 
-def _district_of(districts: list[Unit]) -> Case:
+def _district_of(districts: list[dict]) -> Case:
     """The district a problem's located unit lies in, as an SQL expression (NULL outside all)."""
     return Case(
-        *[When(unit__path__startswith=district.path, then=Value(district.pk)) for district in districts],
+        *[When(unit__path__startswith=district["path"], then=Value(district["pk"])) for district in districts],
         default=Value(None),
         output_field=IntegerField(),
     )
 
 
-def _ranking(population: str, rows: list[UnitWeekScore], min_sample=None) -> Ranking:
-    """A population's table. Excel has every row; the printed table has the ranked ones (for
-    社区村, many, only the first and the last ten) and names the 样本不足 units in a note."""
-    ranked = [row for row in rows if row.rank is not None]
-    unranked = [row for row in rows if row.rank is None]
+# What a ranking row reads: the snapshot's numbers and the unit's names, no model instances.
+_RANK_FIELDS = {
+    "unit_name": F("unit__name"),
+    "unit_path": F("unit__path"),
+    "parent_name": F("unit__parent__name"),
+    "grandparent_name": F("unit__parent__parent__name"),
+}
+_RANK_METRICS = (
+    "unit_id", "population", "composite", "score_rate", "observations", "failing_observations",
+    "deduction_points", "problems_opened", "problems_due", "closed_on_time", "on_time_rate",
+    "rework_count", "overdue_open", "rebounds", "rank", "rank_change", "board",
+)  # fmt: skip
+_PROBLEM_FIELDS = {
+    "unit_name": F("unit__name"),
+    "point_name": F("point__name"),
+    "handler_name": F("handler__name"),
+}
+_CARD_FIELDS = ("pk", "description", "severity", "deduction", "rebound_of_id", "district_id")
+_OVERDUE_FIELDS = ("pk", "description", "found_at", "deadline", "rework_count", "status", "district_id")
+_LIST_FIELDS = (
+    "pk", "description", "severity", "deduction", "found_at", "status", "deadline", "rebound_of_id",
+    "district_id", "photo_count",
+)  # fmt: skip
+
+
+def _dress(row: dict) -> dict:
+    """The printed forms of a ranking row's numbers."""
+    row["score_rate_display"] = fmt_rate(row["score_rate"])
+    row["on_time_rate_display"] = fmt_rate(row["on_time_rate"])
+    row["change_display"] = rank_change_display(row["rank_change"], row["rank"])
+    change = row["rank_change"] or 0
+    row["change_class"] = "up" if change > 0 and row["rank"] else "down" if change < 0 else ""
+    return row
+
+
+def _ranking(population: str, rows: list[dict], counts: dict, min_sample, *, workbook: str) -> Ranking:
+    """A population's table. The workbook has every row; the printed one has the ranked rows — for
+    the long tables (streets, communities) only the first and the last ten — and names the 样本不足
+    units in a note (counts them when they are many)."""
+    ranked = [row for row in rows if row["rank"] is not None]
+    unranked = [row for row in rows if row["rank"] is None]
+    ranked_count, unranked_count = counts.get("ranked", 0), counts.get("unranked", 0)
     label = Population(population).label
     ranking = Ranking(
         population=population,
@@ -221,28 +308,45 @@ def _ranking(population: str, rows: list[UnitWeekScore], min_sample=None) -> Ran
         rows=ranked + unranked,
         print_top=ranked,
         print_bottom=[],
-        ranked_count=len(ranked),
-        unranked_count=len(unranked),
+        ranked_count=ranked_count,
+        unranked_count=unranked_count,
     )
     notes = []
-    if population == Population.COMMUNITY and len(ranked) > 2 * PRINT_EDGE_ROWS:
-        ranking.print_top = ranked[:PRINT_EDGE_ROWS]
-        ranking.print_bottom = ranked[-PRINT_EDGE_ROWS:]
-        notes.append(f"共{len(ranked)}个社区村参与排名，此处列出前{PRINT_EDGE_ROWS}名和后{PRINT_EDGE_ROWS}名")
-    if unranked:
+    if _cut(population, ranked_count):
+        # By place in the ranked order, not by rank: units tied on a rank count one place each.
+        bottom_from = ranked_count - PRINT_EDGE_ROWS
+        ranking.print_top = [row for row in ranked if row["place"] <= PRINT_EDGE_ROWS]
+        ranking.print_bottom = [row for row in ranked if row["place"] > bottom_from]
+        cut = f"共{ranked_count}个{label}参与排名，此处列出前{PRINT_EDGE_ROWS}名和后{PRINT_EDGE_ROWS}名"
+        shown = ranking.print_top + ranking.print_bottom
+        ties = {
+            row["rank"]: f"第{row['rank']}名并列{row['tied']}个"
+            for row in (ranking.print_top[-1:] + ranking.print_bottom[:1])
+            if row["tied"] > sum(1 for other in shown if other["rank"] == row["rank"])
+        }
+        notes.append(cut + (f"（{'，'.join(ties.values())}，未全部列出）" if ties else ""))
+    if unranked_count:
         why = f"观测少于{min_sample}个" if min_sample else "样本不足"
-        if population == Population.COMMUNITY:
-            notes.append(f"另有{len(unranked)}个社区村本周{why}，不参与排名")
+        if _names_unranked(population, unranked_count):
+            names = "、".join(row["unit_name"] for row in unranked)
+            notes.append(f"本周{why}、不参与排名的{unranked_count}个单位：{names}")
         else:
-            names = "、".join(row.unit.display_name for row in unranked)
-            notes.append(f"本周{why}、不参与排名的{len(unranked)}个单位：{names}")
+            notes.append(f"另有{unranked_count}个{label}本周{why}，不参与排名")
     if notes:
-        excel = "；完整排名见 Excel 附表“社区排名”。" if population == Population.COMMUNITY else "。"
-        ranking.note = "；".join(notes) + excel
+        where = f"；完整排名见 Excel 附表“{SHEET_NAMES[population]}”（{workbook}）。"
+        ranking.note = "；".join(notes) + (where if ranking.truncated or population in LONG_POPULATIONS else "。")
     return ranking
 
 
-def _lead(city: UnitWeekScore | None, summary: list[SummaryItem]) -> str:
+def _cut(population: str, ranked_count: int) -> bool:
+    return population in LONG_POPULATIONS and ranked_count > 2 * PRINT_EDGE_ROWS
+
+
+def _names_unranked(population: str, unranked_count: int) -> bool:
+    return population not in LONG_POPULATIONS or unranked_count <= PRINT_UNRANKED_NAMES
+
+
+def _lead(city: dict | None, summary: list[SummaryItem]) -> str:
     """The opening sentence of the bulletin, in the office's words."""
     if city is None:
         return "本周没有全市汇总数据。"
@@ -255,32 +359,43 @@ def _lead(city: UnitWeekScore | None, summary: list[SummaryItem]) -> str:
         return f"{item.display}（较上周{item.delta_display}）" if item.delta else f"{item.display}（与上周持平）"
 
     parts = [
-        f"本周全市共督查观测{city.observations}项，不合格{city.failing_observations}项，"
+        f"本周全市共督查观测{city['observations']}项，不合格{city['failing_observations']}项，"
         f"得分率{with_change('score_rate')}",
         f"新发现问题{with_change('problems_opened')}个",
     ]
-    if city.problems_due:
-        parts.append(f"本周到期{city.problems_due}个，按期整改率{with_change('on_time_rate')}")
+    if city["problems_due"]:
+        parts.append(f"本周到期{city['problems_due']}个，按期整改率{with_change('on_time_rate')}")
     parts.append(f"周末超期未改{with_change('overdue_open')}个")
-    if city.rebounds:
-        parts.append(f"问题反弹{city.rebounds}个")
+    if city["rebounds"]:
+        parts.append(f"问题反弹{city['rebounds']}个")
     return "，".join(parts) + "。"
 
 
-def bulletin_data(*, version: RollupVersion) -> dict:
-    """Everything the bulletin shows, in ten queries whatever the number of units and problems:
-    the campaign (unless already joined), the previous published week, the two citywide rows,
-    every score row, the districts, the per-district counts, the week's problems, the first photos
-    of those shown, the overdue problems and the cases."""
+def bulletin_data(*, version: RollupVersion, full: bool = False) -> dict:
+    """Everything the bulletin shows, read as plain rows (`.values()`) and SQL aggregates, in a
+    fixed number of queries whatever the size of the city — never a model instance per row:
+    the campaign (unless already joined), the previous published week, the two citywide rows, the
+    ranked/unranked counts per population, the ranking rows, the districts, the per-district
+    counts of the week's problems, then
+
+    - printed (`full=False`: the print page and the PDF, 11 queries): of the ranking rows only
+      those printed — districts and departments, the first and last ten streets and communities,
+      every 红黑榜 row, the 样本不足 names; the first problems of each district (a window
+      function) and their first photos; the overdue problems per district and the longest overdue;
+    - the workbook (`full=True`, 10 queries): every ranking row, the week's whole problem list,
+      the overdue problems per district and every overdue problem;
+
+    and the week's accountability cases in full either way."""
     campaign = version.campaign  # 1 (none when the caller joined it)
     start, end = iso_week_bounds(version.week)
     previous = _previous_version(version)  # 2
+    workbook = bulletin_filename(version, "xlsx")
 
     city_rows = {  # 3
-        row.rollup_id: row
+        row["rollup_id"]: row
         for row in UnitWeekScore.objects.filter(
             rollup_id__in=[version.pk] + ([previous.pk] if previous else []), unit__isnull=True
-        )
+        ).values("rollup_id", *(key for key, *_ in SUMMARY_FIELDS))
     }
     city = city_rows.get(version.pk)
     previous_city = city_rows.get(previous.pk) if previous else None
@@ -289,50 +404,90 @@ def bulletin_data(*, version: RollupVersion) -> dict:
             key=key,
             label=label,
             kind=kind,
-            value=getattr(city, key) if city else None,
-            previous=getattr(previous_city, key) if previous_city else None,
+            value=city[key] if city else None,
+            previous=previous_city[key] if previous_city else None,
             good_when_up=good,
         )
         for key, label, kind, good in SUMMARY_FIELDS
     ]
 
-    rows = list(  # 4
-        UnitWeekScore.objects.filter(rollup=version, unit__isnull=False)
-        .select_related("unit__parent__parent")
-        .order_by("rank", "-composite", "unit__path")
+    scores = UnitWeekScore.objects.filter(rollup=version, unit__isnull=False)
+    counts = {  # 4
+        row["population"]: row
+        for row in scores.order_by()
+        .values("population")
+        .annotate(
+            ranked=Count("pk", filter=Q(rank__isnull=False)),
+            unranked=Count("pk", filter=Q(rank__isnull=True)),
+            red=Count("pk", filter=Q(board=BoardList.RED)),
+            black=Count("pk", filter=Q(board=BoardList.BLACK)),
+        )
+    }
+    # Each row's place in its table (ties broken by score, then by the unit tree), its place on its
+    # board (a 黑榜 from the bottom up), and how many units share its rank.
+    in_order = [F("rank").asc(nulls_last=True), F("composite").desc(nulls_last=True), F("unit__path")]
+    from_bottom = Case(When(board=BoardList.BLACK, then=-F("rank")), default=F("rank"), output_field=IntegerField())
+    scores = scores.annotate(
+        place=Window(RowNumber(), partition_by=[F("population")], order_by=in_order),
+        board_place=Window(
+            RowNumber(), partition_by=[F("population"), F("board")], order_by=[from_bottom, F("unit__path")]
+        ),
+        tied=Window(Count("pk"), partition_by=[F("population"), F("rank")]),
     )
-    by_population: dict[str, list[UnitWeekScore]] = {p: [] for p in RANKED_POPULATIONS}
-    for row in rows:
-        row.score_rate_display = fmt_rate(row.score_rate)
-        row.on_time_rate_display = fmt_rate(row.on_time_rate)
-        row.change_display = rank_change_display(row.rank_change, row.rank)
-        row.change_class = (
-            "up" if (row.rank_change or 0) > 0 and row.rank else "down" if (row.rank_change or 0) < 0 else ""
+    if not full:
+        # One condition on the window values (SQL cannot filter on them with OR and plain columns).
+        printed = [When(~Q(board="") & Q(board_place__lte=PRINT_BOARD_ROWS), then=Value(1))]
+        for population in RANKED_POPULATIONS:
+            count = counts.get(population, {})
+            ranked, unranked = count.get("ranked", 0), count.get("unranked", 0)
+            shown = Q(population=population, rank__isnull=False)
+            if _cut(population, ranked):
+                shown &= Q(place__lte=PRINT_EDGE_ROWS) | Q(place__gt=ranked - PRINT_EDGE_ROWS)
+            printed.append(When(shown, then=Value(1)))
+            if unranked and _names_unranked(population, unranked):
+                printed.append(When(Q(population=population, rank__isnull=True), then=Value(1)))
+        scores = scores.annotate(printed=Case(*printed, default=Value(0), output_field=IntegerField())).filter(
+            printed=1
         )
-        by_population.setdefault(row.population, []).append(row)
+    by_population: dict[str, list[dict]] = {p: [] for p in RANKED_POPULATIONS}
+    rows = scores.values(*_RANK_METRICS, "place", "board_place", "tied", **_RANK_FIELDS).order_by("population", "place")
+    for row in rows:  # 5
+        by_population.setdefault(row["population"], []).append(_dress(row))
     min_sample = (version.rules or {}).get("min_sample")
-    rankings = [_ranking(p, by_population[p], min_sample) for p in RANKED_POPULATIONS]
-    boards = [
-        Board(
-            population=ranking.population,
-            label=ranking.label,
-            red=[row for row in ranking.rows if row.board == BoardList.RED],
-            black=sorted(
-                (row for row in ranking.rows if row.board == BoardList.BLACK),
-                key=lambda row: (-(row.rank or 0), row.unit.path),
-            ),
-        )
-        for ranking in rankings
+    rankings = [
+        _ranking(p, by_population[p], counts.get(p, {}), min_sample, workbook=workbook) for p in RANKED_POPULATIONS
     ]
+    boards = []
+    for ranking in rankings:
+        listed = {BoardList.RED: [], BoardList.BLACK: []}
+        for row in ranking.rows:
+            if row["board"] in listed and (full or row["board_place"] <= PRINT_BOARD_ROWS):
+                listed[row["board"]].append(row)
+        count = counts.get(ranking.population, {})
+        boards.append(
+            Board(
+                population=ranking.population,
+                label=ranking.label,
+                red=sorted(listed[BoardList.RED], key=lambda row: row["board_place"]),
+                black=sorted(listed[BoardList.BLACK], key=lambda row: row["board_place"]),
+                red_count=count.get("red", 0),
+                black_count=count.get("black", 0),
+            )
+        )
 
-    districts = list(Unit.objects.filter(kind=UnitKind.DISTRICT, active=True).order_by("path"))  # 5
+    districts = list(  # 6
+        Unit.objects.filter(kind=UnitKind.DISTRICT, active=True).order_by("path").values("pk", "name", "path")
+    )
     district_of = _district_of(districts)
+    district_names = {district["pk"]: district["name"] for district in districts}
     week_problems = Problem.objects.filter(
         campaign_id=version.campaign_id, found_at__gte=start, found_at__lt=end
     ).exclude(status=ProblemStatus.VOID)
-    groups = {district.pk: DistrictProblems(district=district, name=district.name) for district in districts}
-    groups[None] = DistrictProblems(district=None, name="未归属区县")
-    for counts in (  # 6
+    groups = {
+        district["pk"]: DistrictProblems(district_id=district["pk"], name=district["name"]) for district in districts
+    }
+    groups[None] = DistrictProblems(district_id=None, name="未归属区县")
+    for row in (  # 7
         week_problems.annotate(district_id=district_of)
         .order_by()
         .values("district_id")
@@ -344,36 +499,46 @@ def bulletin_data(*, version: RollupVersion) -> dict:
             deduction=Sum("deduction"),
         )
     ):
-        group = groups[counts["district_id"]]
-        group.total, group.severe, group.rebounds = counts["total"], counts["severe"], counts["rebounds"]
-        group.closed, group.deduction = counts["closed"], counts["deduction"] or Decimal(0)
-
-    problems = list(  # 7
-        week_problems.annotate(district_id=district_of, photo_count=Count("photos"))
-        .select_related("unit", "point", "check_item", "handler")
-        # The printed cards: severe first, then the costliest, and of equals those with a photo.
-        .order_by("-severity", "-deduction", "-photo_count", "found_at", "pk")
-    )
-    shown: list[Problem] = []
-    for problem in problems:
-        group = groups[problem.district_id]
-        if len(group.cards) < PRINT_PROBLEMS_PER_DISTRICT:
-            group.cards.append(ProblemCard(problem=problem, thumb=None))
-            shown.append(problem)
-    if shown:  # 8
-        prefetch_related_objects(shown, Prefetch("photos", queryset=Photo.objects.order_by("uploaded_at", "pk")))
-    for group in groups.values():
-        for card in group.cards:
-            photos = list(card.problem.photos.all())
-            card.thumb = photos[0] if photos else None
-    district_names = {district.pk: district.name for district in districts}
-    for problem in problems:
-        problem.district_name = district_names.get(problem.district_id, "")
-    district_groups = [groups[district.pk] for district in districts]
+        group = groups[row["district_id"]]
+        group.total, group.severe, group.rebounds = row["total"], row["severe"], row["rebounds"]
+        group.closed, group.deduction = row["closed"], row["deduction"] or Decimal(0)
+    district_groups = [groups[district["pk"]] for district in districts]
     if groups[None].total:
         district_groups.append(groups[None])
 
-    overdue = list(  # 9
+    problems: list[dict] = []
+    per_district = PRINT_PROBLEMS_PER_DISTRICT
+    if full:
+        problems = list(  # 8 (workbook)
+            week_problems.annotate(district_id=district_of, photo_count=Count("photos"))
+            .values(*_LIST_FIELDS, check_item_text=F("check_item__text"), **_PROBLEM_FIELDS)
+            .order_by("found_at", "pk")
+        )
+        for problem in problems:
+            problem["district_name"] = district_names.get(problem["district_id"], "")
+    else:
+        # The printed cards: severe first, then the costliest, and of equals those with a photo.
+        per_district = PRINT_PROBLEMS_PER_DISTRICT_MANY if len(districts) > MANY_DISTRICTS else per_district
+        order = [F("severity").desc(), F("deduction").desc(), F("photo_count").desc(), F("found_at"), F("pk")]
+        cards = list(  # 8 (printed)
+            week_problems.annotate(district_id=district_of, photo_count=Count("photos"))
+            .annotate(place=Window(RowNumber(), partition_by=[F("district_id")], order_by=order))
+            .filter(place__lte=per_district)
+            .values(*_CARD_FIELDS, "place", **_PROBLEM_FIELDS)
+            .order_by("district_id", "place")
+        )
+        first_photo: dict[int, dict] = {}
+        if cards:  # 9 (printed)
+            for photo in (
+                Photo.objects.filter(problems__in=[card["pk"] for card in cards])
+                .order_by("uploaded_at", "pk")
+                .values("pk", "thumbnail", problem_id=F("problems"))
+            ):
+                first_photo.setdefault(photo["problem_id"], photo)
+        for card in sorted(cards, key=lambda card: card["place"]):
+            groups[card["district_id"]].cards.append(ProblemCard(problem=card, thumb=first_photo.get(card["pk"])))
+
+    overdue_problems = (
         Problem.objects.filter(
             campaign_id=version.campaign_id,
             found_at__lt=end,
@@ -383,17 +548,35 @@ def bulletin_data(*, version: RollupVersion) -> dict:
         .exclude(status=ProblemStatus.VOID)
         .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=end))
         .annotate(district_id=district_of)
-        .select_related("unit", "point", "check_item", "handler")
-        .order_by("deadline", "pk")
     )
+    month_ago = version.week_end - datetime.timedelta(days=LONG_OVERDUE_DAYS)
+    overdue_districts = {  # 9 / 10: every overdue problem counted under its district
+        row["district_id"]: row
+        for row in overdue_problems.order_by()
+        .values("district_id")
+        .annotate(total=Count("pk"), long=Count("pk", filter=Q(deadline__lt=month_ago)), oldest=Min("deadline"))
+    }
+    overdue_summary = [
+        {
+            "name": name,
+            "total": row["total"],
+            "long": row["long"],
+            "days": (version.week_end - row["oldest"]).days,
+        }
+        for pk, name in [*district_names.items(), (None, "未归属区县")]
+        if (row := overdue_districts.get(pk))
+    ]
+    overdue_rows = overdue_problems.values(*_OVERDUE_FIELDS, **_PROBLEM_FIELDS).order_by("deadline", "pk")
+    overdue = list(overdue_rows if full else overdue_rows[:PRINT_OVERDUE_ROWS])  # 10 / 11
     for problem in overdue:
-        problem.district_name = district_names.get(problem.district_id, "")
-        problem.days_overdue = (version.week_end - problem.deadline).days
+        problem["district_name"] = district_names.get(problem["district_id"], "")
+        problem["days_overdue"] = (version.week_end - problem["deadline"]).days
+        problem["status_display"] = ProblemStatus(problem["status"]).label
 
-    cases = list(  # 10
+    cases = list(  # 11 / 12
         AccountabilityCase.objects.filter(campaign_id=version.campaign_id, week=version.week)
         .exclude(status=CaseStatus.WITHDRAWN)
-        .select_related("unit")
+        .values("pk", "rule", "level", "streak", "reason", "status", "decision_note", unit_name=F("unit__name"))
         .order_by(
             Case(
                 When(level=CaseLevel.ACCOUNT, then=Value(0)),
@@ -405,6 +588,16 @@ def bulletin_data(*, version: RollupVersion) -> dict:
             "rule",
         )
     )
+    case_groups: dict[tuple, CaseGroup] = {}
+    for case in cases:
+        case["rule_display"] = CaseRule(case["rule"]).label
+        case["level_display"] = CaseLevel(case["level"]).label
+        case["status_display"] = CaseStatus(case["status"]).label
+        group = case_groups.setdefault(
+            (case["level"], case["rule"]),
+            CaseGroup(case["rule_display"], case["level"], case["level_display"], []),
+        )
+        group.units.append(case["unit_name"] + (f"（连续{case['streak']}周）" if case["streak"] > 1 else ""))
 
     return {
         "version": version,
@@ -412,6 +605,8 @@ def bulletin_data(*, version: RollupVersion) -> dict:
         "week": version.week,
         "week_label": week_label(version.week),
         "title": f"{campaign.name}周通报",
+        "full": full,
+        "workbook_name": workbook,
         "previous": previous,
         "previous_week_label": week_label(previous.week) if previous else "",
         "city": city,
@@ -419,17 +614,23 @@ def bulletin_data(*, version: RollupVersion) -> dict:
         "summary": summary,
         "lead": _lead(city, summary),
         "rankings": rankings,
+        "truncated_labels": "、".join(ranking.label for ranking in rankings if ranking.truncated),
+        "print_edge_rows": PRINT_EDGE_ROWS,
         "boards": boards,
         "board_rules": _board_rules(version.rules),
         "districts": district_groups,
         "problems": problems,
-        "problem_total": len(problems),
+        "problem_total": sum(group.total for group in district_groups),
         "overdue": overdue,
-        "overdue_shown": overdue[:PRINT_OVERDUE_ROWS],
-        "overdue_hidden": max(0, len(overdue) - PRINT_OVERDUE_ROWS),
-        "cases": cases,
-        "print_problems_per_district": PRINT_PROBLEMS_PER_DISTRICT,
+        "overdue_total": sum(row["total"] for row in overdue_summary),
+        "overdue_summary": overdue_summary,
+        "long_overdue_days": LONG_OVERDUE_DAYS,
         "print_overdue_rows": PRINT_OVERDUE_ROWS,
+        "cases": cases,
+        # Many cases: printed as the units of each rule and level (the workbook has each case).
+        "case_groups": list(case_groups.values()) if len(cases) > PRINT_CASE_ROWS else [],
+        "print_board_rows": PRINT_BOARD_ROWS,
+        "print_problems_per_district": per_district,
     }
 
 
@@ -446,18 +647,19 @@ def _board_rules(rules: dict) -> str:
 # --- The page and the PDF ----------------------------------------------------------------------
 
 
-def bulletin_html(*, data: dict, for_pdf: bool = False, photo_url=None) -> str:
-    """The A4 page. `photo_url(photo)` gives the browser's address of a thumbnail; the PDF reads
-    thumbnails from storage instead (see `StorageFetcher`)."""
+def bulletin_html(*, data: dict, for_pdf: bool = False, photo_url=None, extra: dict | None = None) -> str:
+    """The A4 page. `photo_url(photo_id)` gives the browser's address of a thumbnail; the PDF reads
+    thumbnails from storage instead (see `StorageFetcher`). `extra`: the print page's toolbar (the
+    stored files' state)."""
     for group in data["districts"]:
         for card in group.cards:
             if card.thumb is None:
                 card.src = ""
             elif for_pdf:
-                card.src = f"{PDF_MEDIA_SCHEME}:{quote(card.thumb.thumbnail.name)}"
+                card.src = f"{PDF_MEDIA_SCHEME}:{quote(card.thumb['thumbnail'])}"
             else:
-                card.src = photo_url(card.thumb) if photo_url else ""
-    context = {**data, "for_pdf": for_pdf, "generated_at": timezone.localtime()}
+                card.src = photo_url(card.thumb["pk"]) if photo_url else ""
+    context = {**data, **(extra or {}), "for_pdf": for_pdf, "generated_at": timezone.localtime()}
     # No request: the page is standalone, so the layout's context processors (and their queries) are not needed.
     return render_to_string("accountability/bulletin.html", context)
 
@@ -488,16 +690,17 @@ class PdfUnavailable(Exception):
     message = "服务器缺少生成 PDF 所需的组件（WeasyPrint 与 pango），请联系管理员安装；可先使用打印页或 Excel。"
 
 
-def bulletin_pdf(*, version: RollupVersion, request=None, data: dict | None = None) -> bytes:
+def bulletin_pdf(*, version: RollupVersion, data: dict | None = None, html: str | None = None, request=None) -> bytes:
+    """The printed bulletin as an A4 PDF (WeasyPrint), made by the render job (`bulletin_store`).
+    `request` is accepted and ignored: the PDF reads nothing over HTTP (see `StorageFetcher`)."""
     try:
         from weasyprint import HTML
     except (ImportError, OSError) as exc:  # OSError: pango cannot be loaded
         raise PdfUnavailable(PdfUnavailable.message) from exc
 
-    data = data or bulletin_data(version=version)
-    html = bulletin_html(data=data, for_pdf=True)
-    base_url = request.build_absolute_uri("/") if request is not None else "http://localhost/"
-    return HTML(string=html, base_url=base_url, url_fetcher=_storage_fetcher()).write_pdf()
+    if html is None:
+        html = bulletin_html(data=data or bulletin_data(version=version), for_pdf=True)
+    return HTML(string=html, base_url="http://localhost/", url_fetcher=_storage_fetcher()).write_pdf()
 
 
 def bulletin_filename(version: RollupVersion, extension: str) -> str:
@@ -514,36 +717,29 @@ DECIMAL = "0.00"
 def _rank_columns(population: str) -> list[tuple[str, int, str | None, callable]]:
     """(header, width, number format, value) of a ranking sheet."""
     columns = [
-        ("名次", 7, None, lambda r: r.rank if r.rank is not None else "样本不足"),
-        ("名次变化", 9, None, lambda r: rank_change_display(r.rank_change, r.rank)),
-        ("单位", 24, None, lambda r: r.unit.name),
+        ("名次", 7, None, lambda r: r["rank"] if r["rank"] is not None else "样本不足"),
+        ("名次变化", 9, None, lambda r: r["change_display"]),
+        ("单位", 24, None, lambda r: r["unit_name"]),
     ]
     if population == Population.STREET:
-        columns.append(("所属区县", 14, None, lambda r: r.unit.parent.name if r.unit.parent else ""))
+        columns.append(("所属区县", 14, None, lambda r: r["parent_name"] or ""))
     if population == Population.COMMUNITY:
-        columns.append(
-            (
-                "所属区县",
-                12,
-                None,
-                lambda r: r.unit.parent.parent.name if r.unit.parent and r.unit.parent.parent else "",
-            )
-        )
-        columns.append(("所属街道", 14, None, lambda r: r.unit.parent.name if r.unit.parent else ""))
+        columns.append(("所属区县", 12, None, lambda r: r["grandparent_name"] or ""))
+        columns.append(("所属街道", 14, None, lambda r: r["parent_name"] or ""))
     columns += [
-        ("综合分", 9, DECIMAL, lambda r: r.composite),
-        ("得分率", 9, PERCENT, lambda r: r.score_rate),
-        ("观测数", 8, None, lambda r: r.observations),
-        ("不合格数", 9, None, lambda r: r.failing_observations),
-        ("扣分", 8, DECIMAL, lambda r: r.deduction_points),
-        ("新发现问题", 11, None, lambda r: r.problems_opened),
-        ("本周到期", 9, None, lambda r: r.problems_due),
-        ("按期销号", 9, None, lambda r: r.closed_on_time),
-        ("按期整改率", 11, PERCENT, lambda r: r.on_time_rate),
-        ("返工次数", 9, None, lambda r: r.rework_count),
-        ("周末超期未改", 13, None, lambda r: r.overdue_open),
-        ("反弹", 7, None, lambda r: r.rebounds),
-        ("红黑榜", 8, None, lambda r: r.get_board_display()),
+        ("综合分", 9, DECIMAL, lambda r: r["composite"]),
+        ("得分率", 9, PERCENT, lambda r: r["score_rate"]),
+        ("观测数", 8, None, lambda r: r["observations"]),
+        ("不合格数", 9, None, lambda r: r["failing_observations"]),
+        ("扣分", 8, DECIMAL, lambda r: r["deduction_points"]),
+        ("新发现问题", 11, None, lambda r: r["problems_opened"]),
+        ("本周到期", 9, None, lambda r: r["problems_due"]),
+        ("按期销号", 9, None, lambda r: r["closed_on_time"]),
+        ("按期整改率", 11, PERCENT, lambda r: r["on_time_rate"]),
+        ("返工次数", 9, None, lambda r: r["rework_count"]),
+        ("周末超期未改", 13, None, lambda r: r["overdue_open"]),
+        ("反弹", 7, None, lambda r: r["rebounds"]),
+        ("红黑榜", 8, None, lambda r: BoardList(r["board"]).label if r["board"] else ""),
     ]
     return columns
 
@@ -586,7 +782,8 @@ def bulletin_xlsx(*, version: RollupVersion, data: dict | None = None) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    data = data or bulletin_data(version=version)
+    if data is None or not data["full"]:  # the workbook has every row: never the printed selection
+        data = bulletin_data(version=version, full=True)
     workbook = Workbook()
     workbook.remove(workbook.active)
 
@@ -624,14 +821,8 @@ def bulletin_xlsx(*, version: RollupVersion, data: dict | None = None) -> bytes:
         if isinstance(value, datetime.datetime):
             sheet.cell(row=sheet.max_row, column=2).number_format = "yyyy-mm-dd hh:mm"
 
-    sheet_names = {
-        Population.DISTRICT: "区县排名",
-        Population.STREET: "街道排名",
-        Population.COMMUNITY: "社区排名",
-        Population.DEPARTMENT: "部门排名",
-    }
     for ranking in data["rankings"]:
-        _sheet(workbook, sheet_names[ranking.population], _rank_columns(ranking.population), ranking.rows)
+        _sheet(workbook, SHEET_NAMES[ranking.population], _rank_columns(ranking.population), ranking.rows)
 
     board_rows = [
         (board.label, list_label, row)
@@ -645,57 +836,57 @@ def bulletin_xlsx(*, version: RollupVersion, data: dict | None = None) -> bytes:
         [
             ("类别", 10, None, lambda r: r[0]),
             ("榜单", 7, None, lambda r: r[1]),
-            ("名次", 7, None, lambda r: r[2].rank),
-            ("单位", 24, None, lambda r: r[2].unit.name),
-            ("综合分", 9, DECIMAL, lambda r: r[2].composite),
-            ("得分率", 9, PERCENT, lambda r: r[2].score_rate),
-            ("按期整改率", 11, PERCENT, lambda r: r[2].on_time_rate),
-            ("周末超期未改", 13, None, lambda r: r[2].overdue_open),
+            ("名次", 7, None, lambda r: r[2]["rank"]),
+            ("单位", 24, None, lambda r: r[2]["unit_name"]),
+            ("综合分", 9, DECIMAL, lambda r: r[2]["composite"]),
+            ("得分率", 9, PERCENT, lambda r: r[2]["score_rate"]),
+            ("按期整改率", 11, PERCENT, lambda r: r[2]["on_time_rate"]),
+            ("周末超期未改", 13, None, lambda r: r[2]["overdue_open"]),
         ],
         board_rows,
     )
 
     problem_columns = [
-        ("编号", 8, None, lambda p: p.pk),
-        ("区县", 12, None, lambda p: p.district_name),
-        ("属地单位", 16, None, lambda p: p.unit.name),
-        ("点位", 22, None, lambda p: p.point.name if p.point else ""),
-        ("问题描述", 40, None, lambda p: p.description),
-        ("测评细则", 32, None, lambda p: p.check_item.text if p.check_item else ""),
-        ("严重程度", 9, None, lambda p: p.get_severity_display()),
-        ("扣分", 7, DECIMAL, lambda p: p.deduction),
-        ("发现时间", 17, "yyyy-mm-dd hh:mm", lambda p: p.found_at),
-        ("当前状态", 9, None, lambda p: p.get_status_display()),
-        ("主办单位", 16, None, lambda p: p.handler.name if p.handler else ""),
-        ("整改期限", 11, "yyyy-mm-dd", lambda p: p.deadline),
-        ("反弹", 6, None, lambda p: "是" if p.rebound_of_id else ""),
-        ("照片数", 7, None, lambda p: p.photo_count),
+        ("编号", 8, None, lambda p: p["pk"]),
+        ("区县", 12, None, lambda p: p["district_name"]),
+        ("属地单位", 16, None, lambda p: p["unit_name"]),
+        ("点位", 22, None, lambda p: p["point_name"] or ""),
+        ("问题描述", 40, None, lambda p: p["description"]),
+        ("测评细则", 32, None, lambda p: p["check_item_text"] or ""),
+        ("严重程度", 9, None, lambda p: Severity(p["severity"]).label),
+        ("扣分", 7, DECIMAL, lambda p: p["deduction"]),
+        ("发现时间", 17, "yyyy-mm-dd hh:mm", lambda p: p["found_at"]),
+        ("当前状态", 9, None, lambda p: ProblemStatus(p["status"]).label),
+        ("主办单位", 16, None, lambda p: p["handler_name"] or ""),
+        ("整改期限", 11, "yyyy-mm-dd", lambda p: p["deadline"]),
+        ("反弹", 6, None, lambda p: "是" if p["rebound_of_id"] else ""),
+        ("照片数", 7, None, lambda p: p["photo_count"]),
     ]
     _sheet(workbook, "问题清单", problem_columns, data["problems"])
 
     overdue_columns = [
-        ("编号", 8, None, lambda p: p.pk),
-        ("区县", 12, None, lambda p: p.district_name),
-        ("属地单位", 16, None, lambda p: p.unit.name),
-        ("点位", 22, None, lambda p: p.point.name if p.point else ""),
-        ("问题描述", 40, None, lambda p: p.description),
-        ("主办单位", 16, None, lambda p: p.handler.name if p.handler else ""),
-        ("发现时间", 17, "yyyy-mm-dd hh:mm", lambda p: p.found_at),
-        ("整改期限", 11, "yyyy-mm-dd", lambda p: p.deadline),
-        ("至周日超期天数", 14, None, lambda p: p.days_overdue),
-        ("返工次数", 9, None, lambda p: p.rework_count),
-        ("当前状态", 9, None, lambda p: p.get_status_display()),
+        ("编号", 8, None, lambda p: p["pk"]),
+        ("区县", 12, None, lambda p: p["district_name"]),
+        ("属地单位", 16, None, lambda p: p["unit_name"]),
+        ("点位", 22, None, lambda p: p["point_name"] or ""),
+        ("问题描述", 40, None, lambda p: p["description"]),
+        ("主办单位", 16, None, lambda p: p["handler_name"] or ""),
+        ("发现时间", 17, "yyyy-mm-dd hh:mm", lambda p: p["found_at"]),
+        ("整改期限", 11, "yyyy-mm-dd", lambda p: p["deadline"]),
+        ("至周日超期天数", 14, None, lambda p: p["days_overdue"]),
+        ("返工次数", 9, None, lambda p: p["rework_count"]),
+        ("当前状态", 9, None, lambda p: p["status_display"]),
     ]
     _sheet(workbook, "超期问题", overdue_columns, data["overdue"])
 
     case_columns = [
-        ("单位", 24, None, lambda c: c.unit.name),
-        ("触发规则", 14, None, lambda c: c.get_rule_display()),
-        ("建议处理", 14, None, lambda c: c.get_level_display()),
-        ("连续周数", 9, None, lambda c: c.streak),
-        ("原因", 50, None, lambda c: c.reason),
-        ("处理状态", 9, None, lambda c: c.get_status_display()),
-        ("处理情况", 30, None, lambda c: c.decision_note),
+        ("单位", 24, None, lambda c: c["unit_name"]),
+        ("触发规则", 14, None, lambda c: c["rule_display"]),
+        ("建议处理", 14, None, lambda c: c["level_display"]),
+        ("连续周数", 9, None, lambda c: c["streak"]),
+        ("原因", 50, None, lambda c: c["reason"]),
+        ("处理状态", 9, None, lambda c: c["status_display"]),
+        ("处理情况", 30, None, lambda c: c["decision_note"]),
     ]
     _sheet(workbook, "问责事项", case_columns, data["cases"])
 

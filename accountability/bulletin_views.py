@@ -1,34 +1,32 @@
-"""The weekly bulletin (周通报) pages: the list of published weeks, the A4 print page, its PDF and
-Excel downloads, and the thumbnails the print page shows.
+"""The weekly bulletin (周通报) pages: the list of published weeks, the A4 print page, the PDF and
+Excel downloads, their rendering status, the office's 重新生成, and the thumbnails the print page
+shows.
 
 A bulletin is a 通报 within the government: every member (any role) reads every published week.
-A week that is not published (a draft, superseded, unknown) is 404."""
+A week that is not published (a draft, superseded, unknown) is 404. The PDF and the workbook are
+stored files rendered by a background job (`bulletin_store`): a download serves the file, or,
+while it is being made, a page that shows "生成中…" with the job's progress."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
+from campaign.selectors import scope_for
 from inspections.choices import ProblemStatus
 from inspections.models import Photo, Problem
 from inspections.selectors import iso_week_bounds, week_label
 from inspections.views import photo_response
 
-from .bulletin import (
-    NOT_PUBLISHED,
-    XLSX,
-    PdfUnavailable,
-    bulletin_data,
-    bulletin_html,
-    bulletin_pdf,
-    bulletin_xlsx,
-    download_response,
-    fmt_rate,
-    may_read_bulletins,
-)
+from .bulletin import NOT_PUBLISHED, bulletin_data, bulletin_html, fmt_rate, may_read_bulletins
+from .bulletin_store import BulletinState, bulletin_ensure, bulletin_file_response, bulletin_regenerate
+from .choices import BulletinKind, BulletinStatus
 from .selectors import bulletin_version, bulletin_versions
 
 
@@ -75,29 +73,97 @@ def bulletin_list(request):
     return render(request, "accountability/bulletin_list.html", _list_context())
 
 
+def _files_context(request, version, state: BulletinState) -> dict:
+    args = [version.campaign_id, version.week]
+    return {
+        "state": state,
+        "status_url": reverse("bulletin-status", args=args),
+        "pdf_url": reverse("bulletin-pdf", args=args),
+        "xlsx_url": reverse("bulletin-xlsx", args=args),
+        "regenerate_url": reverse("bulletin-regenerate", args=args),
+        "may_regenerate": scope_for(request.user).is_office and state.may_regenerate,
+        "pending": state.status in (BulletinStatus.QUEUED, BulletinStatus.RENDERING),
+        "pdf_ready": state.ready(BulletinKind.PDF),
+        "xlsx_ready": state.ready(BulletinKind.XLSX),
+        "csrf_token_value": get_token(request),
+    }
+
+
 @_bulletin_view
 def bulletin_page(request, version):
-    """The A4 print page."""
+    """The A4 print page, rendered here (bounded reads); its toolbar links to the stored files or
+    shows their rendering progress."""
 
-    def photo_url(photo):
-        return reverse("bulletin-photo", args=[version.campaign_id, version.week, photo.pk])
+    def photo_url(photo_id: int) -> str:
+        return reverse("bulletin-photo", args=[version.campaign_id, version.week, photo_id])
 
     data = bulletin_data(version=version)
-    return HttpResponse(bulletin_html(data=data, photo_url=photo_url))
+    extra = _files_context(request, version, bulletin_ensure(version=version))
+    return HttpResponse(bulletin_html(data=data, photo_url=photo_url, extra=extra))
+
+
+def _file_download(request, version, kind: str):
+    """The stored file; while it is being made (or when its render failed) a page that says so."""
+    state = bulletin_ensure(version=version)
+    row = state.file(kind)
+    if row is not None and row.status == BulletinStatus.DONE:
+        return bulletin_file_response(row)
+    failed = row is not None and row.status == BulletinStatus.FAILED
+    context = {
+        "title": f"周通报 · {version.week} {week_label(version.week)}",
+        "version": version,
+        "week_label": week_label(version.week),
+        "kind_label": BulletinKind(kind).label,
+        "failed": failed,
+        "file_error": row.error if failed else "",
+        **_files_context(request, version, state),
+    }
+    return render(request, "accountability/bulletin_file.html", context, status=503 if failed else 202)
 
 
 @_bulletin_view
 def bulletin_pdf_download(request, version):
-    try:
-        pdf = bulletin_pdf(version=version, request=request)
-    except PdfUnavailable as exc:
-        return HttpResponse(str(exc), status=503, content_type="text/plain; charset=utf-8")
-    return download_response(pdf, version=version, extension="pdf", content_type="application/pdf")
+    return _file_download(request, version, BulletinKind.PDF)
 
 
 @_bulletin_view
 def bulletin_xlsx_download(request, version):
-    return download_response(bulletin_xlsx(version=version), version=version, extension="xlsx", content_type=XLSX)
+    return _file_download(request, version, BulletinKind.XLSX)
+
+
+@_bulletin_view
+def bulletin_status(request, version):
+    """The files' state as JSON, polled by the page's progress bar."""
+    state = bulletin_ensure(version=version)
+    args = [version.campaign_id, version.week]
+    files = {
+        kind: {
+            "status": row.status,
+            "progress": row.progress,
+            "size": row.size,
+            "error": row.error,
+            "url": reverse(f"bulletin-{kind}", args=args) if row.status == BulletinStatus.DONE else "",
+        }
+        for kind, row in state.files.items()
+    }
+    return JsonResponse(
+        {"status": state.status, "progress": state.progress, "detail": state.detail, "files": files},
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+@require_POST
+@_bulletin_view
+def bulletin_regenerate_view(request, version):
+    """The office renders a week's files again; anyone else is refused and nothing changes."""
+    try:
+        bulletin_regenerate(version=version, user=request.user)
+    except ValidationError as exc:
+        return HttpResponse("；".join(exc.messages), status=409, content_type="text/plain; charset=utf-8")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("bulletin-page", args=[version.campaign_id, version.week])
+    return redirect(target)
 
 
 @_bulletin_view

@@ -72,3 +72,17 @@ class CaseStatus(models.TextChoices):
     NOTIFIED = "notified", "已通报"
     HELD = "held", "已问责"
     WITHDRAWN = "withdrawn", "撤销"
+
+
+class BulletinKind(models.TextChoices):
+    """The stored renderings of a published week's 周通报."""
+
+    PDF = "pdf", "PDF"
+    XLSX = "xlsx", "Excel"
+
+
+class BulletinStatus(models.TextChoices):
+    QUEUED = "queued", "排队中"
+    RENDERING = "rendering", "生成中"
+    DONE = "done", "完成"
+    FAILED = "failed", "失败"

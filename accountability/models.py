@@ -1,14 +1,26 @@
 """The rectification loop's facts and reference data: every transition of a problem as an
 immutable event, the working-day calendar, and in-app notifications; and what is judged on them:
-weekly roll-up versions and their snapshot rows, accountability cases, survey results."""
+weekly roll-up versions and their snapshot rows, accountability cases, survey results, and the
+stored 周通报 files of each published version."""
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from campaign.models import Campaign, JobRun, Unit
 from inspections.models import Photo, Problem
 
-from .choices import BoardList, CaseLevel, CaseRule, CaseStatus, DayKind, Population, VersionStatus
+from .choices import (
+    BoardList,
+    BulletinKind,
+    BulletinStatus,
+    CaseLevel,
+    CaseRule,
+    CaseStatus,
+    DayKind,
+    Population,
+    VersionStatus,
+)
 
 
 class ProblemEvent(models.Model):
@@ -224,3 +236,44 @@ class SurveyResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.unit}"
+
+
+def bulletin_upload_to(instance, filename: str) -> str:
+    """One immutable name per rendering: the version and the content's hash."""
+    version = instance.version
+    return f"bulletins/{version.campaign_id}/{version.week}/v{version.number}-{instance.sha256[:16]}.{instance.kind}"
+
+
+class BulletinFile(models.Model):
+    """A published version's 周通报 as a stored file (the PDF or the Excel workbook), rendered once
+    by a background job when the week is published and then served as it is. Its status and
+    progress are what the page shows while it is being made."""
+
+    version = models.ForeignKey(
+        RollupVersion, on_delete=models.CASCADE, related_name="bulletin_files", verbose_name="周评比版本"
+    )
+    kind = models.CharField("类型", max_length=10, choices=BulletinKind.choices)
+    # Through the storage API only (a shared disk today, S3-compatible storage later).
+    file = models.FileField("文件", upload_to=bulletin_upload_to, max_length=300, blank=True)
+    size = models.PositiveBigIntegerField("大小（字节）", default=0)
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
+    status = models.CharField("状态", max_length=20, choices=BulletinStatus.choices, default=BulletinStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField("进度（%）", default=0)
+    error = models.TextField("错误", blank=True)
+    queued_at = models.DateTimeField("排队时间", default=timezone.now)
+    rendered_at = models.DateTimeField("生成时间", null=True, blank=True)
+    run = models.ForeignKey(
+        JobRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="后台任务"
+    )
+
+    class Meta:
+        verbose_name = "周通报文件"
+        verbose_name_plural = "周通报文件"
+        ordering = ["version", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "kind"], name="bulletin_file_one_per_kind"),
+            models.CheckConstraint(condition=models.Q(progress__lte=100), name="bulletin_file_progress_max_100"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} {self.get_kind_display()}（{self.get_status_display()}）"

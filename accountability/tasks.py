@@ -44,3 +44,11 @@ def rollup_last_week_task() -> list[int]:
         rollup_enqueue(campaign=campaign, week=week, reason="每周一自动计算").pk
         for campaign in Campaign.objects.filter(active=True)
     ]
+
+
+@shared_task(name="accountability.bulletin_render")
+def bulletin_render_task(version_id: int) -> dict:
+    """Render and store a published version's 周通报 (PDF and workbook), recorded as a JobRun."""
+    from .bulletin_store import bulletin_render
+
+    return bulletin_render(version_id)

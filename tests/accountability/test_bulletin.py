@@ -23,6 +23,7 @@ from PIL import Image
 from rest_framework.authtoken.models import Token
 
 from accountability.bulletin import bulletin_data, bulletin_pdf, bulletin_xlsx
+from accountability.bulletin_store import bulletin_queue
 from accountability.choices import CaseLevel, CaseRule, CaseStatus, Population, VersionStatus
 from accountability.models import AccountabilityCase, RollupVersion, UnitWeekScore
 from accountability.selectors import bulletin_version
@@ -35,9 +36,11 @@ from inspections.services import photo_upload
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 WEEK = "2026-W47"
 # Queries of bulletin_data for a version fetched with its campaign: the previous published week,
-# the two citywide rows, every score row, the districts, the per-district counts, the week's
-# problems, the first photos of those shown, the overdue problems, the cases.
-BULLETIN_QUERIES = 9
+# the two citywide rows, the ranked/unranked counts per population, the printed score rows, the
+# districts, the per-district counts, the first problems of each district, their first photos, the
+# overdue problems per district, the longest overdue, the cases.
+BULLETIN_QUERIES = 11
+WORKBOOK = "创建全国文明城市-2026-W47-周通报.xlsx"
 
 
 def at(day: int, hour: int = 10, month: int = 11) -> datetime.datetime:
@@ -185,6 +188,14 @@ def fetched(version) -> RollupVersion:
     return bulletin_version(campaign_id=version.campaign_id, week=version.week)
 
 
+@pytest.fixture
+def rendered(week, django_capture_on_commit_callbacks):
+    """The week's stored files, rendered as at publish (eager Celery runs the job on commit)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        bulletin_queue(version=week["version"])
+    return week
+
+
 # --- The data ---------------------------------------------------------------------------------
 
 
@@ -213,7 +224,8 @@ def test_rankings_and_boards_per_population(week, city):
     data = bulletin_data(version=fetched(week["version"]))
 
     rankings = {
-        r.population: [(row.unit.name, row.rank, row.change_display) for row in r.rows] for r in data["rankings"]
+        r.population: [(row["unit_name"], row["rank"], row["change_display"]) for row in r.rows]
+        for r in data["rankings"]
     }
     assert rankings == {
         "district": [("甲区", 1, "↑1"), ("乙区", 2, "↓1")],
@@ -223,9 +235,14 @@ def test_rankings_and_boards_per_population(week, city):
     }
     community = data["rankings"][2]
     assert (community.ranked_count, community.unranked_count, community.truncated) == (2, 1, False)
-    assert [row.unit.name for row in community.print_top] == ["甲一社区", "甲二社区"]
-    assert community.note == "另有1个社区村本周观测少于5个，不参与排名；完整排名见 Excel 附表“社区排名”。"
-    boards = {b.population: ([r.unit.name for r in b.red], [r.unit.name for r in b.black]) for b in data["boards"]}
+    assert [row["unit_name"] for row in community.print_top] == ["甲一社区", "甲二社区"]
+    # A few 样本不足 units of a long table are named; where the full table is, is said.
+    assert community.note == (
+        f"本周观测少于5个、不参与排名的1个单位：乙一社区；完整排名见 Excel 附表“社区排名”（{WORKBOOK}）。"
+    )
+    boards = {
+        b.population: ([r["unit_name"] for r in b.red], [r["unit_name"] for r in b.black]) for b in data["boards"]
+    }
     assert boards == {
         "district": (["甲区"], ["乙区"]),
         "street": (["甲街道"], ["乙街道"]),
@@ -239,16 +256,24 @@ def test_problems_of_the_week_per_district_with_their_first_photo(week):
     data = bulletin_data(version=fetched(week["version"]))
 
     groups = {
-        g.name: (g.total, g.severe, g.closed, [c.problem.description for c in g.cards], [c.thumb for c in g.cards])
+        g.name: (
+            g.total,
+            g.severe,
+            g.closed,
+            [c.problem["description"] for c in g.cards],
+            [c.thumb["pk"] if c.thumb else None for c in g.cards],
+        )
         for g in data["districts"]
     }
     photos = week["photos"]
     assert groups == {
-        "甲区": (3, 1, 1, ["农贸市场门口占道经营", "公益广告缺失", "楼道堆物"], [photos[0], photos[2], None]),
-        "乙区": (1, 0, 0, ["乙街道市场垃圾满溢"], [photos[3]]),
+        "甲区": (3, 1, 1, ["农贸市场门口占道经营", "公益广告缺失", "楼道堆物"], [photos[0].pk, photos[2].pk, None]),
+        "乙区": (1, 0, 0, ["乙街道市场垃圾满溢"], [photos[3].pk]),
     }
     assert data["problem_total"] == 4
-    assert sorted(p.description for p in data["problems"]) == sorted(
+    assert data["problems"] == []  # the printed forms read the cards only; the workbook the whole list
+    full = bulletin_data(version=fetched(week["version"]), full=True)
+    assert sorted(p["description"] for p in full["problems"]) == sorted(
         ["农贸市场门口占道经营", "公益广告缺失", "楼道堆物", "乙街道市场垃圾满溢"]
     )
 
@@ -256,14 +281,21 @@ def test_problems_of_the_week_per_district_with_their_first_photo(week):
 def test_overdue_list_is_the_state_at_the_weeks_end(week):
     data = bulletin_data(version=fetched(week["version"]))
 
-    overdue = [(p.description, p.district_name, p.days_overdue) for p in data["overdue"]]
+    overdue = [(p["description"], p["district_name"], p["days_overdue"]) for p in data["overdue"]]
     # Closed after the week still counts; closed within the week, shelved, or due later does not.
     assert overdue == [("甲二社区绿化带垃圾", "甲区", 9), ("乙一社区井盖缺失", "乙区", 4)]
+    assert data["overdue_total"] == 2
+    assert data["overdue_summary"] == [
+        {"name": "甲区", "total": 1, "long": 0, "days": 9},
+        {"name": "乙区", "total": 1, "long": 0, "days": 4},
+    ]
 
 
 def test_cases_of_the_week_without_withdrawn_ones(week):
     data = bulletin_data(version=fetched(week["version"]))
-    assert data["cases"] == [week["case"]]
+    assert [(c["pk"], c["unit_name"], c["rule_display"], c["level_display"]) for c in data["cases"]] == [
+        (week["case"].pk, "乙区", "上黑榜", "提醒")
+    ]
 
 
 def test_the_printed_community_table_keeps_the_top_and_bottom_ten(week, campaign, city):
@@ -277,10 +309,14 @@ def test_the_printed_community_table_keeps_the_top_and_bottom_ten(week, campaign
 
     community = bulletin_data(version=fetched(version))["rankings"][2]
 
-    assert [row.unit.name for row in community.print_top] == [f"社区{i:02d}" for i in range(1, 11)]
-    assert [row.unit.name for row in community.print_bottom] == [f"社区{i:02d}" for i in range(16, 26)]
-    assert len(community.rows) == 25 and community.middle_count == 5
-    assert community.note == "共25个社区村参与排名，此处列出前10名和后10名；完整排名见 Excel 附表“社区排名”。"
+    assert [row["unit_name"] for row in community.print_top] == [f"社区{i:02d}" for i in range(1, 11)]
+    assert [row["unit_name"] for row in community.print_bottom] == [f"社区{i:02d}" for i in range(16, 26)]
+    # The printed forms read only the rows they print; the workbook reads all 25.
+    assert len(community.rows) == 20 and community.middle_count == 5
+    assert community.note == (
+        f"共25个社区村参与排名，此处列出前10名和后10名；完整排名见 Excel 附表“社区排名”（{WORKBOOK}）。"
+    )
+    assert len(bulletin_data(version=fetched(version), full=True)["rankings"][2].rows) == 25
 
 
 def test_the_query_count_does_not_grow_with_the_city(
@@ -310,7 +346,10 @@ def test_the_query_count_does_not_grow_with_the_city(
     bing = next(group for group in data["districts"] if group.name == "丙区")
     assert (bing.name, bing.total, len(bing.cards), bing.hidden) == ("丙区", 100, 6, 94)
     assert all(card.thumb is not None for card in bing.cards)
-    assert len(data["overdue"]) == 102 and len(data["cases"]) == 101
+    assert len(data["cases"]) == 101
+    # Every overdue problem is counted; the longest overdue are listed, all of them in the workbook.
+    assert data["overdue_total"] == 102 and len(data["overdue"]) == 30
+    assert len(bulletin_data(version=fetched(version), full=True)["overdue"]) == 102
 
 
 # --- PDF and Excel -----------------------------------------------------------------------------
@@ -413,11 +452,11 @@ def test_every_member_reads_the_print_page(week, web, persona, request):
     assert f"/bulletins/{version.campaign_id}/{WEEK}/photos/{week['photos'][0].pk}/" in html
 
 
-def test_the_print_page_query_count(week, web, leader, django_assert_num_queries):
+def test_the_print_page_query_count(rendered, week, web, leader, django_assert_num_queries):
     client = web(leader)
     # The session, the user, the memberships (scope), the version with its campaign, then
-    # bulletin_data's fixed queries.
-    with django_assert_num_queries(4 + BULLETIN_QUERIES):
+    # bulletin_data's fixed queries and the stored files' state.
+    with django_assert_num_queries(4 + BULLETIN_QUERIES + 1):
         client.get(f"/bulletins/{week['version'].campaign_id}/{WEEK}/")
 
 
@@ -461,20 +500,21 @@ def test_a_user_without_a_role_is_refused(week, web):
     assert response.status_code == 403
 
 
-def test_the_page_downloads_carry_chinese_file_names(week, web, leader):
+def test_the_page_downloads_carry_chinese_file_names(rendered, week, web, leader):
     client = web(leader)
     version = week["version"]
 
     pdf = client.get(f"/bulletins/{version.campaign_id}/{WEEK}.pdf")
     xlsx = client.get(f"/bulletins/{version.campaign_id}/{WEEK}.xlsx")
 
-    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    # Stored files, streamed (FileResponse).
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf" and pdf.getvalue().startswith(b"%PDF")
     assert pdf["Content-Disposition"] == (
         f"attachment; filename=\"bulletin-{WEEK}.pdf\"; filename*=UTF-8''{quote('创建全国文明城市-2026-W47-周通报.pdf')}"
     )
     assert xlsx.status_code == 200
     assert xlsx["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    assert load_workbook(io.BytesIO(xlsx.content)).sheetnames[0] == "概况"
+    assert load_workbook(io.BytesIO(xlsx.getvalue())).sheetnames[0] == "概况"
 
 
 def test_the_list_shows_published_weeks_only(week, web, liaison_yi, django_assert_num_queries):
@@ -540,10 +580,14 @@ def test_the_api_refuses_anonymous(week, api, suffix):
     assert response.json()["code"] == "not_authenticated"
 
 
-def test_a_server_without_pdf_support_says_so_in_chinese(week, web, api, office, monkeypatch):
+def test_a_server_without_pdf_support_says_so_in_chinese(
+    week, web, api, office, monkeypatch, django_capture_on_commit_callbacks
+):
     import sys
 
     monkeypatch.setitem(sys.modules, "weasyprint", None)  # as if WeasyPrint or pango were missing
+    with django_capture_on_commit_callbacks(execute=True):
+        bulletin_queue(version=week["version"])  # the PDF fails alone; the workbook is made
     campaign_id = week["version"].campaign_id
     page = web(office).get(f"/bulletins/{campaign_id}/{WEEK}.pdf")
     assert page.status_code == 503 and "pango" in page.content.decode()

@@ -134,7 +134,14 @@ def test_office_publishes_and_leader_drills_down_to_the_photo_and_the_pdf(page, 
     page.goto(f"{live_server.url}/rankings/?week={week}")
     page.click('[data-testid="bulletin-link"]')
     expect(page.locator("body")).to_contain_text("周通报")
-    pdf = page.request.get(f"{live_server.url}/bulletins/{campaign.pk}/{week}.pdf")
+    # The PDF and the workbook were rendered once, at publish, and stored: the page links to them.
+    files = page.get_by_test_id("bulletin-files")
+    expect(files).to_have_attribute("data-status", "done")
+    download = page.get_by_test_id("download-pdf")
+    expect(download).to_be_visible()
+    expect(page.get_by_test_id("download-xlsx")).to_be_visible()
+    assert download.get_attribute("href") == f"/bulletins/{campaign.pk}/{week}.pdf"
+    pdf = page.request.get(live_server.url + download.get_attribute("href"))
     assert pdf.ok and pdf.body().startswith(b"%PDF")
     if shutil.which("pdftotext"):
         path = tmp_path / "bulletin.pdf"
