@@ -687,8 +687,34 @@ def cases_raise(*, version: RollupVersion) -> list[AccountabilityCase]:
             changed.append(case)
         cases.append(case)
     AccountabilityCase.objects.bulk_create(new, batch_size=1000)
-    AccountabilityCase.objects.bulk_update(changed, [*CASE_FIELDS, "status", "updated_at"], batch_size=1000)
+    _cases_update(changed, now)
     return cases
+
+
+def _cases_update(cases: list[AccountabilityCase], now: datetime.datetime) -> None:
+    """The existing cases' new values in one UPDATE … FROM (VALUES …) per 1,000 cases: bulk_update's
+    CASE per field and row cost 2 s of Python for the 390 cases of a city's week."""
+    meta = AccountabilityCase._meta
+    fields = [meta.get_field(name) for name in (*CASE_FIELDS, "status")]
+    table = connection.ops.quote_name(meta.db_table)
+    assignments = ", ".join(
+        f"{connection.ops.quote_name(field.column)} = CAST(v.column{index} AS {field.cast_db_type(connection)})"
+        for index, field in enumerate(fields, start=2)
+    )
+    updated_at = meta.get_field("updated_at")
+    row = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
+    for start in range(0, len(cases), 1000):
+        batch = cases[start : start + 1000]
+        params = [updated_at.get_db_prep_save(now, connection)]
+        for case in batch:
+            params.append(case.pk)
+            params += [field.get_db_prep_save(getattr(case, field.attname), connection) for field in fields]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET {assignments}, {connection.ops.quote_name(updated_at.column)} = %s "
+                f"FROM (VALUES {', '.join([row] * len(batch))}) AS v WHERE {table}.id = v.column1",
+                params,
+            )
 
 
 DECISIONS = (CaseStatus.INTERVIEWED, CaseStatus.NOTIFIED, CaseStatus.HELD, CaseStatus.WITHDRAWN)
