@@ -526,18 +526,26 @@ class ImportView(OfficeRequiredMixin, LoginRequiredMixin, View):
 
 class _JobProgress:
     """Receives an importer's (stage, rows done, rows in stage) and writes the run's progress, at
-    most twice a second and at every change of stage."""
+    most twice a second and at every change of stage, never from inside the import's transaction."""
 
     def __init__(self, run: JobRun):
+        from django.db import connection
+
         self.run = run
         self.stages = IMPORT_STAGES[bool(run.params.get("dry_run"))]
         self.last = (None, 0.0)
+        self.depth = len(connection.atomic_blocks)
+        self.rows = 0  # the sheet's data rows, once the importer has said how many it validates
 
     def __call__(self, stage: str, done: int, total: int) -> None:
+        from django.db import connection
+
         from .services import job_run_progress
 
-        if stage not in self.stages:
-            return
+        if stage == "validate":
+            self.rows = total
+        if stage not in self.stages or len(connection.atomic_blocks) > self.depth:
+            return  # inside the import's own transaction nobody could see it (and it would hold the row)
         now = time.monotonic()
         if stage == self.last[0] and now - self.last[1] < 0.5 and done < total:
             return
@@ -551,7 +559,7 @@ def import_job_run(*, run_id: int) -> dict:
     """Run on a worker (or in-process when Celery is eager): the import a JobRun describes, from
     the kept upload, writing its progress as it goes and its result (ImportResult.as_dict() and
     the summary) at the end. A run already started is left alone (a redelivered task)."""
-    from .services import job_run_finish, job_run_start
+    from .services import job_run_finish, job_run_progress, job_run_start
 
     run = JobRun.objects.select_related("created_by").get(pk=run_id)
     if run.status != JobStatus.QUEUED:
@@ -568,7 +576,8 @@ def import_job_run(*, run_id: int) -> dict:
             return {}
         with storage.open(token, "rb") as handle:
             data = ContentFile(handle.read(), name=params.get("filename", ""))
-        with progress_to(_JobProgress(run)):
+        progress = _JobProgress(run)
+        with progress_to(progress):
             result = view_class.for_job(run).call_importer(data, bool(params.get("dry_run")))
     except Exception as exc:  # recorded on the run for the page; the worker's log has the traceback
         logger.exception("import job %s failed", run_id)
@@ -579,5 +588,7 @@ def import_job_run(*, run_id: int) -> dict:
     payload = {**result.as_dict(), "summary": result.summary}
     if not (result.ok and result.dry_run):  # kept only for the confirm of a good preview
         storage.delete(token)
+    rows = progress.rows or len(result.rows)
+    job_run_progress(run=run, percent=99, rows_done=rows, rows_total=rows, stage="完成")
     job_run_finish(run=run, result=payload)
     return {key: payload[key] for key in ("dry_run", "created", "updated", "unchanged")}

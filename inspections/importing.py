@@ -299,6 +299,7 @@ def _points_write(to_create: list[_PointPlan], to_update: list[_PointPlan], exis
     total = len(to_create) + len(to_update)
     if not total:
         return
+    report_progress("write", 0, total)
     with transaction.atomic():
         new_points = [plan.point for plan in to_create]
         for start in range(0, len(new_points), WRITE_BATCH):
