@@ -689,7 +689,10 @@ def markdown(figures: list[dict]) -> str:
         if row.get("rate_per_s") is not None:
             extra = f" ({row['rate_per_s']:.1f}/s, lost {row.get('lost')}, doubled {row.get('doubled')})"
         if row["name"] == "roll-up":
-            extra = f" ({row.get('differing')} of {row.get('units_compared')} units differ)"
+            extra = (
+                f" ({row.get('differing')} of {row.get('units_compared')} units differ; "
+                f"read floor {fmt_seconds(row.get('reads_floor_s'))})"
+            )
         met = {True: "yes", False: "**no**", None: "–"}[row.get("met")]
         lines.append(
             f"| {row['name']}{extra} | {fmt_seconds(row['median_s'])} | {fmt_seconds(row.get('p95_s'))} | "

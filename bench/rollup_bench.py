@@ -61,6 +61,7 @@ DISTRICTS, STREETS_PER_DISTRICT, COMMUNITIES_PER_STREET = 16, 16, 12
 DEPARTMENTS, POINTS = 60, 20_000
 TOP_INDICATORS, GROUPS_PER_TOP, LEAVES_PER_GROUP = 10, 3, 4  # 10 × 3 × 4 = 120 leaves
 ITEMS_PER_POINT_TYPE = 10
+FACT_CHUNK_WEEKS = 13  # the facts are written a quarter at a time, with a progress line each
 
 
 def log(message: str) -> None:
@@ -404,6 +405,20 @@ def make_facts(*, campaign, office, inspector, rounds, mondays) -> None:
         rows = sql(statement, params)
         log(f"  {label}: {rows:,} rows in {time.perf_counter() - started:.1f}s")
 
+    def chunked_step(label: str, statement: str, params: dict) -> None:
+        """The same INSERT … SELECT over the staged facts, FACT_CHUNK_WEEKS weeks at a time (ids
+        are in week order, so the rows land in the same order), with a progress line per chunk."""
+        started, total = time.perf_counter(), 0
+        per_chunk = FACT_CHUNK_WEEKS * len(bench_points_ids)
+        last = base + len(rounds) * len(bench_points_ids)
+        for lo in range(base, last, per_chunk):
+            hi = min(lo + per_chunk, last)
+            total += sql(statement.format(chunk="f.id > %(lo)s AND f.id <= %(hi)s"), params | {"lo": lo, "hi": hi})
+            log(
+                f"  {label}: {total:,} rows, weeks {(lo - base) // len(bench_points_ids) + 1}–"
+                f"{(hi - base) // len(bench_points_ids)} of {len(rounds)}, {time.perf_counter() - started:.1f}s"
+            )
+
     # Bulk load: no per-row FK triggers (the rows are built from existing ids); the constraints
     # themselves stay, and every index is maintained as usual.
     sql("SET session_replication_role = replica")
@@ -472,33 +487,34 @@ def make_facts(*, campaign, office, inspector, rounds, mondays) -> None:
     )
     sql("CREATE INDEX ON bench_facts (id)")
     sql("ANALYZE bench_facts")
-    step(
+    bench_points_ids = fetch("SELECT point_id FROM bench_points")
+    chunked_step(
         "inspections",
         f"""
         INSERT INTO {inspection_table}
             (id, round_id, point_id, inspector_id, client_uuid, started_at, submitted_at, latitude, longitude,
              distance_m, far_from_point, note, supersedes_id, correction_reason, current)
-        SELECT id, round_id, point_id, %s, gen_random_uuid(), observed_at - interval '10 minutes',
+        SELECT id, round_id, point_id, %(inspector)s, gen_random_uuid(), observed_at - interval '10 minutes',
                observed_at + interval '5 minutes', NULL, NULL, NULL, false, '', NULL, '', true
-        FROM bench_facts ORDER BY id
+        FROM bench_facts f WHERE {{chunk}} ORDER BY id
         """,
-        [inspector.pk],
+        {"inspector": inspector.pk},
     )
-    step(
+    chunked_step(
         "observations",
         f"""
         INSERT INTO {observation_table}
             (id, inspection_id, campaign_id, check_item_id, indicator_id, point_id, result, occurrences, note,
              deduction, loss, score, observed_at, current)
-        SELECT id, id, %s, check_item_id, indicator_id, point_id, result, occurrences, '',
+        SELECT id, id, %(campaign)s, check_item_id, indicator_id, point_id, result, occurrences, '',
                deduction, loss, score, observed_at, true
-        FROM bench_facts ORDER BY id
+        FROM bench_facts f WHERE {{chunk}} ORDER BY id
         """,
-        [campaign.pk],
+        {"campaign": campaign.pk},
     )
     for name in (inspection_table, observation_table):
         sql(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT max(id) FROM {name}))")
-    step(
+    chunked_step(
         "charges",
         f"""
         INSERT INTO {charge_table} (observation_id, unit_id, kind)
@@ -506,15 +522,18 @@ def make_facts(*, campaign, office, inspector, rounds, mondays) -> None:
             SELECT f.id, t.unit_id, 'territorial' AS kind, t.ord
             FROM bench_facts f CROSS JOIN LATERAL
                  (VALUES (f.district_id, 1), (f.street_id, 2), (f.community_id, 3)) t(unit_id, ord)
+            WHERE {{chunk}}
             UNION ALL
             SELECT f.id, d.{ci_unit}, 'department', 4 FROM bench_facts f
             JOIN {ci_table} d ON d.{ci_own} = f.check_item_id
+            WHERE {{chunk}}
             UNION ALL
             SELECT f.id, d.{pd_unit}, 'department', 4 FROM bench_facts f
             JOIN {pd_table} d ON d.{pd_own} = f.point_id
-            WHERE NOT EXISTS (SELECT 1 FROM {ci_table} x WHERE x.{ci_own} = f.check_item_id)
+            WHERE {{chunk}} AND NOT EXISTS (SELECT 1 FROM {ci_table} x WHERE x.{ci_own} = f.check_item_id)
         ) c ORDER BY id, ord, unit_id
         """,
+        {},
     )
     # Problems: one per failing observation. 5 % void (before assignment, no handler), 25 % open
     # (assigned / rectifying), 70 % closed — 85 % of those before the deadline, 15 % 1–5 days after
