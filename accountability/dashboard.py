@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from campaign.models import Campaign
 from campaign.selectors import campaign_current, campaign_days_left, campaign_phase_on, scope_for
-from indicators.models import IndicatorSystem
+from indicators.models import Indicator, IndicatorSystem
 from indicators.selectors import completeness_by_project, open_veto_events
 from inspections.choices import Result
 from inspections.models import Observation, Problem
@@ -150,12 +150,26 @@ def _field_part(campaign: Campaign, versions: list[RollupVersion]) -> ForecastPa
     window = Q()
     for version in weeks:
         window |= _week_window(version)
-    rows = list(
-        Observation.objects.filter(window, current=True, campaign=campaign)
-        .values("indicator__top", "indicator__top__code", "indicator__top__title", "indicator__top__effective_weight")
+    # Summed per 测评项目 id alone, then the few 测评项目 read in order: grouping by their texts in the
+    # same statement sorted the four weeks' observations on disk (city bench: 0.23 s).
+    sums = {
+        row["indicator__top"]: row
+        for row in Observation.objects.filter(window, current=True, campaign=campaign)
+        .values("indicator__top")
         .annotate(score_sum=Sum("score"), n=Count("pk"))
-        .order_by("indicator__top__path")
-    )
+        .order_by()
+    }
+    rows = [
+        {
+            **sums[top.pk],
+            "indicator__top__code": top.code,
+            "indicator__top__title": top.title,
+            "indicator__top__effective_weight": top.effective_weight,
+        }
+        for top in Indicator.objects.filter(pk__in=[pk for pk in sums if pk is not None])
+        .only("pk", "code", "title", "effective_weight", "path")
+        .order_by("path")
+    ]
     labels = "、".join(short_week(v.week) for v in reversed(weeks))
     if not rows:
         note = f"暂无数据：最近发布的{labels}没有有效的督查观测。"
@@ -228,22 +242,19 @@ def loss_window_start(today: datetime.date | None = None) -> datetime.date:
 def top_losing_indicators(
     *, campaign: Campaign, since: datetime.date | None = None, limit: int = TOP_LOSSES
 ) -> list[dict]:
-    """The indicators (测评标准) whose current observations since `since` lost most points: one
-    aggregate query. 失分 is the sum of the deductions; ties go to the larger normalised loss."""
+    """The indicators (测评标准) whose current observations since `since` lost most points: two
+    queries. 失分 is the sum of the deductions; ties go to the larger normalised loss.
+
+    The observations are aggregated per indicator id alone (a hash aggregate over the window's
+    rows from the (campaign, observed_at) index), then the few indicators that lost points are
+    read with their codes. Grouping by the indicators' texts in the same statement made
+    PostgreSQL sort the whole window on disk (city bench: 0.48 s of a 0.75 s leader home)."""
     since = since or loss_window_start()
     start = datetime.datetime.combine(since, datetime.time.min, tzinfo=timezone.get_default_timezone())
-    rows = list(
-        Observation.objects.filter(campaign=campaign, observed_at__gte=start, current=True)
-        .values(
-            "indicator",
-            "indicator__code",
-            "indicator__title",
-            "indicator__parent_id",
-            "indicator__parent__code",
-            "indicator__top_id",
-            "indicator__top__code",
-            "indicator__top__title",
-        )
+    totals = {
+        row["indicator"]: row
+        for row in Observation.objects.filter(campaign=campaign, observed_at__gte=start, current=True)
+        .values("indicator")
         .annotate(
             lost=Sum("deduction"),
             loss=Sum("loss"),
@@ -251,8 +262,27 @@ def top_losing_indicators(
             observations=Count("pk"),
         )
         .filter(lost__gt=0)
-        .order_by("-lost", "-loss", "indicator__path")[:limit]
+        .order_by()
+    }
+    indicators = (
+        Indicator.objects.filter(pk__in=list(totals))
+        .select_related("parent", "top")
+        .only("pk", "code", "title", "path", "parent_id", "parent__code", "top_id", "top__code", "top__title")
     )
+    ranked = sorted(indicators, key=lambda i: (-totals[i.pk]["lost"], -totals[i.pk]["loss"], i.path))[:limit]
+    rows = [
+        {
+            **totals[indicator.pk],
+            "indicator__code": indicator.code,
+            "indicator__title": indicator.title,
+            "indicator__parent_id": indicator.parent_id,
+            "indicator__parent__code": indicator.parent.code if indicator.parent_id else None,
+            "indicator__top_id": indicator.top_id,
+            "indicator__top__code": indicator.top.code if indicator.top_id else None,
+            "indicator__top__title": indicator.top.title if indicator.top_id else None,
+        }
+        for indicator in ranked
+    ]
     problems = reverse("problem-list")
     for row in rows:
         # A 测评标准's code ("2)") repeats under every 测评内容: lead with the parent's ("Ⅲ-12 2)").

@@ -99,7 +99,7 @@ def unit_week_losses(*, user, unit, campaign, week: str) -> dict[str, list[dict]
     start, end = iso_week_bounds(week)
     observations = (
         observation_list(user=user)
-        .filter(charges__unit=unit, inspection__round__campaign=campaign, observed_at__gte=start, observed_at__lt=end)
+        .filter(charges__unit=unit, campaign=campaign, observed_at__gte=start, observed_at__lt=end)
         .order_by()
     )
     failing = ~Q(result=Result.PASS)

@@ -26,10 +26,16 @@ def home_widgets(request) -> dict[str, str]:
     today = timezone.localdate()
     widgets: dict[str, str] = {}
     if scope.is_office or scope.is_leader:
-        counts = problem_list(user=user).aggregate(
-            new=Count("pk", filter=Q(status=S.NEW)),
-            reviewing=Count("pk", filter=Q(status=S.REVIEWING)),
-            overdue=Count("pk", filter=overdue_q(today)),
+        # Every count is of open problems: only those are read, from the index of open problems
+        # alone (status is never null and in the index), not every problem of all history.
+        counts = (
+            problem_list(user=user)
+            .exclude(status__in=[S.CLOSED, S.VOID])
+            .aggregate(
+                new=Count("status", filter=Q(status=S.NEW)),
+                reviewing=Count("status", filter=Q(status=S.REVIEWING)),
+                overdue=Count("status", filter=overdue_q(today)),
+            )
         )
         widgets["problems_office"] = render_to_string(
             "accountability/_widget_office.html", {"counts": counts, "can_act": scope.is_office}, request=request

@@ -167,6 +167,12 @@ class Inspection(models.Model):
         verbose_name = "督查记录"
         verbose_name_plural = "督查记录"
         ordering = ["-submitted_at", "-id"]
+        indexes = [
+            # The list's order, read backwards: a page is read from the index, not a sort of all history.
+            models.Index(fields=["submitted_at", "id"], name="inspection_submitted_id"),
+            # A round's current inspections counted from the index alone (the rounds list and API).
+            models.Index(fields=["round"], condition=Q(current=True), name="inspection_current_round"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.point} · {self.submitted_at:%Y-%m-%d}"
@@ -213,7 +219,12 @@ class Observation(models.Model):
             models.UniqueConstraint(fields=["inspection", "check_item"], name="observation_one_per_item"),
             models.CheckConstraint(condition=Q(loss__gte=0) & Q(loss__lte=1), name="observation_loss_0_1"),
         ]
-        indexes = [models.Index(fields=["campaign", "observed_at"], name="observation_campaign_time")]
+        indexes = [
+            models.Index(fields=["campaign", "observed_at"], name="observation_campaign_time"),
+            # The lists' order (newest first) over current observations: a deep page's keys come
+            # from this index alone (see selectors.KeyPagePaginator).
+            models.Index(fields=["observed_at", "id"], condition=Q(current=True), name="observation_current_time_id"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.check_item} · {self.get_result_display()}"
@@ -329,6 +340,17 @@ class Problem(models.Model):
         verbose_name = "问题"
         verbose_name_plural = "问题"
         ordering = ["-found_at", "-id"]
+        indexes = [
+            # The list's order, read backwards: a deep page's keys come from this index alone.
+            models.Index(fields=["found_at", "id"], name="problem_found_id"),
+            # Open problems (a quarter of all history) by deadline: the home and dashboard counts
+            # (待交办, 待复查, 超期) read this index alone instead of every problem ever opened.
+            models.Index(
+                fields=["deadline", "status", "shelved"],
+                condition=~Q(status__in=[ProblemStatus.CLOSED, ProblemStatus.VOID]),
+                name="problem_open_deadline",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.description[:30]}"

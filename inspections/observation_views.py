@@ -14,7 +14,7 @@ from campaign.models import Unit
 
 from .filters import ObservationFilterSet
 from .models import Charge, Photo, PointType
-from .selectors import observation_list
+from .selectors import KeyPagePaginator, observation_list
 
 
 class ObservationPageFilterSet(ObservationFilterSet):
@@ -39,6 +39,7 @@ class ObservationListView(ObjectListView):
     filterset_class = ObservationPageFilterSet
     title = "观测记录"
     export_name = "观测记录"
+    paginator_class = KeyPagePaginator
     empty_message = "没有观测记录。督查员在“现场督查”页录入后显示。"
     columns = [
         Col("观测时间", "observed_at"),

@@ -7,15 +7,16 @@ import math
 import re
 from decimal import Decimal
 
+from django.core.paginator import Paginator
 from django.db.models import (
     BooleanField,
     Case,
-    Count,
     DateField,
     DurationField,
     Exists,
     ExpressionWrapper,
     F,
+    Func,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -28,6 +29,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from campaign.models import Unit
 from campaign.selectors import scope_for
 
 from .choices import ProblemStatus
@@ -62,6 +64,26 @@ def week_label(week: str) -> str:
     start, end = iso_week_bounds(week)
     last = (end - datetime.timedelta(days=1)).date()
     return f"第{int(week[-2:])}周（{start.month}月{start.day}日–{last.month}月{last.day}日）"
+
+
+class KeyPagePaginator(Paginator):
+    """A paginator for long lists: a page's primary keys are read first (the filtered, ordered
+    keys with LIMIT/OFFSET, which an index in the list's order answers alone), then only those rows
+    with their joins and annotations — one statement, so a deep page costs the queries of page 1.
+    A plain OFFSET joins every row before the page and throws it away (city bench: problems page
+    1,000 took 0.87 s of SQL against 0.04 s for page 1)."""
+
+    def page(self, number):
+        number = self.validate_number(number)
+        rows = self.object_list
+        if not isinstance(rows, QuerySet) or not rows.ordered:
+            return super().page(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        keys = rows.prefetch_related(None).values("pk")[bottom:top]
+        return self._get_page(rows.filter(pk__in=keys), number, self)
 
 
 def point_list(*, user) -> QuerySet[Point]:
@@ -103,25 +125,23 @@ def check_items_for(*, point_type_id: int) -> QuerySet[CheckItem]:
     )
 
 
+def _count_of(queryset: QuerySet, field: str) -> Subquery:
+    """COUNT(field) of a correlated queryset as a scalar subquery, without GROUP BY."""
+    return Subquery(
+        queryset.order_by().annotate(n=Func(F(field), function="COUNT")).values("n"), output_field=IntegerField()
+    )
+
+
 def with_round_counts(queryset: QuerySet[InspectionRound]) -> QuerySet[InspectionRound]:
-    """Annotate `point_count` and `inspection_count` (current ones), each by its own aggregate
+    """Annotate `point_count` and `inspection_count` (current ones), each by its own scalar
     subquery: counting both through one join multiplied points by inspections (14.6 M rows for a
-    20,000-point round with 732 inspections)."""
-    points = (
-        InspectionRound.points.through.objects.filter(inspectionround_id=OuterRef("pk"))
-        .values("inspectionround_id")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    inspections = (
-        Inspection.objects.filter(round_id=OuterRef("pk"), current=True)
-        .values("round_id")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
+    20,000-point round with 732 inspections). COUNT(round_id), not COUNT(id): the partial index of
+    current inspections by round answers it alone (city bench, API rounds: 0.47 s of SQL → …)."""
+    points = InspectionRound.points.through.objects.filter(inspectionround_id=OuterRef("pk"))
+    inspections = Inspection.objects.filter(round_id=OuterRef("pk"), current=True)
     return queryset.annotate(
-        point_count=Coalesce(Subquery(points, output_field=IntegerField()), 0),
-        inspection_count=Coalesce(Subquery(inspections, output_field=IntegerField()), 0),
+        point_count=Coalesce(_count_of(points, "point_id"), 0),
+        inspection_count=Coalesce(_count_of(inspections, "round_id"), 0),
     )
 
 
@@ -214,8 +234,11 @@ def week_count_q(week: str) -> dict[str, Q]:
 
 
 def responsible_q(unit) -> Q:
-    """Problems a unit answers for in the ranking: located in or handled by its subtree."""
-    return Q(unit__path__startswith=unit.path) | Q(handler__path__startswith=unit.path)
+    """Problems a unit answers for in the ranking: located in or handled by its subtree. The
+    subtree's ids come from the path index, so the problems are not joined to units twice (city
+    bench: a district's open problems counted in 0.05 s instead of 0.10 s)."""
+    subtree = Unit.objects.filter(path__startswith=unit.path).values("pk")
+    return Q(unit__in=subtree) | Q(handler__in=subtree)
 
 
 def overdue_q(today: datetime.date | None = None) -> Q:

@@ -47,6 +47,7 @@ from .forms import CorrectionForm, DrawForm, PointForm, ProblemForm, RoundForm
 from .models import CheckItem, Inspection, InspectionRound, Photo, PointType, Problem
 from .selectors import (
     WEEK_COUNTS,
+    KeyPagePaginator,
     check_items_for,
     deadline_fact,
     inspection_list,
@@ -143,6 +144,7 @@ class PointPageFilterSet(ChineseFilterLabelsMixin, PointFilterSet):
 
 class PointListView(InspectionListMixin, ObjectListView):
     title = "点位"
+    paginator_class = KeyPagePaginator
     filterset_class = PointPageFilterSet
     add_url_name = "point-create"
     import_url_name = "point-import"
@@ -1087,6 +1089,7 @@ class ProblemListView(InspectionListMixin, ObjectListView):
 
     title = "问题"
     template_name = "inspections/problem_list.html"
+    paginator_class = KeyPagePaginator
     filterset_class = ProblemPageFilterSet
     export_name = "问题"
     empty_message = "还没有问题。"

@@ -19,6 +19,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from campaign.api.pagination import PageNumberPagination
 from campaign.api.views import run_import
 from campaign.models import Unit
 from campaign.permissions import IsOffice, IsOfficeOrReadOnly, can_manage
@@ -36,6 +37,7 @@ from ..filters import (
 from ..importing import check_items_import, points_import
 from ..models import CheckItem, Observation, Photo, Point, PointType
 from ..selectors import (
+    KeyPagePaginator,
     inspection_list,
     observation_list,
     photo_visible_to,
@@ -67,6 +69,12 @@ from .serializers import (
 NEAR_LIMIT = 500  # at most this many nearest points, paginated like any list
 
 IMPORT_PARAMETERS = [OpenApiParameter("dry_run", bool, description="1 = 只预览，不写入")]
+
+
+class KeyPagePagination(PageNumberPagination):
+    """The long lists' pages: keys first, then the page's rows (a deep page costs what page 1 does)."""
+
+    django_paginator_class = KeyPagePaginator
 
 
 class ServiceErrors:
@@ -137,6 +145,7 @@ class PointViewSet(
 
     serializer_class = PointSerializer
     filterset_class = PointFilterSet
+    pagination_class = KeyPagePagination
     permission_classes = [IsOfficeOrReadOnly]
     ordering_fields = ["name", "id"]
 
@@ -256,7 +265,9 @@ class RoundViewSet(
             .order_by("-start_date", "-id")
             .prefetch_related(
                 Prefetch("inspectors", queryset=get_user_model().objects.only("id")),
-                Prefetch("points", queryset=Point.objects.only("id")),
+                # Ids only, in id order: Point's own ordering joins the point types and sorts
+                # every point by name (a 20,000-point round: 0.13 s).
+                Prefetch("points", queryset=Point.objects.only("id").order_by("id")),
             )
         )
 
@@ -339,6 +350,7 @@ class InspectionViewSet(ServiceErrors, mixins.ListModelMixin, mixins.RetrieveMod
 
     serializer_class = InspectionSerializer
     filterset_class = InspectionFilterSet
+    pagination_class = KeyPagePagination
     permission_classes = [CanRecordOrReadOnly]
 
     def get_queryset(self):
@@ -392,13 +404,15 @@ class InspectionViewSet(ServiceErrors, mixins.ListModelMixin, mixins.RetrieveMod
 
 class ObservationViewSet(ServiceErrors, viewsets.ReadOnlyModelViewSet):
     """Observations (观测), the facts every score is computed from. A liaison reads those charged
-    to its units. Filters: week=2026-W47, round, point, unit (charged to it or a unit under it)."""
+    to its units. Filters: week=2026-W47, round, point, unit (charged to it or a unit under it).
+    Newest first, like the observation page (an index in that order serves every page)."""
 
     serializer_class = ObservationSerializer
     filterset_class = ObservationFilterSet
+    pagination_class = KeyPagePagination
 
     def get_queryset(self):
-        return observation_list(user=self.request.user)
+        return observation_list(user=self.request.user).order_by("-observed_at", "-id")
 
 
 class OfficeRegistersProblems(permissions.BasePermission):
@@ -420,6 +434,7 @@ class ProblemViewSet(ServiceErrors, mixins.CreateModelMixin, viewsets.ReadOnlyMo
 
     serializer_class = ProblemSerializer
     filterset_class = ProblemFilterSet
+    pagination_class = KeyPagePagination
     permission_classes = [OfficeRegistersProblems]
 
     def get_queryset(self):
