@@ -78,6 +78,30 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
+def _cpu_seconds(*, parent: int, database: str) -> tuple[float, float]:
+    """CPU time used so far (user + system) by the children of `parent` (the gunicorn workers) and by
+    the PostgreSQL backends connected to `database` — a measure that other load on the machine does
+    not inflate, unlike wall-clock latencies."""
+    tick = os.sysconf("SC_CLK_TCK")
+    workers = backends = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        used = (int(fields[11]) + int(fields[12])) / tick
+        if int(fields[1]) == parent:
+            workers += used
+        elif cmdline.startswith("postgres:") and f" {database} " in cmdline:
+            backends += used
+    return workers, backends
+
+
 def _elapsed(results: list[tuple[float, float, int, object]]) -> float:
     """From the first request's start to the last one's answer."""
     return max(s + latency for s, latency, _, _ in results) - min(s for s, _, _, _ in results)
@@ -119,7 +143,9 @@ def _database_url() -> str:
     return f"postgres://{auth}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
-def start_gunicorn(*, port: int, worker_class: str, workers: int, threads: int) -> subprocess.Popen:
+def start_gunicorn(
+    *, port: int, worker_class: str, workers: int, threads: int, app: str = "campaign.wsgi"
+) -> subprocess.Popen:
     env = dict(os.environ)
     env.update(
         DATABASE_URL=_database_url(),
@@ -132,7 +158,7 @@ def start_gunicorn(*, port: int, worker_class: str, workers: int, threads: int) 
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     command = [
         str(BASE_DIR / ".venv" / "bin" / "gunicorn"),
-        "campaign.wsgi",
+        app,
         "--no-control-socket",
         "--bind",
         f"127.0.0.1:{port}",
@@ -399,6 +425,7 @@ def run_submit_load(
     workers: int | None = None,
     threads: int | None = None,
     floor_seconds: float | None = None,
+    app: str = "campaign.wsgi",
 ) -> dict:
     """Submissions/s, p50/p95 and acknowledged = stored, through gunicorn as the Procfile runs it
     (or with the worker class/count given). See the module docstring."""
@@ -426,11 +453,12 @@ def run_submit_load(
     inspector = get_user_model().objects.get(username=INSPECTOR)
     token_created = not Token.objects.filter(user=inspector).exists()
     started_at = timezone.now()
+    load_avg = os.getloadavg()[0]
     sent: dict[str, int] = {}  # client_uuid → observations sent
     bodies: dict[str, dict] = {}
     probe: list[str] = []
     try:
-        process = start_gunicorn(port=port, **config)
+        process = start_gunicorn(port=port, app=app, **config)
         try:
             token = _token(port)
             floor_id = _first_point_type_id()
@@ -440,7 +468,10 @@ def run_submit_load(
                 return status, None
 
             floor_seconds = floor_seconds or min(seconds, 10.0)
+            database = connection.settings_dict["NAME"]
+            cpu_before = _cpu_seconds(parent=process.pid, database=database)
             floor = _hammer(clients=clients, seconds=floor_seconds, make_request=floor_request)
+            cpu_floor = _cpu_seconds(parent=process.pid, database=database)
             next_point = itertools.count()
             lock = threading.Lock()
 
@@ -457,6 +488,7 @@ def run_submit_load(
                 return status, (body["client_uuid"], content[:300] if status >= 300 else b"")
 
             load = _hammer(clients=clients, seconds=seconds, make_request=submit_request)
+            cpu_load = _cpu_seconds(parent=process.pid, database=database)
             acked = [tag[0] for _, _, status, tag in load if status == 201]
             errors = [(status, tag) for _, _, status, tag in load if status != 201]
             # Replays: the same client_uuid again must answer 200 with the same record, writing nothing.
@@ -492,6 +524,8 @@ def run_submit_load(
     floor_latencies = [latency for _, latency, status, _ in floor if status == 200]
     median = statistics.median(latencies) if latencies else float("nan")
     floor_median = statistics.median(floor_latencies) if floor_latencies else float("nan")
+    floor_ok = max(1, len(floor_latencies))
+    acked_n = max(1, len(acked))
     label = f"{config['worker_class']} ×{config['workers']}" + (
         f"×{config['threads']} threads" if config["threads"] > 1 else ""
     )
@@ -514,6 +548,12 @@ def run_submit_load(
         "floor_rate_per_s": round(len(floor_latencies) / _elapsed(floor), 1),
         "floor_p95_s": round(_percentile(floor_latencies, 0.95), 4),
         "insert_floor_s": round(insert_floor, 4),
+        # CPU per request of the gunicorn workers and of their PostgreSQL backends (ms).
+        "server_cpu_ms": round((cpu_load[0] - cpu_floor[0]) / acked_n * 1000, 1),
+        "db_cpu_ms": round((cpu_load[1] - cpu_floor[1]) / acked_n * 1000, 1),
+        "floor_server_cpu_ms": round((cpu_floor[0] - cpu_before[0]) / floor_ok * 1000, 1),
+        "floor_db_cpu_ms": round((cpu_floor[1] - cpu_before[1]) / floor_ok * 1000, 1),
+        "load_avg_1min": round(load_avg, 1),
         "stored_not_acked": stored_unacked,
         "incomplete": incomplete,
         "errors": len(errors),
@@ -542,6 +582,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--app", default="campaign.wsgi", help="the WSGI module gunicorn serves")
     args = parser.parse_args()
     for clients in args.clients:
         rows = [
@@ -552,6 +593,7 @@ def main() -> None:
                 worker_class=args.worker_class,
                 workers=args.workers,
                 threads=args.threads,
+                app=args.app,
             )
             for _ in range(args.runs)
         ]
