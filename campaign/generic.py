@@ -422,7 +422,11 @@ class ImportView(OfficeRequiredMixin, LoginRequiredMixin, View):
         if not result.ok:
             return render(request, self.template_name, self.context(result=result), status=400)
         messages.success(request, result.summary)
-        return HttpResponseRedirect(reverse(self.success_url_name))
+        return HttpResponseRedirect(self.success_url())
+
+    def success_url(self) -> str:
+        """Where a finished import leads (the redirect of a small file, 完成 on a job's result)."""
+        return reverse(self.success_url_name)
 
     # --- An import as a job ---------------------------------------------------------------------
 
@@ -504,7 +508,7 @@ class ImportView(OfficeRequiredMixin, LoginRequiredMixin, View):
             usable = (
                 result.ok and result.dry_run and f"import-{token}" in request.session and import_storage().exists(token)
             )
-            context.update(result=result, token=token if usable else "", done_url=reverse(self.success_url_name))
+            context.update(result=result, token=token if usable else "", done_url=self.success_url())
             status = 200 if result.ok else 400
         return render(request, self.template_name, self.context(**context), status=status)
 
