@@ -586,8 +586,8 @@ def import_job_run(*, run_id: int) -> dict:
     except Exception as exc:  # recorded on the run for the page; the worker's log has the traceback
         logger.exception("import job %s failed", run_id)
         job_run_finish(run=run, error=f"导入失败：{exc}")
-        if not params.get("dry_run"):
-            storage.delete(token)
+        if token.isalnum():
+            storage.delete(token)  # nothing can be confirmed from a run that failed
         return {}
     payload = {**result.as_dict(), "summary": result.summary}
     if not (result.ok and result.dry_run):  # kept only for the confirm of a good preview

@@ -280,6 +280,27 @@ def test_a_kept_upload_that_is_gone_fails_the_job_with_a_chinese_message(
     assert "上传的文件已不存在" in client.get(POINTS_URL, {"job": run.pk}).content.decode()
 
 
+def test_an_importer_that_fails_fails_the_job_and_keeps_nothing(
+    web, city, office, point_types, monkeypatch, django_capture_on_commit_callbacks
+):
+    from campaign.generic import import_storage
+    from inspections.views import PointImportView
+
+    def broken(*, file, dry_run):
+        raise RuntimeError("磁盘已满")
+
+    monkeypatch.setattr(PointImportView, "importer", staticmethod(broken))
+    client = web(office)
+    with run_jobs(django_capture_on_commit_callbacks):
+        client.post(POINTS_URL, {"file": points_file(point_rows(8))})
+    run = JobRun.objects.get(name="import")
+    run.refresh_from_db()
+    assert (run.status, run.error) == (JobStatus.FAILED, "导入失败：磁盘已满")
+    assert not import_storage().exists(run.params["token"])
+    page = client.get(POINTS_URL, {"job": run.pk})
+    assert "导入失败：磁盘已满" in page.content.decode() and 'name="token"' not in page.content.decode()
+
+
 def test_a_job_is_read_only_through_its_own_import_page(web, city, office, point_types):
     client = web(office)
     client.post(POINTS_URL, {"file": points_file(point_rows(8))})
