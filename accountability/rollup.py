@@ -2,12 +2,14 @@
 rank, its 红黑榜 mark; versions (draft → published), and the accountability cases raised when a
 week is published (谁丢分、谁领责).
 
-Every number is aggregated in SQL: one GROUP BY over the charges of the week's observations (per
-charged unit), one over the problems concerned grouped by the located unit's and the handler's
-paths, one over the week's 退回 events; the composite is one UPDATE and the ranks and 红黑榜 one
-SELECT with window functions. Python only merges the aggregates by unit id — a problem group is
-added to the units its two materialised paths name — and moves rows into the snapshot table; it
-never visits an observation or a problem. Running a week twice gives identical rows.
+Every number is computed on the server: the units' rows are one INSERT … SELECT (a GROUP BY over
+the charges of the week's observations, read by Observation.campaign and observed_at; the problems
+concerned and the week's 退回 events, each expanded to its located unit, its handler and every unit
+above them, then summed per unit), the citywide row three aggregates; the composite is one UPDATE
+and the ranks and 红黑榜 one UPDATE … FROM a SELECT with window functions. Publishing raises the
+cases with a fixed number of statements: the evidence of each rule for all its units in one query,
+the cases written in bulk. Python never visits an observation, a problem or a unit's row. Running a
+week twice gives identical rows.
 """
 
 from __future__ import annotations
@@ -20,17 +22,20 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import (
     Avg,
+    Case,
     Count,
     DecimalField,
     ExpressionWrapper,
     F,
     IntegerField,
+    Max,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Sum,
     Value,
+    When,
     Window,
 )
 from django.db.models.functions import Coalesce, Rank, Round
@@ -129,26 +134,49 @@ def _week(week: str) -> tuple[datetime.datetime, datetime.datetime, datetime.dat
 
 
 def _observations(campaign: Campaign, start, end) -> QuerySet[Observation]:
-    return Observation.objects.filter(
-        current=True, inspection__round__campaign=campaign, observed_at__gte=start, observed_at__lt=end
-    )
+    """The week's current observations, read by their own campaign column and time (one index)."""
+    return Observation.objects.filter(current=True, campaign=campaign, observed_at__gte=start, observed_at__lt=end)
 
 
 def _problems(campaign: Campaign) -> QuerySet[Problem]:
     return Problem.objects.filter(campaign=campaign).exclude(status=ProblemStatus.VOID)
 
 
-def path_ids(path: str) -> list[int]:
-    """'/3/17/402/' → [3, 17, 402]: the unit and every unit above it."""
-    return [int(part) for part in path.strip("/").split("/") if part]
+def _sql(queryset: QuerySet) -> tuple[str, tuple]:
+    return queryset.query.sql_with_params()
 
 
-def _observation_metrics(campaign: Campaign, start, end) -> dict[int, dict]:
-    """Per charged unit: one GROUP BY over the charges of the week's current observations."""
-    rows = (
+def _subtree(unit_table: str) -> str:
+    """SQL of (ancestor, member): every unit with itself and each unit above it, joined up `parent`
+    as many levels as the deepest unit is deep. Not a recursive query: its row estimate (ten times
+    the seed per level) made PostgreSQL plan, and JIT-compile, for billions of rows (city: 3 s)."""
+    deepest = Unit.objects.aggregate(deepest=Max("depth"))["deepest"] or 0
+    levels = [f"SELECT u.id, u.id FROM {unit_table} AS u"]
+    for level in range(1, deepest + 1):
+        joins = " ".join(
+            f"JOIN {unit_table} AS a{n} ON a{n}.id = {'u' if n == 1 else f'a{n - 1}'}.parent_id"
+            for n in range(1, level + 1)
+        )
+        levels.append(f"SELECT a{level}.id, u.id FROM {unit_table} AS u {joins}")
+    return " UNION ALL ".join(levels)
+
+
+def _unit_rows(version: RollupVersion, campaign: Campaign) -> tuple[str, list]:
+    """One INSERT … SELECT writing every ranked unit's row of the week (the active units, and any
+    inactive one that was charged), all of it computed on the server:
+
+    - observations: one GROUP BY over the charges of the week's current observations;
+    - process metrics: each problem concerned (one 0/1 column per metric, from week_count_q, the one
+      definition that lives with the problems) expanded to its located unit and its handler and
+      every unit above them (`_subtree`: the chain of parents the materialised paths record) —
+      UNION, so a problem located in and handled within one subtree counts once for it — then
+      summed per unit; the week's 退回 events likewise;
+    - the on-time rate and the sample flag; the composite, ranks and 红黑榜 follow in SQL too."""
+    start, end, _monday, _sunday = _week(version.week)
+    observed = _sql(
         Charge.objects.filter(
             observation__current=True,
-            observation__inspection__round__campaign=campaign,
+            observation__campaign=campaign,
             observation__observed_at__gte=start,
             observation__observed_at__lt=end,
         )
@@ -161,68 +189,95 @@ def _observation_metrics(campaign: Campaign, start, end) -> dict[int, dict]:
         )
         .order_by()
     )
-    return {row.pop("unit_id"): row for row in rows}
-
-
-def _attribute(groups, metrics: tuple[str, ...]) -> dict[int, dict[str, int]]:
-    """Counts grouped by (located unit's path, handler's path) → per unit above either of them.
-    A problem located in and handled within one subtree counts once for it (a set union per group)."""
-    totals: dict[int, dict[str, int]] = {}
-    for group in groups:
-        units = set(path_ids(group["located"] or "")) | set(path_ids(group["handling"] or ""))
-        for unit_id in units:
-            counts = totals.setdefault(unit_id, dict.fromkeys(metrics, 0))
-            for name in metrics:
-                counts[name] += group[name]
-    return totals
-
-
-def _problem_metrics(campaign: Campaign, week: str, start, end) -> dict[int, dict[str, int]]:
-    """Per unit, the process metrics of the problems located in or handled by its subtree: one GROUP
-    BY (by the located unit's and the handler's paths) over the problems concerned, one over the
-    week's 退回 events; each group is then added to the units its two paths name."""
-    # Each process metric as a filter on the campaign's problems (void ones never count); the one
-    # definition lives with the problems.
-    sets = week_count_q(week)
+    sets = week_count_q(version.week)
     concerned = Q()
     for condition in sets.values():
         concerned |= condition
-    groups = (
+    flags = {  # prefixed: `rebounds` is also a relation of Problem
+        f"is_{name}": Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
+        for name, condition in sets.items()
+    }
+    problems = _sql(
         _problems(campaign)
         .filter(concerned)
-        .values(located=F("unit__path"), handling=F("handler__path"))
-        .annotate(**{name: Count("pk", filter=condition) for name, condition in sets.items()})
+        .annotate(**flags)
+        .values(*flags, item=F("pk"), located=F("unit_id"), handling=F("handler_id"))
         .order_by()
     )
-    totals = _attribute(groups, tuple(sets))
-    reworks = (
+    reworks = _sql(
         ProblemEvent.objects.filter(action=Action.REJECT, at__gte=start, at__lt=end, problem__campaign=campaign)
-        .values(located=F("problem__unit__path"), handling=F("problem__handler__path"))
-        .annotate(rework_count=Count("pk"))
+        .values(item=F("pk"), located=F("problem__unit_id"), handling=F("problem__handler_id"))
         .order_by()
     )
-    for unit_id, counts in _attribute(reworks, ("rework_count",)).items():
-        totals.setdefault(unit_id, dict.fromkeys(sets, 0)).update(counts)
-    return totals
+    qn = connection.ops.quote_name
+    unit_table, row_table = qn(Unit._meta.db_table), qn(UnitWeekScore._meta.db_table)
+    summed = ", ".join(f"SUM(x.is_{name}) AS {name}" for name in sets)
 
+    def expanded(source: str, columns: str) -> str:
+        """(unit, item, columns…) for every unit at or above the item's located unit or handler."""
+        return (
+            f"SELECT s.ancestor AS unit_id, x.item{columns} "
+            f"FROM {source} AS x JOIN subtree AS s ON s.member = x.located "
+            f"UNION SELECT s.ancestor, x.item{columns} FROM {source} AS x JOIN subtree AS s ON s.member = x.handling"
+        )
 
-EMPTY_OBSERVATIONS = {"observations": 0, "failing_observations": 0, "deduction_points": 0, "score_rate": None}
-EMPTY_PROCESS = dict.fromkeys(
-    ("problems_opened", "problems_due", "closed_on_time", "overdue_open", "rebounds", "rework_count"), 0
-)
-
-
-def _unit_metrics(campaign: Campaign, week: str) -> list[dict]:
-    """Every metric of the week for every ranked unit (the active ones, and any inactive one that
-    was charged): three aggregate queries and the list of units, merged by unit id."""
-    start, end, _monday, _sunday = _week(week)
-    observed = _observation_metrics(campaign, start, end)
-    process = _problem_metrics(campaign, week, start, end)
-    units = Unit.objects.filter(kind__in=RANKED_POPULATIONS).filter(Q(active=True) | Q(pk__in=list(observed)))
-    return [
-        {"pk": pk, "kind": kind, **EMPTY_OBSERVATIONS, **EMPTY_PROCESS, **observed.get(pk, {}), **process.get(pk, {})}
-        for pk, kind in units.order_by("path").values_list("pk", "kind")
+    kinds = ", ".join(["%s"] * len(RANKED_POPULATIONS))
+    process = ", ".join(sets)
+    zeros = ", ".join(["0"] * len(sets))
+    columns = (
+        "rollup_id, unit_id, population, observations, failing_observations, deduction_points, score_rate, "
+        + process
+        + ", on_time_rate, rework_count, sample_ok, board"
+    )
+    # The parts are stacked (UNION ALL) and summed per unit rather than joined: joins of
+    # aggregates whose sizes the planner cannot estimate became nested loops (city: 9 s).
+    statement = f"""
+        INSERT INTO {row_table} ({", ".join(qn(name) for name in columns.split(", "))})
+        WITH subtree (ancestor, member) AS ({_subtree(unit_table)}),
+        observed AS ({observed[0]}),
+        concerned AS ({problems[0]}),
+        processed AS (
+            SELECT x.unit_id, {summed} FROM ({expanded("concerned", "".join(f", x.{name}" for name in flags))}) AS x
+            GROUP BY x.unit_id
+        ),
+        rejected AS ({reworks[0]}),
+        reworked AS (
+            SELECT x.unit_id, COUNT(*) AS rework_count FROM ({expanded("rejected", "")}) AS x GROUP BY x.unit_id
+        ),
+        parts (unit_id, kind, path, active, charged, observations, failing_observations, deduction_points,
+               score_rate, {process}, rework_count) AS (
+            SELECT u.id, u.kind, u.path, CASE WHEN u.active THEN 1 ELSE 0 END, 0, 0, 0, NULL, NULL, {zeros}, 0
+            FROM {unit_table} AS u WHERE u.kind IN ({kinds})
+            UNION ALL
+            SELECT o.unit_id, NULL, NULL, 0, 1, o.observations, o.failing_observations, o.deduction_points,
+                   o.score_rate, {zeros}, 0
+            FROM observed AS o
+            UNION ALL
+            SELECT p.unit_id, NULL, NULL, 0, 0, 0, 0, NULL, NULL, {", ".join(f"p.{name}" for name in sets)}, 0
+            FROM processed AS p
+            UNION ALL
+            SELECT r.unit_id, NULL, NULL, 0, 0, 0, 0, NULL, NULL, {zeros}, r.rework_count FROM reworked AS r
+        )
+        SELECT %s, m.unit_id, MAX(m.kind), SUM(m.observations), SUM(m.failing_observations),
+               ROUND(COALESCE(MAX(m.deduction_points), 0), 2), ROUND(MAX(m.score_rate), 6),
+               {", ".join(f"SUM(m.{name})" for name in sets)},
+               CASE WHEN SUM(m.problems_due) > 0
+                    THEN ROUND(SUM(m.closed_on_time) * 1.0 / SUM(m.problems_due), 6) END,
+               SUM(m.rework_count), SUM(m.observations) >= %s, ''
+        FROM parts AS m
+        GROUP BY m.unit_id
+        HAVING MAX(m.kind) IS NOT NULL AND (MAX(m.active) = 1 OR MAX(m.charged) = 1)
+        ORDER BY MAX(m.path)
+    """
+    params = [
+        *observed[1],
+        *problems[1],
+        *reworks[1],
+        *RANKED_POPULATIONS,
+        version.pk,
+        version.rules["min_sample"],
     ]
+    return statement, params
 
 
 def _city_metrics(campaign: Campaign, week: str) -> dict:
@@ -271,12 +326,11 @@ def _row(version: RollupVersion, unit_id, population: str, metrics: dict, min_sa
 
 def _write_rows(version: RollupVersion, campaign: Campaign) -> int:
     rules = version.rules
-    rows = [
-        _row(version, metrics["pk"], metrics["kind"], metrics, rules["min_sample"])
-        for metrics in _unit_metrics(campaign, version.week)
-    ]
-    rows.append(_row(version, None, Population.CITY, _city_metrics(campaign, version.week), 0))
-    UnitWeekScore.objects.bulk_create(rows, batch_size=1000)
+    statement, params = _unit_rows(version, campaign)
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        count = cursor.rowcount
+    _row(version, None, Population.CITY, _city_metrics(campaign, version.week), 0).save()
     # The composite, in SQL: weights × rates, the process part full when nothing fell due.
     UnitWeekScore.objects.filter(rollup=version, score_rate__isnull=False).update(
         composite=Round(
@@ -289,7 +343,7 @@ def _write_rows(version: RollupVersion, campaign: Campaign) -> int:
         )
     )
     _rank(version)
-    return len(rows)
+    return count + 1
 
 
 def _previous_version(version: RollupVersion) -> RollupVersion | None:
