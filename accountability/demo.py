@@ -5,21 +5,26 @@ two of the problems the office registered itself, assigned."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import io
 import random
 import uuid
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.utils import timezone
 
-from campaign.demo import demo_liaison
+from campaign.demo import demo_liaison, step
 from inspections.choices import ProblemSource, ProblemStatus, Result
+from inspections.demo import observations_changed_once
 from inspections.models import Problem
 from inspections.services import ObservationInput, inspection_submit, photo_upload
 
+from . import workflow
 from .calendar import calendar_seed
 from .choices import Action as A
+from .rollup import rollup_refresh
 from .workflow import TransitionInput, default_handler, problem_transition
 
 
@@ -33,7 +38,45 @@ def _after_photo(user, seed: int):
     return photo_upload(user=user, file=SimpleUploadedFile(f"整改后_{seed:04d}.jpg", buffer.getvalue())).pk
 
 
+@contextlib.contextmanager
+def _refreshes_once(reason: str):
+    """Each transition, once committed, asks for a recompute of the computed weeks it touches (a
+    few queries each, 600 times in the seed; no week is computed yet at this point), and so does
+    each submission. Hold the requests while the block runs (its commit included), then make one
+    per campaign with all their moments: the same weeks are concerned."""
+    held: dict[int, list] = {}
+
+    def hold(*, campaign_id, moments, reason):
+        held.setdefault(campaign_id, []).extend(moments)
+
+    workflow.rollup_refresh = hold
+    try:
+        with observations_changed_once(reason):
+            yield
+    finally:
+        workflow.rollup_refresh = rollup_refresh
+    for campaign_id, moments in held.items():
+        rollup_refresh(campaign_id=campaign_id, moments=moments, reason=reason)
+
+
 def seed(context: dict) -> None:
+    with _refreshes_once("演示数据：问题整改流转"):
+        _rectification(context)
+    step(context, "问题整改流转（交办、签收、整改、复查）")
+
+    # Eight published weeks of rankings and the surveys, for the leaders' pages.
+    from . import demo_rankings, demo_surveys
+
+    demo_rankings.seed(context)
+    step(context, "八周排名计算、发布与问责")
+    demo_surveys.seed(context)
+    step(context, "满意度调查")
+
+
+# One commit, not one per transition (SQLite syncs the disk on each). It must commit before the
+# weeks are computed: the transitions' after-commit refreshes then find no computed week, as before.
+@transaction.atomic
+def _rectification(context: dict) -> None:
     calendar_seed()
     office = context["users"]["office"]
     rng = random.Random(48)
@@ -59,7 +102,7 @@ def seed(context: dict) -> None:
         )
         if roll < 0.12:
             continue  # 待签收
-        liaison = demo_liaison(handler)
+        liaison = demo_liaison(handler, context)
         problem = problem_transition(user=liaison, problem=problem, data=TransitionInput(A.ACCEPT))
         if roll < 0.22:
             # Overdue: as if assigned weeks ago (a real office cannot set a past deadline).
@@ -118,7 +161,7 @@ def seed(context: dict) -> None:
         handler = default_handler(problem)
         problem = problem_transition(user=office, problem=problem, data=TransitionInput(A.ASSIGN, handler=handler))
         if problem.source == ProblemSource.LEADER:
-            problem_transition(user=demo_liaison(handler), problem=problem, data=TransitionInput(A.ACCEPT))
+            problem_transition(user=demo_liaison(handler, context), problem=problem, data=TransitionInput(A.ACCEPT))
 
     # A rebound: this week's round finds one closed problem's item failing again at its point.
     inspector = context["users"]["inspector"]
@@ -134,9 +177,3 @@ def seed(context: dict) -> None:
             client_uuid=uuid.uuid4(),
             observations=[ObservationInput(problem.check_item_id, Result.FAIL, 1, note="整改后再次出现")],
         )
-
-    # Eight published weeks of rankings and the surveys, for the leaders' pages.
-    from . import demo_rankings, demo_surveys
-
-    demo_rankings.seed(context)
-    demo_surveys.seed(context)

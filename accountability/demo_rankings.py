@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import random
 
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -27,6 +28,7 @@ from .rollup import case_decide, rollup_compute, rollup_publish
 WEEKS = 8
 
 
+@transaction.atomic  # one commit for all the closures, not one per problem
 def _backdate_closures(rng: random.Random) -> None:
     now = timezone.now()
     weak = Unit.objects.filter(name__contains="北塘", kind=UnitKind.DISTRICT).values_list("path", flat=True).first()
@@ -60,15 +62,18 @@ def seed(context: dict) -> None:
     weeks = [iso_week_of(today - datetime.timedelta(days=7 * back)) for back in range(WEEKS, 0, -1)]
     for week in weeks:
         rollup_compute(campaign=campaign, week=week)
-        rollup_publish(campaign=campaign, week=week, user=office)
+        # The 周通报 files of the newest week only; an older week's render on its first request.
+        rollup_publish(campaign=campaign, week=week, user=office, bulletin=week == weeks[-1])
     # The office has dealt with the older cases; the latest week's wait.
     notes = {
         CaseRule.BLACK_LIST: (CaseStatus.INTERVIEWED, "已由分管领导约谈单位主要负责人，限期提交整改方案。"),
         CaseRule.OVERDUE: (CaseStatus.NOTIFIED, "已在全市周通报中点名通报。"),
         CaseRule.REBOUND: (CaseStatus.NOTIFIED, "已通报，要求建立长效机制。"),
     }
-    for case in AccountabilityCase.objects.filter(campaign=campaign, week__in=weeks[:-1], status=CaseStatus.PENDING):
-        status, note = notes.get(case.rule, (CaseStatus.NOTIFIED, "已通报。"))
-        if case.level == "account":
-            status, note = CaseStatus.HELD, "连续三周上黑榜，已移交纪检部门启动问责程序。"
-        case_decide(case=case, status=status, note=note, user=office)
+    with transaction.atomic():  # one commit for all the decisions
+        pending = AccountabilityCase.objects.filter(campaign=campaign, week__in=weeks[:-1], status=CaseStatus.PENDING)
+        for case in pending:
+            status, note = notes.get(case.rule, (CaseStatus.NOTIFIED, "已通报。"))
+            if case.level == "account":
+                status, note = CaseStatus.HELD, "连续三周上黑榜，已移交纪检部门启动问责程序。"
+            case_decide(case=case, status=status, note=note, user=office)

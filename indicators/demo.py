@@ -8,8 +8,9 @@ import random
 
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 
-from campaign.demo import demo_liaison
+from campaign.demo import demo_liaison, step
 
 from . import services
 from .models import Assignment
@@ -65,6 +66,7 @@ def _png_bytes(seed: int) -> bytes:
     return buffer.getvalue()
 
 
+@transaction.atomic  # one commit, not one per service call: SQLite syncs the disk on each
 def seed(context: dict) -> None:
     from .demo_sheet import build_demo_sheet
     from .importing import indicators_import
@@ -82,6 +84,7 @@ def seed(context: dict) -> None:
     )
     if not result.ok:
         raise RuntimeError(f"demo sheet does not import: {[e.as_dict() for e in result.errors[:5]]}")
+    step(context, "测评体系（任务分解表导入）")
 
     for order, (title, veto) in enumerate(NEGATIVE_LIST, start=1):
         services.negative_item_create(system=system, title=title, code=f"{order:02d}", veto=veto, order=order)
@@ -103,6 +106,7 @@ def seed(context: dict) -> None:
         occurred_on=datetime.date(2026, 11, 18),
         description="运河街道背街小巷垃圾堆积被网民曝光，正在处置。",
     )
+    step(context, "负面清单与风险事件")
 
     # Materials in every review state, for the units that answer for declaration indicators.
     rng = random.Random(2026)
@@ -121,7 +125,7 @@ def seed(context: dict) -> None:
         if roll < 0.35:
             continue  # not submitted yet
         unit, indicator = assignment.unit, assignment.indicator
-        actor = demo_liaison(unit)
+        actor = demo_liaison(unit, context)
         files = [SimpleUploadedFile(f"{indicator.code or '材料'}-工作方案.pdf", PDF_BYTES)]
         if number % 3 == 0:
             files.append(SimpleUploadedFile(f"{indicator.code or '材料'}-现场照片.png", _png_bytes(number)))
@@ -152,3 +156,4 @@ def seed(context: dict) -> None:
             continue  # 重新提交，待审核
         services.material_review(user=office, material=material, approve=True)
     context["indicator_system"] = system
+    step(context, "申报材料（各审核状态）")

@@ -5,24 +5,31 @@ other sources (领导交办, 12345转办, 市民随手拍, 上级通报). Everyt
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import datetime
 import io
 import random
 import uuid
 from decimal import Decimal
 
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.utils import timezone
 
 from campaign.choices import UnitKind
+from campaign.demo import step
 from campaign.models import Unit
 from indicators.choices import Method
 from indicators.models import Indicator
 
 from . import services
 from .choices import ProblemSource, Result, RoundKind, Severity
-from .models import PointType
+from .importing import POINT_COLUMNS, points_import
+from .models import Inspection, Point, PointType
 from .services import ObservationInput
+from .signals import observations_changed
 
 CENTER = (Decimal("31.490000"), Decimal("120.310000"))
 DISTRICT_OFFSETS = {
@@ -152,7 +159,34 @@ def _standards_for(system, keyword: str, fallback: list[Indicator], index: int) 
     return fallback[index % len(fallback)]
 
 
+@contextlib.contextmanager
+def observations_changed_once(reason: str):
+    """Each submission, once committed, sends observations_changed so that the computed weeks it
+    touches are recomputed: in the seed that is 500 signals, each a few queries of the roll-up's,
+    about a tenth of the seed. Hold them while the block runs (its commit included) and send one
+    signal per campaign with all their moments afterwards: the same weeks are concerned."""
+    held: dict[int, list] = {}
+
+    class Held:
+        def send(self, sender, *, campaign_id, moments, **kwargs):
+            held.setdefault(campaign_id, []).extend(moments)
+
+    services.observations_changed = Held()
+    try:
+        yield
+    finally:
+        services.observations_changed = observations_changed
+    for campaign_id, moments in held.items():
+        observations_changed.send(sender=Inspection, campaign_id=campaign_id, moments=moments, reason=reason)
+
+
 def seed(context: dict) -> None:
+    with observations_changed_once("演示数据：八周督查"):
+        _seed(context)
+
+
+@transaction.atomic  # one commit, not one per service call: SQLite syncs the disk on each
+def _seed(context: dict) -> None:
     system, users, campaign = context["indicator_system"], context["users"], context["campaign"]
     office, inspector = users["office"], users["inspector"]
     services.point_types_set_default_departments()
@@ -181,10 +215,15 @@ def seed(context: dict) -> None:
             if often:
                 often_failing.add(item.pk)
 
-    # Points.
+    # Points: a sheet of them imported through the real points importer (set-based: its checks
+    # for all rows in a few queries and bulk inserts, where a point_create per point cost 11
+    # queries; the same rules and the same points).
     rng = random.Random(47)
     streets = list(Unit.objects.filter(kind=UnitKind.STREET).select_related("parent").order_by("path"))
-    points = []
+    communities_of: dict[int, list[Unit]] = {}
+    for community in Unit.objects.filter(kind=UnitKind.COMMUNITY).order_by("path"):
+        communities_of.setdefault(community.parent_id, []).append(community)
+    rows: list[dict[str, str]] = []
 
     def place(district_code: str) -> tuple[Decimal, Decimal]:
         dlat, dlng = DISTRICT_OFFSETS.get(district_code, (0, 0))
@@ -195,7 +234,7 @@ def seed(context: dict) -> None:
 
     word = 0
     for street in streets:
-        communities = list(street.children.order_by("path"))
+        communities = communities_of.get(street.pk, [])
         for type_name, count in POINTS_PER_STREET:
             for n in range(count):
                 word += 1
@@ -211,18 +250,18 @@ def seed(context: dict) -> None:
                 unit = (
                     communities[n % len(communities)] if type_name in ("小区", "背街小巷") and communities else street
                 )
-                points.append(
-                    services.point_create(
-                        name=name,
-                        point_type=types[type_name],
-                        unit=unit,
-                        address=f"示范市{street.parent.short_name}{base}路{10 + word}号",
-                        latitude=lat,
-                        longitude=lng,
-                        contact_name=f"{'王李张刘陈'[word % 5]}师傅",
-                        contact_phone=f"1390510{word:04d}",
-                        key_point=type_name == "集贸(农贸)市场",
-                    )
+                rows.append(
+                    {
+                        "名称": name,
+                        "类型": type_name,
+                        "地址": f"示范市{street.parent.short_name}{base}路{10 + word}号",
+                        "经度": str(lng),
+                        "纬度": str(lat),
+                        "所属社区或街道": unit.code,
+                        "负责人": f"{'王李张刘陈'[word % 5]}师傅",
+                        "联系电话": f"1390510{word:04d}",
+                        "重点点位": "是" if type_name == "集贸(农贸)市场" else "否",
+                    }
                 )
     for type_name, count in CITY_POINTS:
         for n in range(count):
@@ -235,18 +274,29 @@ def seed(context: dict) -> None:
                 "医院": "医院",
                 "中小学校": "实验小学",
             }[type_name]
-            points.append(
-                services.point_create(
-                    name=f"{street.short_name.replace('街道', '').replace('镇', '')}{label}{n + 1}号"
+            rows.append(
+                {
+                    "名称": f"{street.short_name.replace('街道', '').replace('镇', '')}{label}{n + 1}号"
                     if type_name == "室外公共厕所"
                     else f"示范市{street.short_name.replace('街道', '').replace('镇', '')}{label}",
-                    point_type=types[type_name],
-                    unit=street,
-                    address=f"示范市{street.parent.short_name}{street.short_name}",
-                    latitude=lat,
-                    longitude=lng,
-                )
+                    "类型": type_name,
+                    "地址": f"示范市{street.parent.short_name}{street.short_name}",
+                    "经度": str(lng),
+                    "纬度": str(lat),
+                    "所属社区或街道": street.code,
+                    "重点点位": "否",
+                }
             )
+    sheet = io.StringIO()
+    writer = csv.DictWriter(sheet, fieldnames=[column.header for column in POINT_COLUMNS], restval="")
+    writer.writeheader()
+    writer.writerows(rows)
+    result = points_import(file=ContentFile(sheet.getvalue().encode(), name="点位清单.csv"), dry_run=False)
+    if not result.ok:
+        raise RuntimeError(f"demo points do not import: {[e.as_dict() for e in result.errors[:5]]}")
+    points = list(Point.objects.order_by("pk"))
+
+    step(context, "检查项与点位")
 
     # Eight past weeks of weekly rounds, sampled by quota, recorded by the demo inspector.
     today = timezone.localdate()
@@ -268,7 +318,9 @@ def seed(context: dict) -> None:
             inspectors=[inspector],
         )
         drawn = services.round_draw(user=office, round_=round_, quota=quota, seed=2026 * 100 + week)
-        for index, point in enumerate(drawn):
+        # The drawn points with their unit and type, in one query rather than two per point.
+        loaded = Point.objects.select_related("unit", "point_type").in_bulk([point.pk for point in drawn])
+        for index, point in enumerate(loaded[point.pk] for point in drawn):
             weak = district_codes[int(point.unit.path.strip("/").split("/")[0])] == WEAK_DISTRICT
             improving = (8 - weeks_ago) * 0.01
             observations = []
@@ -326,8 +378,10 @@ def seed(context: dict) -> None:
         inspectors=[inspector],
     )
     services.round_draw(user=office, round_=round_, quota=quota, seed=2026 * 100 + this_monday.isocalendar().week)
+    step(context, "八周督查（检查记录、照片、问题）与本周轮次")
     context["points"] = points
     _office_problems(context, items_by_type)
+    step(context, "创建办登记的问题")
 
 
 # Problems the office learnt of elsewhere: (source, street, point type and check item or None,

@@ -3,6 +3,9 @@
 Seeding is the slow part, so one test seeds and checks everything it promises.
 """
 
+import io
+import re
+
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
@@ -22,10 +25,51 @@ ACCOUNTS = [
     ("dept", Role.LIAISON, "示范市城市管理局"),
 ]
 
+# `[seed] <step> … <seconds> s (<rows> 行)`: one line per step, then the total.
+PROGRESS = re.compile(r"^\[seed\] (?P<step>\S.*) … (?P<seconds>\d+\.\d) s \((?P<rows>\d+) 行\)$")
+STEPS = [
+    "单位（区县、街道、社区）",
+    "部门、创建活动、工作组、演示账号",
+    "测评体系（任务分解表导入）",
+    "负面清单与风险事件",
+    "申报材料（各审核状态）",
+    "检查项与点位",
+    "八周督查（检查记录、照片、问题）与本周轮次",
+    "创建办登记的问题",
+    "问题整改流转（交办、签收、整改、复查）",
+    "八周排名计算、发布与问责",
+    "满意度调查",
+]
+
+
+def progress_lines(output: str) -> list[tuple[str, int]]:
+    lines = [line for line in output.splitlines() if line.startswith("[seed]")]
+    matches = [PROGRESS.match(line) for line in lines]
+    assert all(matches), lines
+    return [(match["step"], int(match["rows"])) for match in matches]
+
+
+@pytest.mark.django_db
+def test_seed_all_prints_one_progress_line_per_step_with_rows():
+    from campaign.demo import seed_all
+
+    out = io.StringIO()
+    seed_all(stdout=out, only=("campaign",))
+
+    lines = progress_lines(out.getvalue())
+    assert [step for step, _ in lines] == [*STEPS[:2], "合计"]
+    assert all(rows > 0 for _, rows in lines)
+    assert sum(rows for _, rows in lines[:-1]) == lines[-1][1]
+
 
 @pytest.mark.django_db
 def test_the_demo_city():
-    call_command("seed_demo")
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    lines = progress_lines(out.getvalue())
+    assert [step for step, _ in lines] == [*STEPS, "合计"]
+    assert all(rows > 0 for _, rows in lines)
+    assert sum(rows for _, rows in lines[:-1]) == lines[-1][1]
 
     counts = {kind: Unit.objects.filter(kind=kind).count() for kind in UnitKind.values}
     assert counts[UnitKind.DISTRICT] == 5
