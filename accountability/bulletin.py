@@ -647,10 +647,14 @@ def _board_rules(rules: dict) -> str:
 # --- The page and the PDF ----------------------------------------------------------------------
 
 
-def bulletin_html(*, data: dict, for_pdf: bool = False, photo_url=None, extra: dict | None = None) -> str:
+# Where the print page's per-reader toolbar goes in the page (the same for every reader otherwise).
+TOOLBAR_MARK = "<!-- bulletin-toolbar -->"
+
+
+def bulletin_html(*, data: dict, for_pdf: bool = False, photo_url=None) -> str:
     """The A4 page. `photo_url(photo_id)` gives the browser's address of a thumbnail; the PDF reads
-    thumbnails from storage instead (see `StorageFetcher`). `extra`: the print page's toolbar (the
-    stored files' state)."""
+    thumbnails from storage instead (see `StorageFetcher`). The screen page has `TOOLBAR_MARK`
+    where the view puts the reader's toolbar."""
     for group in data["districts"]:
         for card in group.cards:
             if card.thumb is None:
@@ -659,7 +663,7 @@ def bulletin_html(*, data: dict, for_pdf: bool = False, photo_url=None, extra: d
                 card.src = f"{PDF_MEDIA_SCHEME}:{quote(card.thumb['thumbnail'])}"
             else:
                 card.src = photo_url(card.thumb["pk"]) if photo_url else ""
-    context = {**data, **(extra or {}), "for_pdf": for_pdf, "generated_at": timezone.localtime()}
+    context = {**data, "for_pdf": for_pdf, "toolbar_mark": TOOLBAR_MARK, "generated_at": timezone.localtime()}
     # No request: the page is standalone, so the layout's context processors (and their queries) are not needed.
     return render_to_string("accountability/bulletin.html", context)
 

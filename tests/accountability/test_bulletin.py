@@ -16,6 +16,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -41,6 +42,14 @@ WEEK = "2026-W47"
 # overdue problems per district, the longest overdue, the cases.
 BULLETIN_QUERIES = 11
 WORKBOOK = "创建全国文明城市-2026-W47-周通报.xlsx"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The print page keeps its sheet in the cache: each test starts without it."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 def at(day: int, hour: int = 10, month: int = 11) -> datetime.datetime:
@@ -319,6 +328,26 @@ def test_the_printed_community_table_keeps_the_top_and_bottom_ten(week, campaign
     assert len(bulletin_data(version=fetched(version), full=True)["rankings"][2].rows) == 25
 
 
+def grow(version, campaign, office, inspector, n: int = 100, tied: bool = False) -> None:
+    """A district of n communities, each with a score row, a problem of the week with a photo, an
+    overdue problem and a case. `tied`: all of them share rank 3 and sit on the 红榜."""
+    district = campaign_services.unit_create(name="丙区", code="BING", kind=UnitKind.DISTRICT)
+    street = campaign_services.unit_create(name="丙街道", code="BING-1", kind=UnitKind.STREET, parent=district)
+    for i in range(n):
+        unit = campaign_services.unit_create(
+            name=f"丙社区{i:03d}", code=f"BING-1-{i}", kind=UnitKind.COMMUNITY, parent=street
+        )
+        if tied:
+            score(version, unit, Population.COMMUNITY, composite=Decimal(100), rank=3, board="red")
+        else:
+            score(version, unit, Population.COMMUNITY, composite=Decimal(50 + i % 50), rank=3 + i)
+        problem(campaign, unit, office, at(19), f"丙社区{i}的问题", photos=[photo_upload(user=inspector, file=jpeg(i))])
+        problem(campaign, unit, office, at(9), f"丙社区{i}的超期问题", deadline=datetime.date(2026, 11, 16))
+        AccountabilityCase.objects.create(
+            campaign=campaign, week=WEEK, unit=unit, rule=CaseRule.OVERDUE, level=CaseLevel.REMIND, reason="超期"
+        )
+
+
 def test_the_query_count_does_not_grow_with_the_city(
     week, campaign, city, office, inspector, django_assert_num_queries
 ):
@@ -327,18 +356,7 @@ def test_the_query_count_does_not_grow_with_the_city(
     with django_assert_num_queries(BULLETIN_QUERIES):
         bulletin_data(version=before)
 
-    district = campaign_services.unit_create(name="丙区", code="BING", kind=UnitKind.DISTRICT)
-    street = campaign_services.unit_create(name="丙街道", code="BING-1", kind=UnitKind.STREET, parent=district)
-    for i in range(100):
-        unit = campaign_services.unit_create(
-            name=f"丙社区{i}", code=f"BING-1-{i}", kind=UnitKind.COMMUNITY, parent=street
-        )
-        score(version, unit, Population.COMMUNITY, composite=Decimal(50 + i % 50), rank=3 + i)
-        problem(campaign, unit, office, at(19), f"丙社区{i}的问题", photos=[photo_upload(user=inspector, file=jpeg(i))])
-        problem(campaign, unit, office, at(9), f"丙社区{i}的超期问题", deadline=datetime.date(2026, 11, 16))
-        AccountabilityCase.objects.create(
-            campaign=campaign, week=WEEK, unit=unit, rule=CaseRule.OVERDUE, level=CaseLevel.REMIND, reason="超期"
-        )
+    grow(version, campaign, office, inspector)
 
     after = fetched(version)
     with django_assert_num_queries(BULLETIN_QUERIES):
@@ -350,6 +368,35 @@ def test_the_query_count_does_not_grow_with_the_city(
     # Every overdue problem is counted; the longest overdue are listed, all of them in the workbook.
     assert data["overdue_total"] == 102 and len(data["overdue"]) == 30
     assert len(bulletin_data(version=fetched(version), full=True)["overdue"]) == 102
+
+
+def test_ties_boards_and_cases_print_a_bounded_selection(week, campaign, office, inspector):
+    """1,306 communities at full marks share rank 1 at city scale: the printed table lists ten
+    rows at each end by place, a long 红榜 prints 20 names and its count, many cases print as the
+    units of each rule and level; the workbook has every row."""
+    version = week["version"]
+    grow(version, campaign, office, inspector, n=40, tied=True)
+
+    data = bulletin_data(version=fetched(version))
+    community = data["rankings"][2]
+    assert (len(community.print_top), len(community.print_bottom), community.middle_count) == (10, 10, 22)
+    assert [row["unit_name"] for row in community.print_top] == ["甲一社区", "甲二社区"] + [
+        f"丙社区{i:03d}" for i in range(8)
+    ]
+    assert community.note.startswith("共42个社区村参与排名，此处列出前10名和后10名（第3名并列40个，未全部列出）")
+    board = data["boards"][2]
+    assert (len(board.red), board.red_count, board.red_hidden) == (20, 41, 21)
+    assert board.red[0]["unit_name"] == "甲一社区"
+    groups = sorted((group.rule_display, group.level_display, len(group.units)) for group in data["case_groups"])
+    assert groups == [("上黑榜", "提醒", 1), ("超期问题过多", "提醒", 40)]
+
+    full = bulletin_data(version=fetched(version), full=True)
+    assert len(full["rankings"][2].rows) == 43 and len(full["boards"][2].red) == 41
+
+
+def test_few_cases_print_one_row_each(week):
+    data = bulletin_data(version=fetched(week["version"]))
+    assert data["case_groups"] == [] and len(data["cases"]) == 1
 
 
 # --- PDF and Excel -----------------------------------------------------------------------------
@@ -383,6 +430,10 @@ def test_the_pdf_prints_in_chinese_with_the_weeks_content(week, tmp_path):
     ):
         assert expected in text, expected
     assert "第1页/共" in text.replace(" ", "")
+    # Where the complete tables are.
+    flat = "".join(text.split())
+    assert "各类别的完整排名、本周问题完整清单和超期问题完整清单见同期Excel附表" in flat
+    assert "《创建全国文明城市-2026-W47-周通报.xlsx》" in flat
     assert "作废的问题" not in text and "已撤销" not in text
 
 
@@ -458,6 +509,33 @@ def test_the_print_page_query_count(rendered, week, web, leader, django_assert_n
     # bulletin_data's fixed queries and the stored files' state.
     with django_assert_num_queries(4 + BULLETIN_QUERIES + 1):
         client.get(f"/bulletins/{week['version'].campaign_id}/{WEEK}/")
+
+
+def test_the_print_page_query_count_does_not_grow(
+    rendered, week, campaign, office, inspector, web, leader, django_assert_num_queries
+):
+    client = web(leader)
+    page = f"/bulletins/{week['version'].campaign_id}/{WEEK}/"
+    grow(week["version"], campaign, office, inspector, n=60)
+
+    with django_assert_num_queries(4 + BULLETIN_QUERIES + 1):
+        html = client.get(page).content.decode()
+    assert "…… 中间 42 个单位略，见 Excel 附表“社区排名” ……" in html
+    assert 'data-testid="case-groups"' in html and "丙社区059" in html
+
+
+def test_the_print_page_keeps_its_sheet_and_renders_the_toolbar_per_reader(
+    rendered, week, web, leader, office, django_assert_num_queries
+):
+    page = f"/bulletins/{week['version'].campaign_id}/{WEEK}/"
+    first = web(leader).get(page).content.decode()
+    # Then: the session, the user, the memberships, the version, the files' state.
+    client = web(office)
+    with django_assert_num_queries(5):
+        again = client.get(page).content.decode()
+    assert first.count('data-testid="bulletin-toolbar"') == again.count('data-testid="bulletin-toolbar"') == 1
+    assert 'data-testid="regenerate"' in again and 'data-testid="regenerate"' not in first
+    assert 'data-testid="download-pdf"' in first and "<!-- bulletin-toolbar -->" not in first
 
 
 def test_a_liaison_sees_the_thumbnails_of_another_district_in_the_bulletin(week, web, liaison_jia):

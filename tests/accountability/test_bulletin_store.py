@@ -10,6 +10,7 @@ import io
 import sys
 
 import pytest
+from django.core.cache import cache
 from openpyxl import load_workbook
 
 from accountability import bulletin, bulletin_store, bulletin_views
@@ -49,6 +50,14 @@ def snapshot(version) -> list[tuple]:
 
 def url(version, suffix: str) -> str:
     return f"/bulletins/{version.campaign_id}/{version.week}{suffix}"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The print page keeps its sheet in the cache: each test starts without it."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
