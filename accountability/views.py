@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -16,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from campaign.generic import Col, ObjectListView
+from campaign.models import Unit
 from campaign.selectors import scope_for
 from inspections import services as inspection_services
 from inspections.choices import ProblemStatus as S
@@ -46,8 +47,12 @@ def refusal_text(exc: Exception) -> str:
 def mine_q(user) -> Q:
     """Problems whose handler or a co-handler is the liaison's unit or below it."""
     scope = scope_for(user)
-    co = Problem.co_handlers.through.objects.filter(problem=OuterRef("pk")).filter(scope.unit_q("unit__"))
-    return Q(scope.unit_q("handler__")) | Q(Exists(co))
+    # Uncorrelated IN lists of the liaison's units (hashed once), not a path comparison and a
+    # co-handler subquery per problem: the liaison home counted every problem of all history that
+    # way (city bench: 0.19–0.29 s per count under load).
+    units = Unit.objects.filter(scope.unit_q()).values("pk")
+    co_handled = Problem.co_handlers.through.objects.filter(unit__in=units).values("problem_id")
+    return Q(handler__in=units) | Q(pk__in=co_handled)
 
 
 def _after_photos(problem: Problem) -> list[Photo]:

@@ -11,9 +11,10 @@ from django.db.models import Exists, OuterRef, Prefetch
 
 from campaign.generic import Col, ObjectListView
 from campaign.models import Unit
+from indicators.models import Indicator
 
 from .filters import ObservationFilterSet
-from .models import Charge, Photo, PointType
+from .models import Charge, CheckItem, Photo, PointType
 from .selectors import KeyPagePaginator, observation_list
 
 
@@ -26,6 +27,13 @@ class ObservationPageFilterSet(ObservationFilterSet):
 
     class Meta(ObservationFilterSet.Meta):
         fields = [*ObservationFilterSet.Meta.fields, "point_type", "charged", "failing"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The drop-downs need a label and an id: not every column of 260 check items and 160
+        # indicators (their texts and requirements).
+        self.filters["check_item"].queryset = CheckItem.objects.only("pk", "text", "point_type_id", "order")
+        self.filters["indicator"].queryset = Indicator.objects.only("pk", "code", "title", "system_id", "path")
 
     def filter_charged(self, queryset, name, value):
         return queryset.filter(Exists(Charge.objects.filter(observation=OuterRef("pk"), unit_id=value)))

@@ -201,8 +201,12 @@ def problem_list(*, user) -> QuerySet[Problem]:
         return queryset
     if scope.is_inspector:
         return queryset.filter(observation__inspection__round__inspectors=user)
-    co_handled = Problem.co_handlers.through.objects.filter(problem=OuterRef("pk")).filter(scope.unit_q("unit__"))
-    return queryset.filter(Q(scope.unit_q("unit__")) | Q(scope.unit_q("handler__")) | Exists(co_handled))
+    # The liaison's units by id (from the path index), not every problem joined to its unit and
+    # handler to compare paths.
+    # Three uncorrelated IN lists, each hashed once: no per-problem subquery.
+    units = Unit.objects.filter(scope.unit_q()).values("pk")
+    co_handled = Problem.co_handlers.through.objects.filter(unit__in=units).values("problem_id")
+    return queryset.filter(Q(unit__in=units) | Q(handler__in=units) | Q(pk__in=co_handled))
 
 
 # The process metrics a week's ranking counts, as filters on problems (the caller leaves out void
