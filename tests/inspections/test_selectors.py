@@ -52,3 +52,25 @@ def test_nearest_points_first(city, market_type):
 
     near = selectors.points_near(Point.objects.all(), latitude=31.509, longitude=120.30, limit=2)
     assert [(p.name, p.distance) for p in near] == [("市场1", 111), ("市场0", 1001)]
+
+
+@pytest.mark.parametrize("per_page, orphans", [(7, 0), (7, 3), (50, 0)])
+def test_key_pages_are_the_plain_pages(city, market_type, per_page, orphans, django_assert_num_queries):
+    """KeyPagePaginator reads a page's keys first: every page holds exactly the rows, in the
+    order, that Django's Paginator gives, with the filters and joins of the list; one query a page."""
+    from django.core.paginator import Paginator
+
+    from inspections.models import Point
+
+    Point.objects.bulk_create(
+        Point(name=f"点位{n:02d}", point_type=market_type, unit=city.community_jia1 if n % 3 else city.street_yi)
+        for n in range(40)
+    )
+    rows = Point.objects.select_related("unit").filter(unit__name__contains="社区").order_by("-name", "-id")
+    plain = Paginator(rows, per_page, orphans=orphans)
+    keyed = selectors.KeyPagePaginator(rows, per_page, orphans=orphans)
+    assert keyed.num_pages == plain.num_pages
+    for number in plain.page_range:
+        with django_assert_num_queries(1):
+            names = [(p.name, p.unit.name) for p in keyed.page(number)]
+        assert names == [(p.name, p.unit.name) for p in plain.page(number)]
