@@ -193,6 +193,14 @@ def bulletin_ensure(*, version: RollupVersion) -> BulletinState:
     return state
 
 
+def bulletin_requeue_lost(*, version: RollupVersion) -> BulletinState:
+    """A file recorded as made is missing from storage: its version is rendered again."""
+    logger.warning("bulletin file missing from storage, rendering again: version %s", version.pk)
+    with contextlib.suppress(ValidationError):
+        return bulletin_queue(version=version, force=True)
+    return bulletin_state(version=version)
+
+
 def bulletin_regenerate(*, version: RollupVersion, user) -> BulletinState:
     """The office renders a version's files again (after a failure, or to refresh them)."""
     if not scope_for(user).is_office:

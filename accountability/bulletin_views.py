@@ -27,7 +27,13 @@ from inspections.selectors import iso_week_bounds, week_label
 from inspections.views import photo_response
 
 from .bulletin import NOT_PUBLISHED, TOOLBAR_MARK, bulletin_data, bulletin_html, fmt_rate, may_read_bulletins
-from .bulletin_store import BulletinState, bulletin_ensure, bulletin_file_response, bulletin_regenerate
+from .bulletin_store import (
+    BulletinState,
+    bulletin_ensure,
+    bulletin_file_response,
+    bulletin_regenerate,
+    bulletin_requeue_lost,
+)
 from .choices import BulletinKind, BulletinStatus
 from .selectors import bulletin_version, bulletin_versions
 
@@ -125,7 +131,11 @@ def _file_download(request, version, kind: str):
     state = bulletin_ensure(version=version)
     row = state.file(kind)
     if row is not None and row.status == BulletinStatus.DONE:
-        return bulletin_file_response(row)
+        try:
+            return bulletin_file_response(row)
+        except OSError:  # the stored file is gone (storage wiped or moved): made again
+            state = bulletin_requeue_lost(version=version)
+            row = state.file(kind)
     failed = row is not None and row.status == BulletinStatus.FAILED
     context = {
         "title": f"周通报 · {version.week} {week_label(version.week)}",

@@ -128,6 +128,20 @@ def test_download_is_the_stored_file_and_renders_nothing(
     assert response["Content-Disposition"].startswith(f'attachment; filename="bulletin-{WEEK}.{kind}"')
 
 
+def test_a_file_missing_from_storage_is_made_again(published, web, leader, django_capture_on_commit_callbacks):
+    stored = files_of(published)["pdf"]
+    stored.file.storage.delete(stored.file.name)
+    client = web(leader)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.get(url(published, ".pdf"))
+    assert response.status_code == 202 and "正在生成" in response.content.decode()
+
+    again = files_of(published)["pdf"]
+    assert again.status == BulletinStatus.DONE and again.file.storage.exists(again.file.name)
+    assert client.get(url(published, ".pdf")).getvalue() == again.file.read()
+
+
 def test_the_status_json_when_done(published, web, leader, no_rendering):
     response = web(leader).get(url(published, "/status/"))
     state = response.json()
