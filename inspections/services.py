@@ -480,9 +480,9 @@ def inspection_submit(
         errors.setdefault("observations", []).append("请至少记录一项检查结果。")
     items = {
         item.pk: item
-        for item in CheckItem.objects.filter(pk__in=[o.check_item for o in observations])
-        .select_related("indicator")
-        .prefetch_related("departments")
+        for item in CheckItem.objects.filter(pk__in=[o.check_item for o in observations]).prefetch_related(
+            "departments"
+        )
     }
     photo_ids = [pid for o in observations for pid in o.photos]
     # New photos, or — for a correction — the photos of the record it corrects, carried over.
@@ -585,7 +585,7 @@ def inspection_submit(
                 inspection=inspection,
                 campaign_id=round_.campaign_id,
                 check_item=item,
-                indicator=item.indicator,
+                indicator_id=item.indicator_id,
                 point=point,
                 result=obs.result,
                 occurrences=obs.occurrences if obs.result != Result.FAIL else max(obs.occurrences, 1),
@@ -672,7 +672,7 @@ def _open_or_attach_problems(*, round_, point, failing, user) -> list[Problem]:
             source=ProblemSource.INSPECTION,
             point=point,
             check_item=item,
-            indicator=item.indicator,
+            indicator_id=item.indicator_id,
             observation=observation,
             unit=point.unit,
             description=f"{point.name}：{item.text}" + (f"（{obs.note.strip()}）" if obs.note.strip() else ""),
