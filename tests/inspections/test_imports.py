@@ -364,3 +364,11 @@ def test_the_service_checks_the_deadline_too(standard, market_type):
     item.refresh_from_db()
     assert item.deadline_days == 7
     assert services.check_item_update(item=item, deadline_days=None).deadline_days is None
+
+
+def test_the_points_import_bench_refuses_a_database_not_named_bench(db):
+    from bench.points_import_bench import run_points_import
+
+    with pytest.raises(RuntimeError, match="refusing to run"):
+        run_points_import(rows=10, runs=1)
+    assert not Point.objects.exists()
