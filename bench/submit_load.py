@@ -43,6 +43,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -171,13 +172,20 @@ def start_gunicorn(
         "--timeout",
         "60",
     ]
+    # gunicorn's log goes to a temporary file, not a pipe nobody reads while the load runs (a full
+    # pipe would block the workers).
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop_gunicorn
     process = subprocess.Popen(
-        command, cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+        command, cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True
     )
+    process.log = log
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited: {process.stderr.read().decode(errors='replace')[-2000:]}")
+            log.seek(0)
+            output = log.read().decode(errors="replace")[-2000:]
+            log.close()
+            raise RuntimeError(f"gunicorn exited: {output}")
         try:
             status, _ = _request(port, "GET", "/api/v1/", None, None)
             if status < 500:
@@ -197,8 +205,7 @@ def stop_gunicorn(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
-    if process.stderr:
-        process.stderr.close()
+    process.log.close()
 
 
 # --- HTTP ---------------------------------------------------------------------------------------
