@@ -558,8 +558,9 @@ def measure(
     parts: tuple[str, ...] = PARTS,
     port: int = 8720,
     submit_seconds: float = 20.0,
+    into: list[dict] | None = None,
 ) -> list[dict]:
-    """Every figure, in an order where each part finds what it needs: the roll-up, then publish
+    """Every figure (appended to `into` as they come, when given), in an order where each part finds what it needs: the roll-up, then publish
     (which leaves the week published), the 周通报 of that version, the pages (rankings read the
     published version; the 周通报 page finds its files), then submissions and the import."""
     from django.contrib.auth import get_user_model
@@ -567,12 +568,18 @@ def measure(
     from bench import pages_bench
 
     office = get_user_model().objects.get(username=pages_bench.OFFICE)
-    figures: list[dict] = []
+    figures: list[dict] = [] if into is None else into
     version = None
     if "rollup" in parts and wanted(only, "roll-up"):
         log("roll-up vs the set-based SQL")
         figures += external("roll-up", lambda: measure_rollup(campaign, week, runs))
-    page_names = [f"page {t['name']}" for t in pages_bench.page_targets(campaign, week)] if "pages" in parts else []
+    page_names: list[str] = []
+    if "pages" in parts:
+        try:
+            page_names = [f"page {t['name']}" for t in pages_bench.page_targets(campaign, week)]
+        except Exception as exc:  # e.g. a URLconf that does not import: recorded, the rest goes on
+            figures.append({"name": "pages", "error": f"{type(exc).__name__}: {exc}"})
+            log(f"  pages: {type(exc).__name__}: {exc}")
     pages_wanted = [name for name in page_names if wanted(only, name)]
     bulletin_wanted = "bulletin" in parts and wanted(only, *BULLETIN_NAMES)
     # The 周通报 and the ranking pages need the week published: once, when publish is not measured.
@@ -591,10 +598,14 @@ def measure(
         figures += [row for row in rows if wanted(only, row["name"]) or row.get("error")]
     if pages_wanted:
         log("pages")
-        pages_bench.ensure_round_with_points(campaign)
-        pages = measure_pages(campaign, week, requests, only)
-        deep_pages(pages)
-        figures += pages
+
+        def pages():
+            pages_bench.ensure_round_with_points(campaign)
+            rows = measure_pages(campaign, week, requests, only)
+            deep_pages(rows)
+            return rows
+
+        figures += external("pages", pages)
     if "submissions" in parts:
         for n, clients in enumerate((8, 32)):
             if wanted(only, f"submissions {clients} clients"):
@@ -603,6 +614,11 @@ def measure(
     if "imports" in parts and wanted(only, *IMPORT_NAMES):
         log("points import")
         figures += [row for row in measure_imports(runs) if wanted(only, row["name"]) or row.get("error")]
+    return finish(figures)
+
+
+def finish(figures: list[dict]) -> list[dict]:
+    """Every figure with the common keys, its target and whether it was met."""
     for row in figures:
         for key in FIGURE_KEYS:
             row.setdefault(key, None)
@@ -758,11 +774,23 @@ def run(
     snapshot = Snapshot(campaign)
     media_root = tempfile.mkdtemp(prefix="bench-media-")
     load_before = os.getloadavg()
+    figures: list[dict] = []
     try:
         with override_settings(MEDIA_ROOT=media_root):
-            figures = measure(
-                campaign, week, runs=runs, requests=requests, only=only, port=port, submit_seconds=submit_seconds
+            measure(
+                campaign,
+                week,
+                runs=runs,
+                requests=requests,
+                only=only,
+                port=port,
+                submit_seconds=submit_seconds,
+                into=figures,
             )
+    except Exception as exc:  # recorded after what was measured; the results are still written
+        log(f"the measurements stopped: {type(exc).__name__}: {exc}")
+        figures.append({"name": "bench", "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()})
+        finish(figures)
     finally:
         if keep:
             log(f"--keep: the measurements' objects stay; bulletin files in {media_root}")
