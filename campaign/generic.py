@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import json
 import logging
 import time
 import uuid
@@ -488,7 +489,7 @@ class ImportView(OfficeRequiredMixin, LoginRequiredMixin, View):
             status["summary"] = run.result.get("summary", "") if not run.error else run.error
             for key in ("created", "updated", "unchanged"):
                 status[key] = run.result.get(key)
-            status["errors"] = len(run.result.get("errors", []))
+            status["errors"] = run.result.get("errors", 0)
         return status
 
     def job_page(self, run: JobRun):
@@ -502,8 +503,8 @@ class ImportView(OfficeRequiredMixin, LoginRequiredMixin, View):
             "filename": params.get("filename", ""),
         }
         status = 200
-        if run.status == JobStatus.SUCCEEDED:
-            result = ImportResult.from_dict(run.result)
+        result = self.job_result(run)
+        if result is not None:
             token = params.get("token", "")
             usable = (
                 result.ok and result.dry_run and f"import-{token}" in request.session and import_storage().exists(token)
@@ -511,6 +512,15 @@ class ImportView(OfficeRequiredMixin, LoginRequiredMixin, View):
             context.update(result=result, token=token if usable else "", done_url=self.success_url())
             status = 200 if result.ok else 400
         return render(request, self.template_name, self.context(**context), status=status)
+
+    @staticmethod
+    def job_result(run: JobRun) -> ImportResult | None:
+        """A finished run's full result (every change and error), from the private storage."""
+        detail = run.result.get("detail", "") if run.status == JobStatus.SUCCEEDED else ""
+        if not detail or not import_storage().exists(detail):
+            return None
+        with import_storage().open(detail, "rb") as handle:
+            return ImportResult.from_dict(json.loads(handle.read()))
 
     @classmethod
     def for_job(cls, run: JobRun) -> ImportView:
@@ -589,9 +599,20 @@ def import_job_run(*, run_id: int) -> dict:
         if token.isalnum():
             storage.delete(token)  # nothing can be confirmed from a run that failed
         return {}
-    payload = {**result.as_dict(), "summary": result.summary}
     if not (result.ok and result.dry_run):  # kept only for the confirm of a good preview
         storage.delete(token)
+    # Every row's change and error (megabytes for a big file) goes to the private storage; the run
+    # keeps the counts, which the job list shows.
+    detail = storage.save(f"result-{run.pk}.json", ContentFile(json.dumps(result.as_dict(), ensure_ascii=False)))
+    payload = {
+        "dry_run": result.dry_run,
+        "created": result.created,
+        "updated": result.updated,
+        "unchanged": result.unchanged,
+        "errors": len(result.errors),
+        "summary": result.summary,
+        "detail": detail,
+    }
     rows = progress.rows or len(result.rows)
     job_run_progress(run=run, percent=99, rows_done=rows, rows_total=rows, stage="完成")
     job_run_finish(run=run, result=payload)

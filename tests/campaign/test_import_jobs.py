@@ -93,7 +93,15 @@ def test_a_big_points_file_is_previewed_then_imported_as_jobs_with_progress(
 
     preview_run.refresh_from_db()
     assert (preview_run.status, preview_run.progress, preview_run.rows_done) == (JobStatus.SUCCEEDED, 100, 8)
-    assert preview_run.result["created"] == 8 and preview_run.result["summary"].startswith("预览：将新增 8 条")
+    assert preview_run.result == {  # the counts; every row's change is kept in the private storage
+        "dry_run": True,
+        "created": 8,
+        "updated": 0,
+        "unchanged": 0,
+        "errors": 0,
+        "summary": "预览：将新增 8 条，更新 0 条，0 条不变。",
+        "detail": f"result-{preview_run.pk}.json",
+    }
     assert point_names() == []  # a preview writes nothing
 
     status = client.get(POINTS_URL, {"job": preview_run.pk, "format": "json"}).json()
@@ -135,6 +143,10 @@ def test_a_big_points_file_is_previewed_then_imported_as_jobs_with_progress(
 
     again = client.post(POINTS_URL, {"token": token})  # a token is used once
     assert again.status_code == 400 and "预览已过期" in again.content.decode()
+
+    jobs = client.get("/jobs/")  # the job list shows the counts, not every row
+    assert jobs.status_code == 200 and "created=8" in jobs.content.decode()
+    assert len(jobs.content) < 100_000
 
 
 def test_the_job_reports_its_progress_stage_by_stage(web, city, office, point_types, monkeypatch):
@@ -299,6 +311,23 @@ def test_an_importer_that_fails_fails_the_job_and_keeps_nothing(
     assert not import_storage().exists(run.params["token"])
     page = client.get(POINTS_URL, {"job": run.pk})
     assert "导入失败：磁盘已满" in page.content.decode() and 'name="token"' not in page.content.decode()
+
+
+def test_a_result_whose_detail_is_gone_still_shows_its_summary(
+    web, city, office, point_types, django_capture_on_commit_callbacks
+):
+    from campaign.generic import import_storage
+
+    client = web(office)
+    with run_jobs(django_capture_on_commit_callbacks):
+        client.post(POINTS_URL, {"file": points_file(point_rows(8))})
+    run = JobRun.objects.get(name="import")
+    run.refresh_from_db()
+    import_storage().delete(run.result["detail"])
+    page = client.get(POINTS_URL, {"job": run.pk})
+    assert page.status_code == 200
+    assert "预览：将新增 8 条，更新 0 条，0 条不变。（逐行明细已清理）" in page.content.decode()
+    assert 'name="token"' not in page.content.decode()
 
 
 def test_a_job_is_read_only_through_its_own_import_page(web, city, office, point_types):
