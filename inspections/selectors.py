@@ -145,6 +145,19 @@ def with_round_counts(queryset: QuerySet[InspectionRound]) -> QuerySet[Inspectio
     )
 
 
+def round_point_ids(round_ids: list[int]) -> dict[int, list[int]]:
+    """{round id: its point ids in id order}: one query of (round, point) pairs, no Point rows."""
+    ids: dict[int, list[int]] = {pk: [] for pk in round_ids}
+    pairs = (
+        InspectionRound.points.through.objects.filter(inspectionround_id__in=round_ids)
+        .order_by("inspectionround_id", "point_id")
+        .values_list("inspectionround_id", "point_id")
+    )
+    for round_id, point_id in pairs:
+        ids[round_id].append(point_id)
+    return ids
+
+
 def round_list(*, user, counts: bool = True) -> QuerySet[InspectionRound]:
     """Office and leaders see every round; an inspector its own rounds. `counts=False` for the
     callers that only pick or check a round (drop-downs, permission checks): no counting at all."""

@@ -287,6 +287,25 @@ class RoundSerializer(serializers.ModelSerializer):
             },
         }
 
+    @property
+    def _readable_fields(self):
+        listed = self.context.get("round_point_ids") is not None
+        return [field for field in super()._readable_fields if not (listed and field.field_name == "points")]
+
+    def to_representation(self, instance):
+        """With `round_point_ids` in the context ({round id: [point ids]}, read by the list in one
+        query of pairs) the points are not read as Point rows: a 20,000-point round built 20,000
+        model instances to print their ids (city bench: most of the rounds list's 1 s)."""
+        data = super().to_representation(instance)
+        point_ids = self.context.get("round_point_ids")
+        if point_ids is None:
+            return data
+        return {
+            name: point_ids.get(instance.pk, []) if name == "points" else data[name]
+            for name in self.Meta.fields
+            if name == "points" or name in data
+        }
+
 
 class RoundDrawSerializer(serializers.Serializer):
     quota = serializers.DictField(

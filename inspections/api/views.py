@@ -45,6 +45,7 @@ from ..selectors import (
     points_near,
     problem_list,
     round_list,
+    round_point_ids,
     with_deadline_facts,
 )
 from ..services import ObservationInput
@@ -259,17 +260,24 @@ class RoundViewSet(
     filterset_fields = ["campaign", "kind"]
 
     def get_queryset(self):
-        # The annotation drops Meta.ordering (GROUP BY): order explicitly for stable pages.
-        return (
+        queryset = (
             round_list(user=self.request.user)
             .order_by("-start_date", "-id")
-            .prefetch_related(
-                Prefetch("inspectors", queryset=get_user_model().objects.only("id")),
-                # Ids only, in id order: Point's own ordering joins the point types and sorts
-                # every point by name (a 20,000-point round: 0.13 s).
-                Prefetch("points", queryset=Point.objects.only("id").order_by("id")),
-            )
+            .prefetch_related(Prefetch("inspectors", queryset=get_user_model().objects.only("id")))
         )
+        if self.action == "list":
+            return queryset  # the page's point ids are read as pairs (see list)
+        # Ids only, in id order: Point's own ordering joins the point types and sorts every point
+        # by name (a 20,000-point round: 0.13 s).
+        return queryset.prefetch_related(Prefetch("points", queryset=Point.objects.only("id").order_by("id")))
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        rounds = list(page if page is not None else queryset)
+        context = {**self.get_serializer_context(), "round_point_ids": round_point_ids([r.pk for r in rounds])}
+        data = self.get_serializer_class()(rounds, many=True, context=context).data
+        return self.get_paginated_response(data) if page is not None else Response(data)
 
     def perform_create(self, serializer):
         round_ = services.round_create(user=self.request.user, **serializer.validated_data)
