@@ -1,4 +1,4 @@
-"""A big points import in a real browser: the office uploads a 2,500-row 点位 sheet (over the 2,000
+"""A big points import in a real browser: the office uploads a 2,500-row 点位 sheet (over the 500
 rows that make an import a background job), the page shows a progress bar that polls the job's
 status, then the preview; the confirm runs as a job too and ends on the result and the point list.
 

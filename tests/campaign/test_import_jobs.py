@@ -35,7 +35,7 @@ UNIT_HEADER = ["名称", "简称", "编码", "类型", "上级单位", "主要�
 
 @pytest.fixture(autouse=True)
 def small_job_threshold(settings):
-    """Files of more than 5 rows run as jobs here (the default is 2,000)."""
+    """Files of more than 5 rows run as jobs here (the default is 500)."""
     settings.IMPORT_JOB_ROWS = 5
 
 
