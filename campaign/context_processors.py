@@ -10,6 +10,17 @@ MORE = "管理"
 
 
 def navigation(request):
+    """Computed once per request: the home page renders each widget with the request's context
+    processors (seven renders; this ran its queries seven times)."""
+    cached = getattr(request, "_navigation_context", None)
+    if cached is not None:
+        return cached
+    context = _navigation(request)
+    request._navigation_context = context
+    return context
+
+
+def _navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
