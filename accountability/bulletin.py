@@ -20,7 +20,6 @@ from urllib.parse import quote, unquote
 from django.core.files.storage import default_storage
 from django.db.models import Case, Count, F, IntegerField, Min, Q, Sum, Value, When, Window
 from django.db.models.functions import RowNumber
-from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -70,17 +69,6 @@ def may_read_bulletins(user) -> bool:
     """A bulletin is a 通报 within the government: every member, whatever the role, reads it."""
     scope = scope_for(user)
     return bool(scope.roles) or scope.is_superuser
-
-
-def download_response(content: bytes, *, version: RollupVersion, extension: str, content_type: str) -> HttpResponse:
-    """The bulletin as a download named in Chinese (RFC 5987 `filename*`), with an ASCII
-    `filename` for the clients that do not read it."""
-    response = HttpResponse(content, content_type=content_type)
-    filename = quote(bulletin_filename(version, extension))
-    response["Content-Disposition"] = (
-        f"attachment; filename=\"bulletin-{version.week}.{extension}\"; filename*=UTF-8''{filename}"
-    )
-    return response
 
 
 # --- The data ---------------------------------------------------------------------------------

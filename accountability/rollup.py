@@ -546,6 +546,9 @@ def rollup_refresh(*, campaign_id: int, moments, reason: str) -> list[JobRun]:
     problems change). A published week gets a new draft only if its numbers actually change. A week
     whose recompute is already queued and not yet started is left alone: that run will read the
     change too, so a busy morning of inspections queues one run, not one per inspection."""
+    weeks = rollup_weeks_touched(campaign_id=campaign_id, moments=moments)
+    if not weeks:  # the usual case of a submission: its week is not computed yet (one query)
+        return []
     campaign = Campaign.objects.filter(pk=campaign_id).first()
     if campaign is None:
         return []
@@ -554,11 +557,7 @@ def rollup_refresh(*, campaign_id: int, moments, reason: str) -> list[JobRun]:
             "params__week", flat=True
         )
     )
-    return [
-        rollup_enqueue(campaign=campaign, week=week, reason=reason)
-        for week in rollup_weeks_touched(campaign_id=campaign_id, moments=moments)
-        if week not in waiting
-    ]
+    return [rollup_enqueue(campaign=campaign, week=week, reason=reason) for week in weeks if week not in waiting]
 
 
 # --- accountability cases ------------------------------------------------------------------------

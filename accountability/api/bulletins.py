@@ -1,5 +1,7 @@
 """The weekly bulletin (周通报) as files: `GET /api/v1/bulletins/{campaign}/{week}.pdf` and
-`….xlsx`. Every member reads every published week; an unpublished one is 404 in the error shape."""
+`….xlsx`. Every member reads every published week; an unpublished one is 404 in the error shape.
+The files are the ones rendered once at publish (`bulletin_store`): a request never renders; while
+they are being made it answers 503 `bulletin_rendering` (try again shortly)."""
 
 from __future__ import annotations
 
@@ -10,15 +12,9 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
-from ..bulletin import (
-    NOT_PUBLISHED,
-    XLSX,
-    PdfUnavailable,
-    bulletin_pdf,
-    bulletin_xlsx,
-    download_response,
-    may_read_bulletins,
-)
+from ..bulletin import NOT_PUBLISHED, XLSX, PdfUnavailable, may_read_bulletins
+from ..bulletin_store import bulletin_ensure, bulletin_file_response
+from ..choices import BulletinKind, BulletinStatus
 from ..selectors import bulletin_version
 
 
@@ -39,22 +35,42 @@ class FileNegotiation(BaseContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
+class BulletinRendering(exceptions.APIException):
+    """The stored file is still being made (queued or rendering): try again shortly."""
+
+    status_code = 503
+    default_detail = "周通报正在生成，请稍候再试。"
+    default_code = "bulletin_rendering"
+
+
+class BulletinFailed(exceptions.APIException):
+    status_code = 503
+    default_detail = "周通报文件生成失败，请联系创建办重新生成。"
+    default_code = "bulletin_failed"
+
+
 class _BulletinFile(APIView):
+    """The stored file rendered at publish (`bulletin_store`): a file response, never a render."""
+
     permission_classes = [IsMember]
     renderer_classes = [JSONRenderer]
     content_negotiation_class = FileNegotiation
-    extension = ""
-    content_type = ""
+    kind = ""
 
-    def render(self, version, request) -> bytes:
-        raise NotImplementedError
+    def failed(self, row):
+        raise BulletinFailed(f"周通报文件生成失败：{row.error}" if row.error else None)
 
     def get(self, request, campaign: int, week: str):
         version = bulletin_version(campaign_id=int(campaign), week=week)
         if version is None:
             raise exceptions.NotFound(f"{week}：{NOT_PUBLISHED}")
-        content = self.render(version, request)
-        return download_response(content, version=version, extension=self.extension, content_type=self.content_type)
+        state = bulletin_ensure(version=version)
+        row = state.file(self.kind)
+        if row is not None and row.status == BulletinStatus.DONE:
+            return bulletin_file_response(row)
+        if row is not None and row.status == BulletinStatus.FAILED:
+            self.failed(row)
+        raise BulletinRendering(state.detail)
 
 
 _PARAMETERS = [
@@ -65,6 +81,7 @@ _ERRORS = {
     401: OpenApiResponse(description="未登录"),
     403: OpenApiResponse(description="没有角色"),
     404: OpenApiResponse(description="该周没有已发布的评比（草稿、已替换或不存在）"),
+    503: OpenApiResponse(description="周通报文件生成中（bulletin_rendering）或生成失败"),
 }
 
 
@@ -77,14 +94,12 @@ class PdfServiceUnavailable(exceptions.APIException):
 class BulletinPdfView(_BulletinFile):
     """The bulletin of a published week as an A4 PDF."""
 
-    extension = "pdf"
-    content_type = "application/pdf"
+    kind = BulletinKind.PDF
 
-    def render(self, version, request) -> bytes:
-        try:
-            return bulletin_pdf(version=version, request=request)
-        except PdfUnavailable as exc:
-            raise PdfServiceUnavailable(str(exc)) from None
+    def failed(self, row):
+        if row.error == PdfUnavailable.message:
+            raise PdfServiceUnavailable(row.error)
+        super().failed(row)
 
     @extend_schema(
         operation_id="bulletin_pdf",
@@ -99,11 +114,7 @@ class BulletinPdfView(_BulletinFile):
 class BulletinXlsxView(_BulletinFile):
     """The bulletin of a published week as an Excel workbook (full rankings and lists)."""
 
-    extension = "xlsx"
-    content_type = XLSX
-
-    def render(self, version, request) -> bytes:
-        return bulletin_xlsx(version=version)
+    kind = BulletinKind.XLSX
 
     @extend_schema(
         operation_id="bulletin_xlsx",

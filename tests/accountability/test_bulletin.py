@@ -619,7 +619,7 @@ def test_the_list_has_an_empty_state(web, office):
 # --- API ---------------------------------------------------------------------------------------
 
 
-def test_the_api_serves_the_pdf_and_the_workbook_with_a_token(week, office, client):
+def test_the_api_serves_the_pdf_and_the_workbook_with_a_token(rendered, week, office, client):
     token = Token.objects.create(user=office)
     version = week["version"]
     headers = {"HTTP_AUTHORIZATION": f"Token {token.key}"}
@@ -627,15 +627,19 @@ def test_the_api_serves_the_pdf_and_the_workbook_with_a_token(week, office, clie
     pdf = client.get(f"/api/v1/bulletins/{version.campaign_id}/{WEEK}.pdf", HTTP_ACCEPT="application/pdf", **headers)
     xlsx = client.get(f"/api/v1/bulletins/{version.campaign_id}/{WEEK}.xlsx", **headers)
 
-    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    assert (
+        pdf.status_code == 200
+        and pdf["Content-Type"] == "application/pdf"
+        and b"".join(pdf.streaming_content).startswith(b"%PDF")
+    )
     assert "filename*=UTF-8''" in pdf["Content-Disposition"]
     assert xlsx.status_code == 200
     assert xlsx["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    assert "问题清单" in load_workbook(io.BytesIO(xlsx.content)).sheetnames
+    assert "问题清单" in load_workbook(io.BytesIO(b"".join(xlsx.streaming_content))).sheetnames
 
 
 @pytest.mark.parametrize("persona", ["liaison_yi", "leader"])
-def test_every_member_gets_the_api_files(week, api, persona, request):
+def test_every_member_gets_the_api_files(rendered, week, api, persona, request):
     version = week["version"]
     response = api(request.getfixturevalue(persona)).get(f"/api/v1/bulletins/{version.campaign_id}/{WEEK}.xlsx")
     assert response.status_code == 200
@@ -672,3 +676,18 @@ def test_a_server_without_pdf_support_says_so_in_chinese(
     response = api(office).get(f"/api/v1/bulletins/{campaign_id}/{WEEK}.pdf", HTTP_ACCEPT="application/pdf")
     assert response.status_code == 503 and "打印页或 Excel" in response.json()["detail"]
     assert web(office).get(f"/bulletins/{campaign_id}/{WEEK}.xlsx").status_code == 200
+    assert api(office).get(f"/api/v1/bulletins/{campaign_id}/{WEEK}.xlsx").status_code == 200
+
+
+def test_the_api_answers_503_while_the_files_are_being_made(week, api, office, monkeypatch):
+    from accountability import bulletin as bulletin_module
+
+    def must_not_render(**kwargs):
+        raise AssertionError("an API request must not render the bulletin")
+
+    monkeypatch.setattr(bulletin_module, "bulletin_pdf", must_not_render)
+    campaign_id = week["version"].campaign_id
+    response = api(office).get(f"/api/v1/bulletins/{campaign_id}/{WEEK}.pdf", HTTP_ACCEPT="application/pdf")
+    assert response.status_code == 503
+    assert response.json()["code"] == "bulletin_rendering"
+    assert "生成" in response.json()["detail"]

@@ -25,8 +25,8 @@ from tests.accountability.test_workflow import photo
 # savepoint pair.
 SERVICE_QUERIES = 18
 # The API: the same, the round and the point of the body, the answer (inspection, observations with
-# charges and photos), and after the commit the roll-up refresh check (campaign, queued runs, weeks).
-API_QUERIES = 27
+# charges and photos), and after the commit the roll-up refresh check (one query: is the week computed?).
+API_QUERIES = 25
 
 
 @pytest.fixture
