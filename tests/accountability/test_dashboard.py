@@ -473,6 +473,27 @@ def test_ranking_lists_districts_by_rank_with_changes_and_boards(web, campaign, 
     assert response.context["latest_label"].startswith(f"第{int(ranked.week[-2:])}周（")
 
 
+def test_a_long_board_shows_its_first_names_and_how_many_it_holds(web, campaign, city, ranked, leader):
+    """A line rule can put a thousand communities on one list: the dashboard names the first
+    BOARD_NAMES (best first on 红榜) and links to the ranking for the rest."""
+    from accountability.dashboard import BOARD_NAMES
+
+    for n in range(BOARD_NAMES + 5):
+        unit = campaign_services.unit_create(
+            name=f"社区{n:02d}", code=f"C-{n}", kind=UnitKind.COMMUNITY, parent=city.street_jia
+        )
+        score(ranked, unit, Population.COMMUNITY, composite=Decimal(99 - n), rank=n + 1, board="red")
+    response = web(leader).get("/dashboard/")
+    board = next(b for b in response.context["boards"] if b["population_key"] == Population.COMMUNITY)
+    assert [r.unit.name for r in board["red"]] == [f"社区{n:02d}" for n in range(BOARD_NAMES)]
+    assert board["red_total"] == BOARD_NAMES + 5 and board["black"] == []
+    html = response.content.decode()
+    assert f"…共 {BOARD_NAMES + 5} 个" in html and "population=community" in html
+    # Shorter lists are whole, with no link.
+    district = next(b for b in response.context["boards"] if b["population_key"] == Population.DISTRICT)
+    assert (district["red_total"], len(district["red"]), district["black_total"]) == (1, 1, 1)
+
+
 def test_trend_is_the_citywide_score_rate_of_published_weeks_oldest_first(web, campaign, ranked, leader):
     publish(campaign, 0, status=VersionStatus.DRAFT)  # a draft never shows
     response = web(leader).get("/dashboard/")
