@@ -209,10 +209,7 @@ class ObservationFilterSet(_UnitChoicesMixin, django_filters.FilterSet):
         return _in_week(queryset, "observed_at", value)
 
     def filter_unit(self, queryset, name, value):
-        unit = Unit.objects.filter(pk=value).only("pk", "path").first()
-        if unit is None:
-            return queryset.none()
-        return observations_charged_to(queryset, unit=unit)
+        return observations_charged_to(queryset, unit_id=value)
 
 
 def _indicator_choices(selected=None) -> list:

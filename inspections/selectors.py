@@ -199,10 +199,16 @@ def observation_list(*, user, current_only: bool = True) -> QuerySet[Observation
     return queryset.filter(Exists(charged))
 
 
-def observations_charged_to(queryset: QuerySet[Observation], *, unit) -> QuerySet[Observation]:
-    """Observations charged to the unit or any unit under it."""
-    charged = Charge.objects.filter(observation=OuterRef("pk"), unit__path__startswith=unit.path)
-    return queryset.filter(Exists(charged))
+def observations_charged_to(queryset: QuerySet[Observation], *, unit_id: int) -> QuerySet[Observation]:
+    """Observations charged to the unit or any unit under it (an unknown unit: none). The
+    subtree's ids are read first (one query on the path index) and matched as a list: matching the
+    charges' units by path joined every charge of all history to its unit (city bench, a district's
+    week: 0.14–0.16 s of SQL per statement against 0.04 s)."""
+    root = Unit.objects.filter(pk=unit_id).values("path")[:1]
+    subtree = list(Unit.objects.filter(path__startswith=Subquery(root)).values_list("pk", flat=True))
+    if not subtree:
+        return queryset.none()
+    return queryset.filter(Exists(Charge.objects.filter(observation=OuterRef("pk"), unit_id__in=subtree)))
 
 
 def problem_list(*, user) -> QuerySet[Problem]:
