@@ -572,6 +572,8 @@ class _JobProgress:
         if stage == self.last[0] and now - self.last[1] < 0.5 and done < total:
             return
         low, high, label = self.stages[stage]
+        if stage == "read" and done >= total:
+            label = "处理中"  # the sheet is read; an importer that reports no more is at work until it ends
         percent = low + (high - low) * (done / total if total else 1)
         job_run_progress(run=self.run, percent=int(percent), rows_done=done, rows_total=total, stage=label)
         self.last = (stage, now)

@@ -184,7 +184,7 @@ def test_the_job_reports_its_progress_stage_by_stage(web, city, office, point_ty
     # read 0–45 %, validate 45–75 % (every 4 rows here), write 75–99 % (not from inside the
     # import's transaction, where nobody could see it); 100 % when finished
     assert seen == [
-        ("读取文件", 45, 13),
+        ("处理中", 45, 13),  # the sheet read (under 1,000 rows: no report while reading)
         ("校验", 55, 4),
         ("校验", 65, 8),
         ("校验", 75, 12),
