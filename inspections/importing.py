@@ -443,7 +443,9 @@ def check_items_import(*, system: IndicatorSystem, file, dry_run: bool) -> Impor
         for c in CheckItem.objects.filter(indicator__system=system).prefetch_related("departments")
     }
     plans, seen = [], {}
-    for row in rows:
+    for position, row in enumerate(rows, start=1):
+        if position % PROGRESS_EVERY == 0:
+            report_progress("validate", position, len(rows))
         n, ok = row.number, True
         point_type = types.get(row.get("type"))
         if point_type is None:
@@ -501,6 +503,7 @@ def check_items_import(*, system: IndicatorSystem, file, dry_run: bool) -> Impor
         if "deadline_days" in row.values:  # a sheet without the column leaves the limits as they are
             fields["deadline_days"] = deadline_days
         plans.append((n, fields, departments, existing.get(identity)))
+    report_progress("validate", len(rows), len(rows))
     for n, fields, departments, current in plans:
         label = f"{fields['point_type'].name} · {fields['text']}"
         if current is None:
@@ -519,6 +522,7 @@ def check_items_import(*, system: IndicatorSystem, file, dry_run: bool) -> Impor
     if errors or dry_run:
         return result
     actions = {change.row: change.action for change in result.rows}
+    report_progress("write", 0, len(plans))  # one service call a row, in one transaction
     with transaction.atomic():
         for n, fields, departments, current in plans:
             if actions[n] == "create":
