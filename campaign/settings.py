@@ -149,6 +149,7 @@ WHITENOISE_AUTOREFRESH = DEBUG or TESTING
 
 # Imports: the largest spreadsheet accepted, in bytes.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+IMPORT_JOB_ROWS = env.int("IMPORT_JOB_ROWS", default=500)  # bigger files are previewed and imported as jobs
 DATA_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

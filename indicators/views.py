@@ -336,11 +336,8 @@ class SystemImportView(ImportView):
     def context(self, **extra) -> dict:
         return super().context(system=self.system, **extra)
 
-    def confirm(self, token: str):
-        response = super().confirm(token)
-        if isinstance(response, HttpResponseRedirect):
-            return HttpResponseRedirect(self.system.get_absolute_url())
-        return response
+    def success_url(self) -> str:
+        return self.system.get_absolute_url()
 
 
 @login_required
