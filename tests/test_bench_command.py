@@ -9,10 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from bench import city_bench
+from accountability.models import AccountabilityCase, RollupVersion
+from bench import city_bench, pages_bench
+from inspections.models import InspectionRound
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -124,6 +127,8 @@ def test_smoke_every_figure_has_the_keys(capsys):
     guard is the command's: this calls the internals)."""
     campaign, week, meta, _seconds = city_bench.prepare_data("smoke", reuse=False, reset=False, vacuum=False)
     assert meta["shape"]["departments"] == 4
+    snapshot = city_bench.Snapshot(campaign)
+    users_before = set(get_user_model().objects.values_list("username", flat=True))
     figures = city_bench.measure(campaign, week, runs=1, requests=1, parts=("rollup", "publish", "bulletin", "pages"))
     names = [row["name"] for row in figures]
     assert names[:2] == ["roll-up", "publish"]
@@ -140,3 +145,10 @@ def test_smoke_every_figure_has_the_keys(capsys):
     assert rollup["differing"] == 0 and rollup["units_compared"] > 0
     pages = [row for row in figures if row["name"].startswith("page ")]
     assert all(row["p95_s"] is not None and row["floor_s"] is not None for row in pages)
+
+    # The clean-up leaves the data set as it was generated.
+    assert city_bench.clean_up(snapshot, media_root=None) == []
+    assert not RollupVersion.objects.filter(campaign=campaign).exists()
+    assert not AccountabilityCase.objects.filter(campaign=campaign).exists()
+    assert not InspectionRound.objects.filter(campaign=campaign, name=pages_bench.BIG_ROUND_NAME).exists()
+    assert set(get_user_model().objects.values_list("username", flat=True)) == users_before
