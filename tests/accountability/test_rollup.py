@@ -84,6 +84,51 @@ def test_week_against_hand_computed_numbers(campaign, week45):
     assert version.rows == UnitWeekScore.objects.filter(rollup=version).count() == 10
 
 
+def test_problems_and_reworks_count_once_for_every_unit_above_the_located_unit_or_the_handler(
+    campaign, city, office, week45
+):
+    """A problem counts for its located unit and every unit above it, and for its handler and
+    every unit above that; once for a unit that is both (甲街道 and 甲区 below). Its 退回 events
+    likewise."""
+    from accountability.choices import Action
+    from accountability.models import ProblemEvent
+
+    tuesday = at(MONDAY + datetime.timedelta(days=1))
+    across = [
+        Problem.objects.create(
+            campaign=campaign,
+            source=ProblemSource.INSPECTION,
+            unit=located,
+            handler=handler,
+            description="跨辖区交办",
+            found_at=tuesday,
+            created_by=office,
+        )
+        for located, handler in ((city.community_yi1, city.street_jia), (city.community_jia2, city.dept_cg))
+    ]
+    events = [
+        ProblemEvent.objects.create(
+            problem=problem, action=Action.REJECT, actor=office, role="office", from_status="a", to_status="b"
+        )
+        for problem in across
+    ]
+    ProblemEvent.objects.filter(pk__in=[event.pk for event in events]).update(at=tuesday)
+    by_name = rows(rollup_compute(campaign=campaign, week=WEEK)[0])
+    expected = {  # (problems_opened, rework_count); week45's two problems are 甲一社区's, handled by 甲街道
+        "甲一社区": (2, 0),
+        "甲二社区": (1, 1),
+        "甲街道": (4, 2),
+        "甲区": (4, 2),
+        "乙一社区": (1, 1),
+        "乙街道": (1, 1),
+        "乙区": (1, 1),
+        "示范市城市管理局": (1, 1),
+        "示范市文明办": (0, 0),
+    }
+    assert {name: (by_name[name].problems_opened, by_name[name].rework_count) for name in expected} == expected
+    assert (by_name["全市"].problems_opened, by_name["全市"].rework_count) == (4, 2)
+
+
 def test_minimum_sample_excludes_from_ranking(campaign, week45):
     campaign_services.campaign_update(campaign=campaign, min_sample=5)
     version, _ = rollup_compute(campaign=campaign, week=WEEK)
