@@ -206,6 +206,31 @@ def page_targets(campaign, week: str) -> list[dict]:
         {"name": "API points", "url": "/api/v1/points/", "user": users["office"]},
         {"name": "API rounds", "url": "/api/v1/rounds/", "user": users["office"]},
         {"name": "API rankings", "url": f"/api/v1/rankings/?week={week}", "user": users["office"]},
+        # Other daily lists and their deep pages (issue #10: "the API lists"; deep = page 1's queries).
+        {"name": "liaison home", "url": reverse("home"), "user": users["liaison"]},
+        {
+            "name": "rankings community page 20",
+            "url": f"{rankings}?week={week}&population=community&page=20",
+            "user": users["leader"],
+        },
+        {"name": "cases", "url": reverse("case-list"), "user": users["leader"]},
+        {"name": "observations week page 300", "url": f"{observations}?week={week}&page=300", "user": users["leader"]},
+        {"name": "observations all, deep", "url": f"{observations}?page=9999", "user": users["leader"]},
+        {"name": "points list deep", "url": f"{reverse('point-list')}?page=300", "user": users["office"]},
+        {"name": "API observations deep", "url": "/api/v1/observations/?page=9999", "user": users["office"]},
+        {"name": "API points deep", "url": "/api/v1/points/?page=400", "user": users["office"]},
+        {"name": "API inspections", "url": "/api/v1/inspections/", "user": users["office"]},
+        {"name": "API inspections deep", "url": "/api/v1/inspections/?page=9999", "user": users["office"]},
+        {"name": "API problems liaison", "url": "/api/v1/problems/", "user": users["liaison"]},
+        {
+            "name": "API rankings community deep",
+            "url": f"/api/v1/rankings/?week={week}&population=community&page=61",
+            "user": users["office"],
+        },
+        {"name": "API accountability cases", "url": "/api/v1/accountability-cases/", "user": users["office"]},
+        {"name": "API check items", "url": "/api/v1/check-items/", "user": users["office"]},
+        {"name": "API units", "url": "/api/v1/units/", "user": users["office"]},
+        {"name": "API notifications", "url": "/api/v1/notifications/", "user": users["liaison"]},
     ]
     return targets
 
