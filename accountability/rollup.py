@@ -210,7 +210,7 @@ def _unit_rows(version: RollupVersion, campaign: Campaign) -> tuple[str, list]:
         concerned |= condition
     # Per (located unit, handler) pair, each metric's count: every problem of a pair reaches the
     # same units, so pairs, not problems, are expanded to the units above them (megacity, 104
-    # weeks: 54,600 problems concerned — mostly the overdue backlog — in 4,700 pairs).
+    # weeks: 54,600 problems concerned — mostly the overdue backlog — in 16,200 pairs).
     flags = {  # prefixed: `rebounds` is also a relation of Problem
         f"is_{name}": Sum(Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField()))
         for name, condition in sets.items()
