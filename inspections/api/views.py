@@ -35,7 +35,7 @@ from ..filters import (
     parse_near,
 )
 from ..importing import check_items_import, points_import
-from ..models import CheckItem, Observation, Photo, Point, PointType
+from ..models import Charge, CheckItem, Observation, Photo, Point, PointType
 from ..selectors import (
     KeyPagePaginator,
     inspection_list,
@@ -401,7 +401,21 @@ class InspectionViewSet(ServiceErrors, mixins.ListModelMixin, mixins.RetrieveMod
             correction_reason=values.get("correction_reason", ""),
             observed_at=values.get("observed_at"),
         )
-        instance = self.get_queryset().filter(pk=inspection.pk).first()
+        if created:
+            # Its recorder (the office or an inspector of the round) reads all of it: answer from a
+            # lean read of what was just written, not the scoped list query.
+            inspection.visible_observations = list(
+                Observation.objects.filter(inspection=inspection)
+                .select_related("problem__unit")
+                .prefetch_related(
+                    Prefetch("charges", queryset=Charge.objects.order_by("unit_id")),
+                    Prefetch("photos", queryset=Photo.objects.only("id", "observation_id")),
+                )
+                .order_by("check_item__order", "pk")
+            )
+            instance = inspection
+        else:
+            instance = self.get_queryset().filter(pk=inspection.pk).first()
         if instance is None:
             # A replayed client_uuid of a record this user may not read.
             raise exceptions.PermissionDenied("该 client_uuid 已被其他记录使用。")

@@ -26,7 +26,7 @@ from tests.accountability.test_workflow import photo
 SERVICE_QUERIES = 18
 # The API: the same, the round and the point of the body, the answer (inspection, observations with
 # charges and photos), and after the commit the roll-up refresh check (one query: is the week computed?).
-API_QUERIES = 25
+API_QUERIES = 24
 
 
 @pytest.fixture
