@@ -747,22 +747,14 @@ def floor_queries(campaign_id: int, week: str) -> dict[str, tuple[str, list]]:
     """Hand-written SQL: just what the roll-up must read. Observation aggregates per charged unit,
     problem counts per located unit (and per handler), reworks per located unit, the city row."""
     start, end, monday, sunday = week_bounds(week)
-    o, i, r, c = (
-        table(m)
-        for m in (
-            "inspections.Observation",
-            "inspections.Inspection",
-            "inspections.InspectionRound",
-            "inspections.Charge",
-        )
-    )
+    # Observations by their own campaign column (+ observed_at), as the roll-up reads them.
+    o, c = table("inspections.Observation"), table("inspections.Charge")
     p, e = table("inspections.Problem"), table("accountability.ProblemEvent")
     observations = f"""
         SELECT c.unit_id, count(*), count(*) FILTER (WHERE o.result <> 'pass'),
                coalesce(sum(o.deduction), 0), avg(o.score)
-        FROM {o} o JOIN {i} i ON i.id = o.inspection_id JOIN {r} r ON r.id = i.round_id
-        JOIN {c} c ON c.observation_id = o.id
-        WHERE o.current AND r.campaign_id = %(campaign)s AND o.observed_at >= %(start)s AND o.observed_at < %(end)s
+        FROM {o} o JOIN {c} c ON c.observation_id = o.id
+        WHERE o.current AND o.campaign_id = %(campaign)s AND o.observed_at >= %(start)s AND o.observed_at < %(end)s
         GROUP BY c.unit_id
     """
     metric_filters = """
@@ -788,8 +780,8 @@ def floor_queries(campaign_id: int, week: str) -> dict[str, tuple[str, list]]:
     """
     city = f"""
         SELECT count(*), count(*) FILTER (WHERE o.result <> 'pass'), coalesce(sum(o.deduction), 0), avg(o.score)
-        FROM {o} o JOIN {i} i ON i.id = o.inspection_id JOIN {r} r ON r.id = i.round_id
-        WHERE o.current AND r.campaign_id = %(campaign)s AND o.observed_at >= %(start)s AND o.observed_at < %(end)s
+        FROM {o} o
+        WHERE o.current AND o.campaign_id = %(campaign)s AND o.observed_at >= %(start)s AND o.observed_at < %(end)s
     """
     params = {"campaign": campaign_id, "start": start, "end": end, "monday": monday, "sunday": sunday}
     return {
@@ -807,23 +799,15 @@ def set_based_query(campaign_id: int, week: str) -> tuple[str, dict]:
     (and itself) of its located unit and of its handler (UNION: counted once when both fall in one
     subtree), then grouped. Same semantics as the roll-up's correlated `path LIKE` subqueries."""
     start, end, monday, sunday = week_bounds(week)
-    o, i, r, c = (
-        table(m)
-        for m in (
-            "inspections.Observation",
-            "inspections.Inspection",
-            "inspections.InspectionRound",
-            "inspections.Charge",
-        )
-    )
+    # Observations by their own campaign column (+ observed_at), as the roll-up reads them.
+    o, c = table("inspections.Observation"), table("inspections.Charge")
     p, e, u = table("inspections.Problem"), table("accountability.ProblemEvent"), table("campaign.Unit")
     statement = f"""
     WITH obs AS (
         SELECT c.unit_id, count(*) AS observations, count(*) FILTER (WHERE o.result <> 'pass') AS failing,
                coalesce(sum(o.deduction), 0) AS deduction, avg(o.score) AS score_rate
-        FROM {o} o JOIN {i} i ON i.id = o.inspection_id JOIN {r} r ON r.id = i.round_id
-        JOIN {c} c ON c.observation_id = o.id
-        WHERE o.current AND r.campaign_id = %(campaign)s AND o.observed_at >= %(start)s AND o.observed_at < %(end)s
+        FROM {o} o JOIN {c} c ON c.observation_id = o.id
+        WHERE o.current AND o.campaign_id = %(campaign)s AND o.observed_at >= %(start)s AND o.observed_at < %(end)s
         GROUP BY c.unit_id
     ), prob AS (
         SELECT p.id, p.found_at, p.deadline, p.shelved, p.closed_at, p.rebound_of_id, lu.path AS upath, hu.path AS hpath
