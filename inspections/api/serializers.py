@@ -398,6 +398,17 @@ class ObservationInputSerializer(serializers.Serializer):
     )
 
 
+class ReadableInspectionField(serializers.PrimaryKeyRelatedField):
+    """Only a record the user may read can be corrected. The scoped query is built when a body
+    names one, not for every submission."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        if request is not None:
+            return inspection_list(user=request.user)
+        return super().get_queryset()
+
+
 class InspectionCreateSerializer(serializers.Serializer):
     round = serializers.PrimaryKeyRelatedField(
         queryset=InspectionRound.objects.select_related("campaign"), error_messages=_pk_messages("督查批次", "round")
@@ -427,20 +438,13 @@ class InspectionCreateSerializer(serializers.Serializer):
         required=False, allow_null=True, error_messages={"invalid": "检查时间格式有误，应为 ISO 8601。"}
     )
     note = serializers.CharField(required=False, allow_blank=True, default="")
-    supersedes = serializers.PrimaryKeyRelatedField(
+    supersedes = ReadableInspectionField(
         queryset=Inspection.objects.all(),
         required=False,
         allow_null=True,
         error_messages=_pk_messages("被更正的记录", "supersedes"),
     )
     correction_reason = serializers.CharField(required=False, allow_blank=True, default="")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            # Only a record the user may read can be corrected.
-            self.fields["supersedes"].queryset = inspection_list(user=request.user)
 
 
 class ObservationInInspectionSerializer(serializers.ModelSerializer):

@@ -35,7 +35,7 @@ from ..filters import (
     parse_near,
 )
 from ..importing import check_items_import, points_import
-from ..models import Charge, CheckItem, Observation, Photo, Point, PointType
+from ..models import CheckItem, Observation, Photo, Point, PointType
 from ..selectors import (
     KeyPagePaginator,
     inspection_list,
@@ -402,17 +402,9 @@ class InspectionViewSet(ServiceErrors, mixins.ListModelMixin, mixins.RetrieveMod
             observed_at=values.get("observed_at"),
         )
         if created:
-            # Its recorder (the office or an inspector of the round) reads all of it: answer from a
-            # lean read of what was just written, not the scoped list query.
-            inspection.visible_observations = list(
-                Observation.objects.filter(inspection=inspection)
-                .select_related("problem__unit")
-                .prefetch_related(
-                    Prefetch("charges", queryset=Charge.objects.order_by("unit_id")),
-                    Prefetch("photos", queryset=Photo.objects.only("id", "observation_id")),
-                )
-                .order_by("check_item__order", "pk")
-            )
+            # Its recorder (the office or an inspector of the round) reads all of it: answer from
+            # what was just written (the service keeps it as a read would give it), no read back.
+            inspection.visible_observations = inspection.submitted_observations
             instance = inspection
         else:
             instance = self.get_queryset().filter(pk=inspection.pk).first()
