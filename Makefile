@@ -37,13 +37,13 @@ $(PY):
 	echo "creating $(VENV) with $$bootstrap"; \
 	"$$bootstrap" -m venv $(VENV)
 
-# uv (from the package index, into the venv) installs the requirements in seconds where pip takes
+# uv (pinned, from the package index, into the venv) installs the requirements in seconds where pip takes
 # most of a minute (measured on a fresh machine, empty caches: 59 s → 8 s). It compiles the
 # bytecode on both cores at install, as pip does on one: left to the first imports, that cost the
 # migrate, the seed and the server 15 s more. uv reads its own index settings (UV_INDEX_URL,
 # UV_FIND_LINKS …), not pip's: wherever it cannot install the requirements, pip does.
 $(VENV)/.stamp-run: requirements.txt | $(PY)
-	@if $(PY) -m pip install --quiet uv && $(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(PY) -r requirements.txt; then \
+	@if $(PY) -m pip install --quiet uv==0.13.9 && $(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(PY) -r requirements.txt; then \
 	  echo "requirements installed (uv)"; \
 	else \
 	  echo "uv could not install the requirements: installing them with pip"; \
