@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from campaign.choices import UnitKind
@@ -246,6 +246,10 @@ def round_create(
 ) -> InspectionRound:
     if not scope_for(user).is_office:
         raise PermissionDenied("只有创建办可以安排督查批次。")
+    if not campaign.active:
+        raise ValidationError(
+            {"campaign": f"创建活动“{campaign.name}”已结束（归档），不能再安排督查批次；已有批次仍可查看。"}
+        )
     if end_date < start_date:
         raise ValidationError({"end_date": "结束日期不能早于开始日期。"})
     round_ = InspectionRound.objects.create(
@@ -421,27 +425,44 @@ def charged_units(*, point: Point, check_item: CheckItem) -> list[tuple[Unit, st
 
 
 def _round_facts(*, user, round_: InspectionRound, point: Point, client_uuid: uuid.UUID) -> dict:
-    """In one query: is the user an inspector of the round, is the point in it, and the id of an
-    inspection already recorded with this client_uuid (None if none). Plain SQL: building it with
+    """In one query: is the user an inspector of the round, is the point in it, the id of an
+    inspection already recorded with this client_uuid (None if none), and whether the round's
+    campaign is still active (with its name, for messages). Plain SQL: building it with
     the ORM (two Exists and a Subquery) cost more Python than any other query of a submission."""
     inspectors = InspectionRound.inspectors.through._meta
     points = InspectionRound.points.through._meta
+    rounds, campaigns = InspectionRound._meta, Campaign._meta
     sql = (
         f"SELECT EXISTS (SELECT 1 FROM {_table(inspectors)} WHERE {_column(inspectors, 'inspectionround')} = %s"
         f" AND {_column(inspectors, 'user')} = %s),"
         f" EXISTS (SELECT 1 FROM {_table(points)} WHERE {_column(points, 'inspectionround')} = %s"
         f" AND {_column(points, 'point')} = %s),"
         f" (SELECT {_column(Inspection._meta, 'id')} FROM {_table(Inspection._meta)}"
-        f" WHERE {_column(Inspection._meta, 'client_uuid')} = %s)"
-        f" FROM {_table(InspectionRound._meta)} WHERE {_column(InspectionRound._meta, 'id')} = %s"
+        f" WHERE {_column(Inspection._meta, 'client_uuid')} = %s),"
+        f" c.{_column(campaigns, 'active')}, c.{_column(campaigns, 'name')}"
+        f" FROM {_table(rounds)} r JOIN {_table(campaigns)} c"
+        f" ON c.{_column(campaigns, 'id')} = r.{_column(rounds, 'campaign')}"
+        f" WHERE r.{_column(rounds, 'id')} = %s"
     )
     uuid_value = Inspection._meta.get_field("client_uuid").get_db_prep_value(client_uuid, connection)
     with connection.cursor() as cursor:
         cursor.execute(sql, [round_.pk, user.pk, round_.pk, point.pk, uuid_value, round_.pk])
         row = cursor.fetchone()
     if row is None:
-        return {"is_inspector": False, "has_point": False, "existing_id": None}
-    return {"is_inspector": bool(row[0]), "has_point": bool(row[1]), "existing_id": row[2]}
+        return {
+            "is_inspector": False,
+            "has_point": False,
+            "existing_id": None,
+            "campaign_active": False,
+            "campaign_name": "",
+        }
+    return {
+        "is_inspector": bool(row[0]),
+        "has_point": bool(row[1]),
+        "existing_id": row[2],
+        "campaign_active": bool(row[3]),
+        "campaign_name": row[4],
+    }
 
 
 def _table(meta) -> str:
@@ -487,6 +508,11 @@ def inspection_submit(
             raise PermissionDenied("该 client_uuid 已被其他记录使用。")
         return existing, False
 
+    if not facts["campaign_active"]:
+        raise ValidationError(
+            {"round": f"创建活动“{facts['campaign_name']}”已结束（归档），不能再记录督查；已有记录仍可查看。"}
+        )
+
     errors: dict[str, list[str]] = {}
     if not facts["has_point"]:
         errors.setdefault("point", []).append(f"点位“{point.name}”不在批次“{round_.name}”的点位清单中。")
@@ -494,9 +520,10 @@ def inspection_submit(
         errors.setdefault("observations", []).append("请至少记录一项检查结果。")
     items = {
         item.pk: item
-        for item in CheckItem.objects.filter(pk__in=[o.check_item for o in observations]).prefetch_related(
-            "departments"
-        )
+        for item in CheckItem.objects.filter(pk__in=[o.check_item for o in observations])
+        # The item's campaign comes with it (a join, not a query): a round takes only its own.
+        .annotate(campaign_of=F("indicator__system__campaign_id"))
+        .prefetch_related("departments")
     }
     photo_ids = [pid for o in observations for pid in o.photos]
     # New photos, or — for a correction — the photos of the record it corrects, carried over.
@@ -511,6 +538,10 @@ def inspection_submit(
         if item is None or not item.active:
             errors.setdefault("observations", []).append(f"{where}：检查项不存在或已停用。")
             continue
+        if item.campaign_of != round_.campaign_id:
+            errors.setdefault("observations", []).append(
+                f"{where}：检查项“{item.text}”不属于本轮次所属的创建活动（{facts['campaign_name']}）。"
+            )
         if item.point_type_id != point.point_type_id:
             errors.setdefault("observations", []).append(
                 f"{where}：检查项“{item.text}”不适用于{point.point_type.name}类点位。"
