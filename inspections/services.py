@@ -829,6 +829,11 @@ def problem_create(
             errors["check_item"] = f"测评细则“{check_item.text}”已停用。"
         elif point is not None and check_item.point_type_id != point.point_type_id:
             errors["check_item"] = f"测评细则“{check_item.text}”不适用于{point.point_type.name}类点位。"
+        elif (
+            campaign is not None
+            and not Indicator.objects.filter(pk=check_item.indicator_id, system__campaign=campaign).exists()
+        ):
+            errors["check_item"] = f"测评细则“{check_item.text}”不属于创建活动“{campaign.name}”的测评体系。"
     description = (description or "").strip()
     if not description:
         errors["description"] = "请填写问题描述。"

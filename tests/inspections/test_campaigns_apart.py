@@ -162,3 +162,36 @@ def test_an_inactive_campaign_refuses_an_inspection_via_the_api_and_stays_readab
     # Reading stays possible: the round and the earlier inspection.
     assert client.get(f"/api/v1/rounds/{round_.pk}/").status_code == 200
     assert client.get(f"/api/v1/inspections/{recorded.json()['id']}/").status_code == 200
+
+
+# --- A problem the office registers names an item of its own campaign -------------------------------
+
+ITEM_MESSAGE = "测评细则“农贸市场无积存垃圾”不属于创建活动“创建全国文明城市”的测评体系。"
+
+
+def test_a_registered_problem_refuses_another_campaigns_check_item(office, campaign, market, hygiene_item):
+    with pytest.raises(ValidationError) as refused:
+        services.problem_create(
+            campaign=campaign,
+            source="superior",
+            unit=None,
+            point=market,
+            check_item=hygiene_item,
+            description="上级通报：市场有积存垃圾",
+            created_by=office,
+        )
+    assert refused.value.message_dict == {"check_item": [ITEM_MESSAGE]}
+    assert not Problem.objects.exists()
+
+
+def test_a_registered_problem_refuses_another_campaigns_check_item_via_the_api(
+    api, office, campaign, market, hygiene_item, ads_item
+):
+    client = api(office)
+    body = {"source": "superior", "description": "上级通报", "point": market.pk, "check_item": hygiene_item.pk}
+    response = client.post("/api/v1/problems/", body, format="json")
+    assert response.status_code == 400
+    assert response.json()["detail"] == ITEM_MESSAGE
+    assert not Problem.objects.exists()
+    response = client.post("/api/v1/problems/", body | {"check_item": ads_item.pk}, format="json")
+    assert response.status_code == 201, response.content
