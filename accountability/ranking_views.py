@@ -39,6 +39,7 @@ from .rollup import (
     rollup_diff,
     rollup_enqueue,
     rollup_publish,
+    week_in_progress,
 )
 from .selectors import (
     case_list,
@@ -97,6 +98,7 @@ def ranking_week(request):
         "published": published,
         "draft": draft,
         "office": office,
+        "in_progress": bool(week) and week_in_progress(week),
         "default_week": week or _last_week(),
         "last_week": _last_week(),
     }

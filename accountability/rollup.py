@@ -48,7 +48,7 @@ from campaign.services import job_run_create, job_run_finish, job_run_start
 from indicators.selectors import open_veto_events
 from inspections.choices import ProblemStatus, Result
 from inspections.models import Charge, Observation, Problem
-from inspections.selectors import iso_week_bounds, iso_week_of, week_count_q
+from inspections.selectors import iso_week_bounds, iso_week_of, week_count_q, week_label
 
 from .choices import (
     RANKED_POPULATIONS,
@@ -131,6 +131,21 @@ def _week(week: str) -> tuple[datetime.datetime, datetime.datetime, datetime.dat
     except ValueError as exc:
         raise ValidationError({"week": str(exc)}) from None
     return start, end, start.date(), (end - datetime.timedelta(days=1)).date()
+
+
+def current_week() -> str:
+    """The ISO week containing today (Asia/Shanghai): unfinished, so computed only as a preview."""
+    return iso_week_of(timezone.localdate())
+
+
+def week_in_progress(week: str) -> bool:
+    return week == current_week()
+
+
+def _campaign_open(campaign: Campaign, action: str) -> None:
+    """A finished (归档) campaign stays readable but takes no new roll-ups or publishes."""
+    if not campaign.active:
+        raise ValidationError({"campaign": f"创建活动“{campaign.name}”已归档（已结束），不能{action}。"})
 
 
 def _observations(campaign: Campaign, start, end) -> QuerySet[Observation]:
@@ -425,6 +440,7 @@ def rollup_compute(*, campaign: Campaign, week: str, run: JobRun | None = None) 
     _start, _end, monday, sunday = _week(week)
     # One roll-up per campaign at a time; and the rules as they are now, not as the caller loaded them.
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    _campaign_open(campaign, "计算周评比")
     now = timezone.now()
     rules = campaign_rules(campaign)
     draft = RollupVersion.objects.filter(campaign=campaign, week=week, status=VersionStatus.DRAFT).first()
@@ -461,8 +477,12 @@ def rollup_publish(*, campaign: Campaign, week: str, user, bulletin: bool = True
     queued for rendering (`bulletin=False`: left to their first request)."""
     if not scope_for(user).is_office:
         raise PermissionDenied("只有创建办可以发布周评比。")
+    _week(week)
+    if week_in_progress(week):
+        raise ValidationError({"week": f"本周尚未结束（{week}，{week_label(week)}），不能发布；下周一起可发布。"})
     with transaction.atomic():
-        Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+        locked = Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+        _campaign_open(locked or campaign, "发布周评比")
         draft = RollupVersion.objects.filter(campaign=campaign, week=week, status=VersionStatus.DRAFT).first()
         if draft is None:
             raise ValidationError({"week": f"{week} 没有待发布的草稿：请先计算该周。"})
@@ -531,8 +551,10 @@ def rollup_enqueue(*, campaign: Campaign, week: str, user=None, reason: str = ""
     from .tasks import rollup_week_task
 
     _week(week)
-    if not Campaign.objects.filter(pk=campaign.pk).exists():
+    current = Campaign.objects.filter(pk=campaign.pk).first()
+    if current is None:
         raise ValidationError({"campaign": "创建活动不存在。"})
+    _campaign_open(current, "计算周评比")
     run = job_run_create(name=JOB_NAME, params={"campaign": campaign.pk, "week": week, "reason": reason}, user=user)
     if app.conf.task_always_eager:
         with contextlib.suppress(Exception):  # recorded on the run; the caller reads its status
@@ -562,7 +584,7 @@ def rollup_refresh(*, campaign_id: int, moments, reason: str) -> list[JobRun]:
     if not weeks:  # the usual case of a submission: its week is not computed yet (one query)
         return []
     campaign = Campaign.objects.filter(pk=campaign_id).first()
-    if campaign is None:
+    if campaign is None or not campaign.active:  # an archived campaign's weeks stay as published
         return []
     waiting = set(
         JobRun.objects.filter(name=JOB_NAME, status=JobStatus.QUEUED, params__campaign=campaign_id).values_list(
