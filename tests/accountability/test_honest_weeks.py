@@ -124,3 +124,11 @@ def test_office_home_never_shows_a_draft_as_the_weeks_ranking(web, office, campa
     widget = page[page.index('data-testid="widget-rankings-office"') :]
     assert WEEK in widget and "已发布" in widget
     assert "草稿，待发布" not in widget.split("待处理问责事项")[0]
+
+
+def test_dashboard_reads_only_published_weeks(web, leader, office, campaign, week45, this_week):
+    rollup_compute(campaign=campaign, week=WEEK)
+    rollup_publish(campaign=campaign, week=WEEK, user=office)
+    rollup_compute(campaign=campaign, week=this_week)
+    page = web(leader).get("/dashboard/").content.decode()
+    assert WEEK in page and this_week not in page
