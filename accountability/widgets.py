@@ -65,10 +65,17 @@ def _rankings_office(request) -> str:
     from .selectors import ranking_rows
 
     campaign = Campaign.objects.filter(active=True).first()
+    # The week's ranking is the last published one; a draft (the week in progress included) is
+    # named apart as waiting, never shown in its place.
     version = (
-        RollupVersion.objects.filter(campaign=campaign)
-        .exclude(status=VersionStatus.SUPERSEDED)
-        .order_by("-week_start", "-number")
+        RollupVersion.objects.filter(campaign=campaign, status=VersionStatus.PUBLISHED).order_by("-week_start").first()
+        if campaign
+        else None
+    )
+    waiting = (
+        RollupVersion.objects.filter(campaign=campaign, status=VersionStatus.DRAFT, number=1)
+        .order_by("-week_start")
+        .only("week", "number")
         .first()
         if campaign
         else None
@@ -87,6 +94,13 @@ def _rankings_office(request) -> str:
     )
     return render_to_string(
         "accountability/_widget_rankings_office.html",
-        {"campaign": campaign, "version": version, "rows": rows, "pending": pending, "redrafted": redrafted},
+        {
+            "campaign": campaign,
+            "version": version,
+            "waiting": waiting,
+            "rows": rows,
+            "pending": pending,
+            "redrafted": redrafted,
+        },
         request=request,
     )

@@ -111,11 +111,6 @@ def test_an_archived_campaign_refuses_publish_and_stays_readable(web, api, offic
     assert page.status_code == 200 and 'data-testid="publish-week"' not in page.content.decode()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="accountability/widgets.py (not this helper's file) shows the newest non-superseded version, "
-    "a draft included; the fix is in the report",
-)
 def test_office_home_never_shows_a_draft_as_the_weeks_ranking(web, office, campaign, week45, this_week):
     rollup_compute(campaign=campaign, week=WEEK)
     rollup_publish(campaign=campaign, week=WEEK, user=office)
@@ -124,6 +119,7 @@ def test_office_home_never_shows_a_draft_as_the_weeks_ranking(web, office, campa
     widget = page[page.index('data-testid="widget-rankings-office"') :]
     assert WEEK in widget and "已发布" in widget
     assert "草稿，待发布" not in widget.split("待处理问责事项")[0]
+    assert 'data-testid="draft-waiting"' in widget and this_week in widget
 
 
 def test_dashboard_reads_only_published_weeks(web, leader, office, campaign, week45, this_week):
