@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import logging
 import socket
 import unicodedata
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
@@ -18,6 +19,8 @@ from django.utils import timezone
 from .choices import JobStatus, PhaseKind, Role, UnitKind
 from .importing import Column, ImportFileError, ImportResult, RowChange, RowError, SheetRow, header_of, read_table
 from .models import Campaign, JobRun, Membership, Phase, Unit, WorkGroup
+
+logger = logging.getLogger(__name__)
 
 User = get_user_model()
 
@@ -570,11 +573,22 @@ def job_run_start(*, run: JobRun) -> JobRun:
 
 
 def job_run_progress(*, run: JobRun, percent: int, rows_done: int = 0, rows_total: int | None = None, stage: str = ""):
-    """Record how far a running job is (one UPDATE of its row; the page polls it)."""
-    run.progress, run.rows_done, run.rows_total, run.stage = max(0, min(int(percent), 100)), rows_done, rows_total, stage
-    JobRun.objects.filter(pk=run.pk).update(
-        progress=run.progress, rows_done=rows_done, rows_total=rows_total, stage=stage
+    """Record how far a running job is (one UPDATE of its row; the page polls it). Progress is
+    advice to the reader: a write that cannot take its lock now (SQLite's table lock while a page
+    reads the row) is skipped, in its own savepoint, and never fails the job it reports on."""
+    run.progress, run.rows_done, run.rows_total, run.stage = (
+        max(0, min(int(percent), 100)),
+        rows_done,
+        rows_total,
+        stage,
     )
+    try:
+        with transaction.atomic():
+            JobRun.objects.filter(pk=run.pk).update(
+                progress=run.progress, rows_done=rows_done, rows_total=rows_total, stage=stage
+            )
+    except OperationalError:
+        logger.warning("progress of job run %s not recorded (the row was locked)", run.pk)
     return run
 
 

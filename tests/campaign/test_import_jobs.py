@@ -396,3 +396,30 @@ def test_with_eager_celery_and_no_surrounding_transaction_the_result_is_shown_at
     confirm = client.post(UNITS_URL, {"token": response.context["token"]})
     assert "已新增 7 条，更新 0 条，0 条不变。" in confirm.content.decode()
     assert Unit.objects.filter(code__startswith="BING").count() == 7
+
+
+def test_a_progress_write_that_cannot_take_its_lock_is_skipped_not_fatal(db, monkeypatch):
+    """SQLite answers "database table is locked" while a page reads the run: the job goes on."""
+    from django.db import OperationalError
+    from django.db.models.query import QuerySet
+
+    from campaign.models import JobRun
+    from campaign.services import job_run_create, job_run_progress
+
+    run = job_run_create(name="import")
+    real_update = QuerySet.update
+
+    def locked(self, **kwargs):
+        if self.model is JobRun:
+            raise OperationalError("database table is locked: campaign_jobrun")
+        return real_update(self, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "update", locked)
+    job_run_progress(run=run, percent=40, rows_done=4, rows_total=10, stage="检查")
+    monkeypatch.setattr(QuerySet, "update", real_update)
+
+    run.refresh_from_db()
+    assert run.progress == 0 and run.stage == ""  # nothing written, nothing raised
+    job_run_progress(run=run, percent=40, rows_done=4, rows_total=10, stage="检查")
+    run.refresh_from_db()
+    assert (run.progress, run.rows_done, run.stage) == (40, 4, "检查")
