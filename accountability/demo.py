@@ -5,7 +5,6 @@ two of the problems the office registered itself, assigned."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import io
 import random
@@ -17,14 +16,11 @@ from django.utils import timezone
 
 from campaign.demo import demo_liaison, step
 from inspections.choices import ProblemSource, ProblemStatus, Result
-from inspections.demo import observations_changed_once
 from inspections.models import Problem
 from inspections.services import ObservationInput, inspection_submit, photo_upload
 
-from . import workflow
 from .calendar import calendar_seed
 from .choices import Action as A
-from .rollup import rollup_refresh
 from .workflow import TransitionInput, default_handler, problem_transition
 
 
@@ -38,30 +34,8 @@ def _after_photo(user, seed: int):
     return photo_upload(user=user, file=SimpleUploadedFile(f"整改后_{seed:04d}.jpg", buffer.getvalue())).pk
 
 
-@contextlib.contextmanager
-def _refreshes_once(reason: str):
-    """Each transition, once committed, asks for a recompute of the computed weeks it touches (a
-    few queries each, 600 times in the seed; no week is computed yet at this point), and so does
-    each submission. Hold the requests while the block runs (its commit included), then make one
-    per campaign with all their moments: the same weeks are concerned."""
-    held: dict[int, list] = {}
-
-    def hold(*, campaign_id, moments, reason):
-        held.setdefault(campaign_id, []).extend(moments)
-
-    workflow.rollup_refresh = hold
-    try:
-        with observations_changed_once(reason):
-            yield
-    finally:
-        workflow.rollup_refresh = rollup_refresh
-    for campaign_id, moments in held.items():
-        rollup_refresh(campaign_id=campaign_id, moments=moments, reason=reason)
-
-
 def seed(context: dict) -> None:
-    with _refreshes_once("演示数据：问题整改流转"):
-        _rectification(context)
+    _rectification(context)
     step(context, "问题整改流转（交办、签收、整改、复查）")
 
     # Eight published weeks of rankings and the surveys, for the leaders' pages.

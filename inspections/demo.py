@@ -5,7 +5,6 @@ other sources (领导交办, 12345转办, 市民随手拍, 上级通报). Everyt
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime
 import io
@@ -27,9 +26,8 @@ from indicators.models import Indicator
 from . import services
 from .choices import ProblemSource, Result, RoundKind, Severity
 from .importing import POINT_COLUMNS, points_import
-from .models import Inspection, Point, PointType
+from .models import Point, PointType
 from .services import ObservationInput
-from .signals import observations_changed
 
 CENTER = (Decimal("31.490000"), Decimal("120.310000"))
 DISTRICT_OFFSETS = {
@@ -159,30 +157,8 @@ def _standards_for(system, keyword: str, fallback: list[Indicator], index: int) 
     return fallback[index % len(fallback)]
 
 
-@contextlib.contextmanager
-def observations_changed_once(reason: str):
-    """Each submission, once committed, sends observations_changed so that the computed weeks it
-    touches are recomputed: in the seed that is 500 signals, each a few queries of the roll-up's,
-    about a tenth of the seed. Hold them while the block runs (its commit included) and send one
-    signal per campaign with all their moments afterwards: the same weeks are concerned."""
-    held: dict[int, list] = {}
-
-    class Held:
-        def send(self, sender, *, campaign_id, moments, **kwargs):
-            held.setdefault(campaign_id, []).extend(moments)
-
-    services.observations_changed = Held()
-    try:
-        yield
-    finally:
-        services.observations_changed = observations_changed
-    for campaign_id, moments in held.items():
-        observations_changed.send(sender=Inspection, campaign_id=campaign_id, moments=moments, reason=reason)
-
-
 def seed(context: dict) -> None:
-    with observations_changed_once("演示数据：八周督查"):
-        _seed(context)
+    _seed(context)
 
 
 @transaction.atomic  # one commit, not one per service call: SQLite syncs the disk on each

@@ -14,22 +14,10 @@ from campaign.models import JobRun, Unit
 from inspections.models import Point, PointType
 from tests.campaign.xlsx import make_xlsx, upload
 from tests.conftest import unit_snapshot
+from tests.inspections.test_imports import POINT_HEADER
 
 POINTS_URL = "/inspections/points/import/"
 UNITS_URL = "/units/import/"
-POINT_HEADER = [
-    "名称",
-    "类型",
-    "地址",
-    "经度",
-    "纬度",
-    "所属社区或街道",
-    "主管部门",
-    "包保单位",
-    "负责人",
-    "联系电话",
-    "重点点位",
-]
 UNIT_HEADER = ["名称", "简称", "编码", "类型", "上级单位", "主要负责人", "联络员", "联系电话"]
 
 
