@@ -6,9 +6,10 @@ stored 周通报 files of each published version."""
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from campaign.models import Campaign, JobRun, Unit
-from inspections.models import Photo, Problem
+from inspections.models import CheckItem, Photo, Problem
 
 from .choices import (
     BoardList,
@@ -58,6 +59,7 @@ class CalendarDay(models.Model):
 
     date = models.DateField("日期", unique=True)
     kind = models.CharField("类型", max_length=10, choices=DayKind.choices)
+    history = HistoricalRecords()
     name = models.CharField("名称", max_length=50, blank=True)
 
     class Meta:
@@ -114,6 +116,11 @@ class RollupVersion(models.Model):
         related_name="+",
         verbose_name="发布人",
     )
+    # The check-item versions the week counted (their history rows as of publishing), so a
+    # contested number can be replayed against the rules that produced it.
+    check_item_versions = models.ManyToManyField(
+        CheckItem.history.model, blank=True, related_name="+", verbose_name="计分细则版本"
+    )
 
     class Meta:
         verbose_name = "周评比版本"
@@ -157,6 +164,13 @@ class UnitWeekScore(models.Model):
     rank = models.PositiveIntegerField("排名", null=True, blank=True)
     rank_change = models.IntegerField("名次变化", null=True, blank=True, help_text="正数为上升")
     board = models.CharField("红黑榜", max_length=10, choices=BoardList.choices, blank=True)
+    # 一票否决: an open veto event of the campaign (or one resolved during the week) against the
+    # unit. A vetoed row has no rank, sits at the bottom of its population and on the 黑榜;
+    # `veto_events` names the events ([{"id", "title", "occurred_on", "status"}]).
+    vetoed = models.BooleanField("一票否决", default=False, db_default=False)
+    veto_events = models.JSONField(
+        "否决事件", default=list, db_default=models.Value([], output_field=models.JSONField()), blank=True
+    )
 
     class Meta:
         verbose_name = "单位周评比"

@@ -7,6 +7,7 @@ class CampaignLevel(models.TextChoices):
     NATIONAL = "national", "全国文明城市"
     PROVINCIAL = "provincial", "省级文明城市"
     COUNTY = "county", "县级文明城市"
+    HEALTH = "health", "国家卫生城市"
     OTHER = "other", "其他"
 
 

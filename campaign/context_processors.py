@@ -4,7 +4,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.module_loading import import_string
 
-from .selectors import campaign_current, campaign_days_left, scope_for
+from .selectors import campaign_choices, campaign_current, campaign_days_left, scope_for
 
 MORE = "管理"
 
@@ -49,6 +49,7 @@ def _navigation(request):
         "nav_more": nav_more,
         "scope": scope,
         "current_campaign": campaign,
+        "campaign_choices": campaign_choices() if campaign else [],
         "days_left": campaign_days_left(campaign=campaign) if campaign else None,
         "role_label": _role_label(scope),
     }

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from .choices import Role
 from .models import Campaign, Membership, Phase, Unit
+from .selection import current_selection
 
 
 @dataclass(frozen=True)
@@ -120,9 +121,30 @@ def unit_get_for_user(*, user, pk) -> Unit:
     return unit_list(user=user).get(pk=pk)
 
 
+def campaign_choices() -> list[Campaign]:
+    """Every campaign, the default first (active, evaluated soonest): the header's switcher. Read
+    once per request and shared with `campaign_current`."""
+    selection = current_selection()
+    if selection is not None and selection.campaigns is not None:
+        return selection.campaigns
+    campaigns = list(Campaign.objects.order_by("-active", "evaluation_date", "id"))
+    if selection is not None:
+        selection.campaigns = campaigns
+    return campaigns
+
+
 def campaign_current() -> Campaign | None:
-    """The campaign pages show by default: the active one evaluated soonest."""
-    return Campaign.objects.order_by("-active", "evaluation_date", "id").first()
+    """The campaign this request reads: the one it names (`?campaign=`) or the user picked in the
+    switcher, else the active one evaluated soonest (see `campaign.selection`)."""
+    selection = current_selection()
+    if selection is None:
+        return Campaign.objects.order_by("-active", "evaluation_date", "id").first()
+    campaigns = campaign_choices()
+    if selection.wanted_id is not None:
+        for campaign in campaigns:
+            if campaign.pk == selection.wanted_id:
+                return campaign
+    return campaigns[0] if campaigns else None
 
 
 def campaign_phase_on(*, campaign: Campaign, day: datetime.date | None = None) -> Phase | None:

@@ -38,6 +38,7 @@ urlpatterns = [
     path("members/<int:pk>/delete/", views.membership_delete, name="membership-delete"),
     # Campaigns
     path("campaigns/", views.CampaignListView.as_view(), name="campaign-list"),
+    path("campaigns/switch/", views.campaign_switch, name="campaign-switch"),
     path("campaigns/new/", views.CampaignCreateView.as_view(), name="campaign-create"),
     path("campaigns/<int:pk>/", views.CampaignDetailView.as_view(), name="campaign-detail"),
     path("campaigns/<int:pk>/edit/", views.CampaignEditView.as_view(), name="campaign-edit"),

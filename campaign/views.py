@@ -1,5 +1,7 @@
 """Pages of the shared kernel: home per role, units, memberships, campaigns, job runs."""
 
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -10,6 +12,7 @@ from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.module_loading import import_string
 from django.views.decorators.http import require_POST
 
@@ -28,6 +31,7 @@ from .generic import (
 )
 from .models import Campaign, JobRun, Membership, Unit, WorkGroup
 from .permissions import can_edit_unit_contacts, can_manage
+from .selection import SESSION_KEY
 from .selectors import (
     campaign_current,
     campaign_days_left,
@@ -334,6 +338,22 @@ class CampaignDetailView(ObjectDetailView):
             campaigns=Campaign.objects.exclude(pk=campaign.pk),
         )
         return context
+
+
+@login_required
+@require_POST
+def campaign_switch(request):
+    """The header's switcher: remember the campaign for this session and go back where the user
+    was (without a `?campaign=` that would override the choice)."""
+    campaign = get_object_or_404(Campaign, pk=request.POST.get("campaign") or 0)
+    request.session[SESSION_KEY] = campaign.pk
+    target = request.POST.get("next") or reverse("home")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("home")
+    parts = urlsplit(target)
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "campaign"])
+    messages.success(request, f"已切换到“{campaign.name}”。")
+    return HttpResponseRedirect(urlunsplit(parts._replace(query=query)))
 
 
 class CampaignCreateView(ObjectFormView):

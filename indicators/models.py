@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
 
 from campaign.models import Campaign, Unit
 
@@ -20,13 +21,22 @@ class IndicatorSystem(models.Model):
     kind = models.CharField("类别", max_length=20, choices=SystemKind.choices, default=SystemKind.NATIONAL)
     year = models.PositiveSmallIntegerField("版本年份")
     note = models.TextField("说明", blank=True)
+    # The system the campaign is scored against now (forecast, board, tasks); one per campaign.
+    # Switching it is audited through the history below.
+    is_current = models.BooleanField("当前使用", default=False)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = "测评体系"
         verbose_name_plural = "测评体系"
         ordering = ["-year", "id"]
-        constraints = [models.UniqueConstraint(fields=["campaign", "name"], name="indicatorsystem_unique_name")]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "name"], name="indicatorsystem_unique_name"),
+            models.UniqueConstraint(
+                fields=["campaign"], condition=Q(is_current=True), name="indicatorsystem_one_current"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -70,6 +80,17 @@ class Indicator(models.Model):
     is_leaf = models.BooleanField(default=True, editable=False)
     # A leaf whose methods (own, else its nearest ancestor's) include 网上申报 or 材料审核.
     is_declaration = models.BooleanField(default=False, editable=False)
+    history = HistoricalRecords(
+        excluded_fields=[
+            "path",
+            "top",
+            "effective_weight",
+            "children_weight",
+            "share_weight",
+            "is_leaf",
+            "is_declaration",
+        ]
+    )
 
     class Meta:
         verbose_name = "测评指标"
@@ -108,6 +129,7 @@ class IndicatorMethod(models.Model):
 
     indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="method_rows")
     method = models.CharField("测评方法", max_length=20, choices=Method.choices)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = "测评方法"
@@ -130,6 +152,7 @@ class Assignment(models.Model):
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="indicator_assignments", verbose_name="单位")
     role = models.CharField("职责", max_length=20, choices=AssignmentRole.choices)
     inherited = models.BooleanField("继承自上级", default=False)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = "任务分解"
@@ -237,6 +260,7 @@ class NegativeListItem(models.Model):
     description = models.TextField("说明", blank=True)
     veto = models.BooleanField("一票否决", default=False)
     order = models.PositiveIntegerField("排序", default=0)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = "负面清单事项"

@@ -204,6 +204,16 @@ def material_get_for_user(*, user, pk) -> Material:
     return material_list(user=user).prefetch_related("files", "events__actor").get(pk=pk)
 
 
+def system_current(*, campaign) -> IndicatorSystem | None:
+    """The indicator system the campaign is scored against now (forecast, board, tasks): the one
+    marked current, else its newest edition."""
+    return (
+        IndicatorSystem.objects.filter(campaign=campaign).order_by("-is_current", "-year", "-id").first()
+        if campaign is not None
+        else None
+    )
+
+
 def open_veto_events() -> QuerySet[RiskEvent]:
     return RiskEvent.objects.filter(status=RiskStatus.OPEN, item__veto=True).select_related("item", "unit")
 

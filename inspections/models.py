@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
 
 from campaign.models import Campaign, Unit
 from indicators.models import Indicator
@@ -22,6 +23,7 @@ class PointType(models.Model):
     departments = models.ManyToManyField(
         Unit, blank=True, related_name="supervised_point_types", verbose_name="默认主管部门"
     )
+    history = HistoricalRecords(m2m_fields=[departments])
 
     class Meta:
         verbose_name = "点位类别"
@@ -49,6 +51,7 @@ class Point(models.Model):
     contact_phone = models.CharField("联系电话", max_length=50, blank=True)
     key_point = models.BooleanField("重点点位", default=False)
     active = models.BooleanField("启用", default=True)
+    history = HistoricalRecords(m2m_fields=[departments])
 
     class Meta:
         verbose_name = "点位"
@@ -91,6 +94,7 @@ class CheckItem(models.Model):
     deadline_days = models.PositiveSmallIntegerField(
         "整改时限(工作日)", null=True, blank=True, help_text="留空则按严重程度的默认时限"
     )
+    history = HistoricalRecords(m2m_fields=[departments])
 
     class Meta:
         verbose_name = "测评细则"
