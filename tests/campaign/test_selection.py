@@ -1,0 +1,72 @@
+"""Which campaign a request reads: `?campaign=`, the header switcher (session), else the default."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from campaign import services
+from campaign.choices import CampaignLevel
+from campaign.selection import SESSION_KEY
+from campaign.selectors import campaign_current
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def health(campaign):
+    return services.campaign_create(
+        name="国家卫生城市复审",
+        level=CampaignLevel.HEALTH,
+        start_date=datetime.date(2026, 3, 1),
+        evaluation_date=datetime.date(2027, 9, 30),
+    )
+
+
+def test_outside_a_request_the_default_is_the_active_campaign_evaluated_soonest(campaign, health):
+    assert campaign_current() == campaign
+
+
+def test_the_header_names_the_default_campaign_and_offers_the_others(web, office, campaign, health):
+    html = web(office).get(reverse("home")).content.decode()
+    assert 'data-testid="campaign-switcher"' in html
+    assert html.count('data-testid="campaign-choice"') == 2
+    assert "国家卫生城市复审" in html
+
+
+def test_a_query_parameter_selects_the_campaign_for_that_request_only(web, office, campaign, health):
+    client = web(office)
+    page = client.get(reverse("home"), {"campaign": health.pk})
+    assert page.context["current_campaign"] == health
+    assert client.get(reverse("home")).context["current_campaign"] == campaign
+
+
+def test_the_switcher_keeps_the_choice_for_the_session_and_returns_where_the_user_was(web, office, campaign, health):
+    client = web(office)
+    answer = client.post(
+        reverse("campaign-switch"), {"campaign": health.pk, "next": f"/rankings/?campaign={campaign.pk}&week=2026-W47"}
+    )
+    assert answer.status_code == 302
+    # The old ?campaign= would override the choice: it is dropped, the rest of the address kept.
+    assert answer["Location"] == "/rankings/?week=2026-W47"
+    assert client.session[SESSION_KEY] == health.pk
+    assert client.get(reverse("home")).context["current_campaign"] == health
+
+
+def test_the_switcher_refuses_an_unknown_campaign_and_a_foreign_next(web, office, campaign, health):
+    client = web(office)
+    assert client.post(reverse("campaign-switch"), {"campaign": 999999}).status_code == 404
+    assert SESSION_KEY not in client.session
+    answer = client.post(reverse("campaign-switch"), {"campaign": health.pk, "next": "https://evil.example/"})
+    assert answer["Location"] == reverse("home")
+
+
+def test_the_switcher_needs_a_login_and_a_post(client, campaign, health):
+    assert client.post(reverse("campaign-switch"), {"campaign": health.pk}).status_code == 302
+    assert SESSION_KEY not in client.session
+    assert client.get(reverse("campaign-switch")).status_code in (302, 405)
+
+
+def test_an_unknown_selected_campaign_falls_back_to_the_default(web, office, campaign, health):
+    client = web(office)
+    assert client.get(reverse("home"), {"campaign": 999999}).context["current_campaign"] == campaign
