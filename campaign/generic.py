@@ -4,7 +4,6 @@ delete and import-with-preview. A concrete screen is a few declarative lines on 
 from __future__ import annotations
 
 import datetime
-import io
 import json
 import logging
 import time
@@ -30,6 +29,7 @@ from django.views import View
 from django.views.generic import ListView, TemplateView
 
 from .choices import JobStatus
+from .exporting import workbook_bytes
 from .importing import Column as ImportColumn
 from .importing import ImportResult, megabytes, progress_to, sheet_row_count
 from .models import JobRun
@@ -146,16 +146,13 @@ class ObjectListView(LoginRequiredMixin, ListView):
         return context
 
     def export_xlsx(self) -> HttpResponse:
-        from openpyxl import Workbook
 
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet(self.title[:31] or "导出")
-        sheet.append([col.header for col in self.columns])
-        for obj in self.get_queryset().iterator(chunk_size=1000):
-            sheet.append([format_cell(col.value(obj)) for col in self.columns])
-        buffer = io.BytesIO()
-        workbook.save(buffer)
-        return xlsx_response(buffer.getvalue(), f"{self.export_name}-{timezone.localdate():%Y%m%d}.xlsx")
+        rows = (
+            [format_cell(col.value(obj)) for col in self.columns]
+            for obj in self.get_queryset().iterator(chunk_size=1000)
+        )
+        data = workbook_bytes([col.header for col in self.columns], rows, title=self.title)
+        return xlsx_response(data, f"{self.export_name}-{timezone.localdate():%Y%m%d}.xlsx")
 
 
 def xlsx_response(content: bytes, filename: str) -> HttpResponse:
@@ -368,16 +365,9 @@ class ImportView(OfficeRequiredMixin, LoginRequiredMixin, View):
         return render(request, self.template_name, self.context())
 
     def template_file(self) -> HttpResponse:
-        from openpyxl import Workbook
 
-        workbook = Workbook()
-        sheet = workbook.active
-        sheet.append([col.header for col in self.columns])
-        for row in self.sample_rows:
-            sheet.append(row)
-        buffer = io.BytesIO()
-        workbook.save(buffer)
-        return xlsx_response(buffer.getvalue(), self.template_filename)
+        data = workbook_bytes([col.header for col in self.columns], self.sample_rows, title="导入模板")
+        return xlsx_response(data, self.template_filename)
 
     def post(self, request, *args, **kwargs):
         token = request.POST.get("token", "")

@@ -1,10 +1,9 @@
 """Back-office editing of the 测评体系 for the office; writes that keep derived fields go through services."""
 
 from django.contrib import admin
-from import_export.admin import ExportMixin
 from import_export.resources import ModelResource
 
-from campaign.admin import OfficeAdminMixin
+from campaign.admin import ExportMixin, OfficeAdminMixin
 
 from . import services
 from .models import (
