@@ -13,6 +13,7 @@ import datetime
 
 from django.db import transaction
 
+from campaign.audit import history_record
 from campaign.importing import (
     Column,
     ImportFileError,
@@ -192,6 +193,9 @@ def calendar_import(*, file, dry_run: bool) -> ImportResult:
         CalendarDay.objects.bulk_create(creates)
         if updates:
             CalendarDay.objects.bulk_update(updates, ["kind", "name"])
+        # Bulk writes send no signal: the changed days' history rows, in bulk too.
+        history_record(CalendarDay, creates, change="+")
+        history_record(CalendarDay, updates)
     return result
 
 

@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
+from campaign.audit import history_record
 from campaign.choices import UnitKind
 from campaign.importing import (
     Column,
@@ -326,6 +327,9 @@ def _points_write(to_create: list[_PointPlan], to_update: list[_PointPlan], exis
         for chunk in _chunks(unlinks):
             through.objects.filter(pk__in=chunk).delete()
         through.objects.bulk_create(links, batch_size=WRITE_BATCH * 4)
+        # Bulk writes send no signal: record the history rows (and their departments) in bulk too.
+        history_record(Point, new_points, change="+")
+        history_record(Point, changed)
         report_progress("write", total, total)
 
 

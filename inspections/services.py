@@ -19,6 +19,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
+from campaign.audit import one_history_row
 from campaign.choices import UnitKind
 from campaign.importing import megabytes
 from campaign.models import Campaign, Unit
@@ -74,8 +75,9 @@ def point_create(*, name: str, point_type: PointType, unit: Unit, departments=No
         raise ValidationError({"name": f"“{unit.name}”下已有同名同类点位“{name}”。"})
     point = Point(name=name, point_type=point_type, unit=unit, **fields)
     point.full_clean(validate_constraints=False)
-    point.save()
-    point.departments.set(departments if departments is not None else point_type.departments.all())
+    with one_history_row(point, "+"):  # one history row, with its departments
+        point.save()
+        point.departments.set(departments if departments is not None else point_type.departments.all())
     return point
 
 
@@ -95,9 +97,10 @@ def point_update(*, point: Point, departments=None, **fields) -> Point:
     ):
         raise ValidationError({"name": f"“{point.unit.name}”下已有同名同类点位“{point.name}”。"})
     point.full_clean(validate_constraints=False)
-    point.save()
-    if departments is not None:
-        point.departments.set(departments)
+    with one_history_row(point):
+        point.save()
+        if departments is not None:
+            point.departments.set(departments)
     return point
 
 
@@ -109,11 +112,13 @@ def point_type_save(
     default departments)."""
     if PointType.objects.filter(name=name).exclude(pk=point_type.pk if point_type else None).exists():
         raise ValidationError({"name": "已有同名的点位类别。"})
+    change = "~" if point_type else "+"
     point_type = point_type or PointType(national=False)
     point_type.name, point_type.order, point_type.active = name, order, active
-    point_type.save()
-    if departments is not None:
-        point_type.departments.set(departments)
+    with one_history_row(point_type, change):
+        point_type.save()
+        if departments is not None:
+            point_type.departments.set(departments)
     return point_type
 
 
@@ -171,7 +176,7 @@ def check_item_create(
         raise ValidationError(errors)
     if order is None:
         order = CheckItem.objects.filter(point_type=point_type).count() + 1
-    item = CheckItem.objects.create(
+    item = CheckItem(
         point_type=point_type,
         indicator=indicator,
         text=text,
@@ -183,7 +188,9 @@ def check_item_create(
         order=order,
         deadline_days=deadline_days,
     )
-    item.departments.set(departments)
+    with one_history_row(item, "+"):  # one history row, with its departments
+        item.save(force_insert=True)
+        item.departments.set(departments)
     return item
 
 
@@ -223,9 +230,10 @@ def check_item_update(*, item: CheckItem, departments=None, **fields) -> CheckIt
         raise ValidationError({"text": "该点位类别下已有相同的检查内容。"})
     for key, value in fields.items():
         setattr(item, key, value)
-    item.save()
-    if departments is not None:
-        item.departments.set(departments)
+    with one_history_row(item):  # one history row, with its departments
+        item.save()
+        if departments is not None:
+            item.departments.set(departments)
     return item
 
 
