@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from campaign.audit import history_record
 from campaign.importing import megabytes
 from campaign.models import Campaign, Unit
 from campaign.selectors import scope_for
@@ -138,9 +139,10 @@ def indicator_set_methods(*, indicator: Indicator, methods) -> None:
     wanted = list(dict.fromkeys(methods))
     IndicatorMethod.objects.filter(indicator=indicator).exclude(method__in=wanted).delete()
     have = set(IndicatorMethod.objects.filter(indicator=indicator).values_list("method", flat=True))
-    IndicatorMethod.objects.bulk_create(
+    created = IndicatorMethod.objects.bulk_create(
         [IndicatorMethod(indicator=indicator, method=m) for m in wanted if m not in have]
     )
+    history_record(IndicatorMethod, created, change="+")  # bulk inserts send no signal
 
 
 @transaction.atomic
@@ -148,11 +150,16 @@ def indicator_set_units(*, indicator: Indicator, role: str, units, rebuild: bool
     """Set the units the office assigned to a node for one role (empty: inherit from above)."""
     wanted = {unit.pk for unit in units}
     Assignment.objects.filter(indicator=indicator, role=role).exclude(unit_id__in=wanted).delete()
-    Assignment.objects.filter(indicator=indicator, role=role, unit_id__in=wanted).update(inherited=False)
+    # An inherited row the office now names becomes its own: recorded as an assignment (history).
+    adopted = list(Assignment.objects.filter(indicator=indicator, role=role, unit_id__in=wanted, inherited=True))
+    Assignment.objects.filter(pk__in=[row.pk for row in adopted]).update(inherited=False)
     have = set(Assignment.objects.filter(indicator=indicator, role=role).values_list("unit_id", flat=True))
-    Assignment.objects.bulk_create(
+    created = Assignment.objects.bulk_create(
         [Assignment(indicator=indicator, unit_id=pk, role=role, inherited=False) for pk in wanted - have]
     )
+    for row in adopted:
+        row.inherited = False
+    history_record(Assignment, adopted + created, change="+")  # bulk writes send no signal
     if rebuild:
         indicator_system_rebuild(system=indicator.system)
 
@@ -254,7 +261,10 @@ def indicator_system_rebuild(*, system: IndicatorSystem) -> None:
         "indicator_id", "unit_id", "role"
     ):
         own[(indicator_id, role)].add(unit_id)
-    Assignment.objects.filter(indicator__system=system, inherited=True).delete()
+    # Inherited rows are derived, not the office's act: deleted without signals (no history row
+    # each, one DELETE) and recreated below by a bulk insert, which records none either.
+    inherited = Assignment.objects.filter(indicator__system=system, inherited=True)
+    inherited._raw_delete(inherited.db)
     inherited_rows = []
     for role in AssignmentRole.values:
         effective: dict[int, set[int]] = {}
