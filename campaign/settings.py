@@ -118,10 +118,17 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Lock an account out after repeated failed logins (brute force on an intranet is still brute force).
+# The (username, address) pair is locked, not the address: behind a proxy or a shared NAT one person
+# must not lock out the office. The address honours X-Forwarded-For only from TRUSTED_PROXIES
+# (addresses or networks of the reverse proxies, e.g. "127.0.0.1,10.0.0.0/8"): campaign/lockout.py.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = 1  # hours
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_ENABLED = not TESTING
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "campaign.lockout.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "campaign.lockout.lockout_response"
+AXES_ENABLED = env.bool("AXES_ENABLED", default=not TESTING)
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 LANGUAGE_CODE = "zh-hans"
 TIME_ZONE = "Asia/Shanghai"
