@@ -37,11 +37,50 @@ from .permissions import can_review_material, unit_owns_indicator
 
 @transaction.atomic
 def indicator_system_create(*, campaign: Campaign, name: str, kind: str, year: int, note: str = "") -> IndicatorSystem:
+    """A new edition. It becomes the campaign's current system only when the campaign has none:
+    creating (or importing into) next year's empty edition must not change what the forecast,
+    the board and the tasks read — switching is the office's explicit, audited act
+    (`system_set_current`)."""
+    # The campaign row lock serialises this with a concurrent create or switch (one current each).
+    Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
     if IndicatorSystem.objects.filter(campaign=campaign, name=name).exists():
         raise ValidationError({"name": f"该创建活动下已有名为“{name}”的测评体系。"})
-    system = IndicatorSystem(campaign=campaign, name=name, kind=kind, year=year, note=note)
+    has_current = IndicatorSystem.objects.filter(campaign=campaign, is_current=True).exists()
+    system = IndicatorSystem(campaign=campaign, name=name, kind=kind, year=year, note=note, is_current=not has_current)
     system.full_clean()
     system.save()
+    return system
+
+
+SET_CURRENT_REASON = "设为当前测评体系"
+
+
+@transaction.atomic
+def system_set_current(*, user, system: IndicatorSystem) -> IndicatorSystem:
+    """Make the system the one its campaign is scored against (forecast, board, tasks): the office
+    only, never on an archived campaign. The campaign's previous current system is unset first
+    (one current per campaign, a database constraint), each save recorded in
+    `IndicatorSystem.history` with the user and the reason, so who switched it and when, from
+    which edition to which, can be read back. Setting the current one again writes nothing."""
+    if not scope_for(user).is_office:
+        raise PermissionDenied("只有创建办可以设定当前测评体系。")
+    campaign = Campaign.objects.select_for_update().get(pk=system.campaign_id)
+    if not campaign.active:
+        raise ValidationError(
+            {"campaign": f"创建活动“{campaign.name}”已归档（已结束），不能更换当前测评体系；已有体系仍可查看。"}
+        )
+    system = IndicatorSystem.objects.select_related("campaign").get(pk=system.pk)
+    if system.is_current:
+        return system
+    # A service may run outside a request (shell, task): the user is named on each row explicitly
+    # rather than left to simple-history's request middleware (which an API token never reaches).
+    for previous in IndicatorSystem.objects.filter(campaign=campaign, is_current=True):
+        previous.is_current = False
+        previous._history_user, previous._change_reason = user, SET_CURRENT_REASON
+        previous.save(update_fields=["is_current"])
+    system.is_current = True
+    system._history_user, system._change_reason = user, SET_CURRENT_REASON
+    system.save(update_fields=["is_current"])
     return system
 
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("systems/new/", views.SystemCreateView.as_view(), name="indicator-system-create"),
     path("systems/<int:pk>/", views.SystemDetailView.as_view(), name="indicator-system-detail"),
     path("systems/<int:pk>/edit/", views.SystemEditView.as_view(), name="indicator-system-edit"),
+    path("systems/<int:pk>/set-current/", views.system_set_current, name="indicator-system-set-current"),
     path("systems/<int:pk>/import/", views.SystemImportView.as_view(), name="indicator-system-import"),
     path("systems/<int:pk>/export/", views.system_export, name="indicator-system-export"),
     # Indicators

@@ -24,6 +24,7 @@ from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from campaign.generic import (
@@ -73,6 +74,7 @@ from .selectors import (
     material_get_for_user,
     material_list,
     missing_materials,
+    system_current,
     system_list,
     task_list,
 )
@@ -86,14 +88,23 @@ STATUS_LABELS = dict(MaterialStatus.choices)
 
 
 def latest_system(campaign=None) -> IndicatorSystem | None:
-    """The system pages show by default: the current campaign's newest edition (else any newest)."""
-    systems = IndicatorSystem.objects.select_related("campaign").order_by("-year", "-id")
+    """The system pages show by default: the one the request's campaign names as current (see
+    `system_current`). Never another campaign's edition: a campaign without a system shows none
+    rather than a neighbour's numbers."""
     campaign = campaign or campaign_current()
-    if campaign is not None:
-        found = systems.filter(campaign=campaign).first()
-        if found is not None:
-            return found
-    return systems.first()
+    if campaign is None:
+        return None
+    system = system_current(campaign=campaign)
+    if system is not None:
+        system.campaign = campaign  # already read: the pages name it without another query
+    return system
+
+
+def system_choices(system: IndicatorSystem | None) -> list[IndicatorSystem]:
+    """The editions a page may switch between: the shown system's campaign's, current first."""
+    if system is None:
+        return []
+    return list(IndicatorSystem.objects.filter(campaign_id=system.campaign_id).order_by("-is_current", "-year", "-id"))
 
 
 def selected_system(request) -> IndicatorSystem | None:
@@ -182,6 +193,7 @@ class SystemListView(ObjectListView):
         context = super().get_context_data(**kwargs)
         if not self.can_add():
             context["empty_message"] = "还没有测评体系，创建办导入后即可在此查看。"
+        context["can_manage"] = self.can_add()
         return context
 
 
@@ -256,7 +268,30 @@ class SystemDetailView(ObjectDetailView):
             can_manage=can_manage(self.request.user),
             scope=scope_for(self.request.user),
         )
+        if not self.object.is_current:
+            current = system_current(campaign=self.object.campaign)
+            context["current_system"] = current if current is not None and current.pk != self.object.pk else None
         return context
+
+
+@login_required
+@require_POST
+def system_set_current(request, pk):
+    """The office's 设为当前体系: the campaign's forecast, board and tasks read this edition from
+    now on. Others get 403 and nothing changes; a refusal (an archived campaign) is a message."""
+    system = get_object_or_404(IndicatorSystem.objects.select_related("campaign"), pk=pk)
+    if not can_manage(request.user):
+        raise PermissionDenied("只有创建办可以设定当前测评体系。")
+    try:
+        services.system_set_current(user=request.user, system=system)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, f"已将“{system.name}”设为“{system.campaign.name}”的当前测评体系。")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = system.get_absolute_url()
+    return HttpResponseRedirect(target)
 
 
 class SystemImportView(ImportView):
@@ -622,7 +657,7 @@ def _task_page(request, unit: Unit):
         status = ""
     summary = task_summary(rows) if system else {}
     page = page_of(request, filter_task_rows(rows, status))
-    systems = list(IndicatorSystem.objects.select_related("campaign").order_by("-year", "-id")) if system else []
+    systems = system_choices(system)
     context = {
         "title": f"任务单 · {unit.name}",
         "unit": unit,
@@ -692,7 +727,7 @@ def _task_units(request):
         {
             "title": "任务单",
             "system": system,
-            "systems": IndicatorSystem.objects.order_by("-year", "-id") if system else [],
+            "systems": system_choices(system),
             "page_obj": page,
             "querystring": query_without(request, "page"),
             "can_manage": can_manage(request.user),
@@ -1016,7 +1051,7 @@ def board(request):
         .order_by("path")
     )
     context.update(
-        systems=IndicatorSystem.objects.order_by("-year", "-id"),
+        systems=system_choices(system),
         unit=unit,
         units=units,
         projects=projects,
@@ -1063,7 +1098,7 @@ def negative_list(request):
         {
             "title": "负面清单",
             "system": system,
-            "systems": IndicatorSystem.objects.order_by("-year", "-id"),
+            "systems": system_choices(system),
             "page_obj": page,
             "querystring": query_without(request, "page"),
             "counts": counts,

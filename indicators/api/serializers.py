@@ -18,8 +18,20 @@ class IndicatorSystemSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = IndicatorSystem
-        fields = ["id", "campaign", "name", "kind", "kind_display", "year", "note", "node_count", "created_at"]
-        read_only_fields = ["created_at"]
+        fields = [
+            "id",
+            "campaign",
+            "name",
+            "kind",
+            "kind_display",
+            "year",
+            "note",
+            "is_current",
+            "node_count",
+            "created_at",
+        ]
+        # Switching the current system is its own audited act: POST …/set-current/.
+        read_only_fields = ["is_current", "created_at"]
         # Name uniqueness is checked by the service, with a Chinese message.
         validators = []
 

@@ -80,6 +80,15 @@ class IndicatorSystemViewSet(
         )
         serializer.instance = self.get_queryset().get(pk=system.pk)
 
+    @extend_schema(request=None, responses=IndicatorSystemSerializer)
+    @action(detail=True, methods=["post"], url_path="set-current", permission_classes=[IsOffice])
+    def set_current(self, request, pk=None):
+        """Make this the campaign's current system (the forecast, board and tasks read it); the
+        campaign's previous current one is unset. Office only; audited in the system's history."""
+        system = self.get_object()
+        services.system_set_current(user=request.user, system=system)
+        return Response(self.get_serializer(self.get_queryset().get(pk=system.pk)).data)
+
     @extend_schema(
         request={"multipart/form-data": ImportUploadSerializer},
         parameters=[OpenApiParameter("dry_run", bool, description="1 = 只预览，不写入")],

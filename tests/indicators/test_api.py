@@ -101,6 +101,7 @@ def test_everyone_reads_systems(api, tree, system, persona, request):
         "kind_display": "全国",
         "year": 2026,
         "note": "",
+        "is_current": True,  # the campaign's first system
         "node_count": 8,
         "created_at": response.json()["results"][0]["created_at"],
     }
