@@ -1,6 +1,6 @@
 """Navigation items of the rectification loop (registered in CAMPAIGN_NAV_PROVIDERS): the
-office's queues, a liaison's 我的问题, 周评比 for everyone, the leaders' 驾驶舱, and 通知 with the
-unread count (the bell)."""
+office's queues, a liaison's 我的问题, 周评比 for everyone, the leaders' 驾驶舱, the 变更记录 (under
+管理 for the office, in a leader's bar), and 通知 with the unread count (the bell)."""
 
 from django.urls import reverse
 
@@ -21,6 +21,9 @@ def nav_items(user) -> list[tuple]:
         items.append(("驾驶舱", reverse("dashboard")))
     if scope.is_office:
         items.append(("问卷调查", reverse("survey-list"), "管理"))
+        items.append(("变更记录", reverse("history-list"), "管理"))
+    elif scope.is_leader:
+        items.append(("变更记录", reverse("history-list")))
     unread = Notification.objects.filter(user=user, read_at__isnull=True).count()
     items.append((f"通知 ({unread})" if unread else "通知", reverse("notification-list")))
     return items

@@ -52,6 +52,7 @@ urlpatterns = [
     path("dashboard/", include("accountability.dashboard_urls")),
     path("surveys/", include("accountability.survey_urls")),
     path("bulletins/", include("accountability.bulletin_urls")),
+    path("history/", include("accountability.history_urls")),
     # Operations
     path("jobs/", views.JobRunListView.as_view(), name="jobrun-list"),
     path("jobs/worker-check/", views.worker_check, name="jobrun-worker-check"),
@@ -62,6 +63,7 @@ urlpatterns = [
     path("api/v1/", include("accountability.api.ranking_urls")),
     path("api/v1/", include("accountability.api.survey_urls")),
     path("api/v1/", include("accountability.api.bulletin_urls")),
+    path("api/v1/", include("accountability.api.history_urls")),
     path("api/v1/", include("inspections.api.urls")),
     path("api/v1/", include("indicators.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
