@@ -63,7 +63,8 @@ def home(request):
     }
     if scope.is_office:
         context["unit_counts"] = unit_kind_counts(Unit.objects.filter(active=True))
-        context["member_count"] = Membership.objects.values("user").distinct().count()
+        # The number links to 成员与角色, which lists memberships (a person may hold several).
+        context["member_count"] = Membership.objects.count()
         template = "campaign/home_office.html"
     elif scope.is_leader:
         context["district_count"] = Unit.objects.filter(kind=UnitKind.DISTRICT, active=True).count()
