@@ -4,7 +4,6 @@ history middleware holds), with before {"cap": "2.00"} and after {"cap": "3.00"}
 
 from __future__ import annotations
 
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
