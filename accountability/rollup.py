@@ -25,9 +25,11 @@ from django.db.models import (
     Case,
     Count,
     DecimalField,
+    Exists,
     ExpressionWrapper,
     F,
     IntegerField,
+    JSONField,
     Max,
     OuterRef,
     Q,
@@ -45,9 +47,10 @@ from campaign.choices import JobStatus
 from campaign.models import Campaign, JobRun, Unit
 from campaign.selectors import scope_for
 from campaign.services import job_run_create, job_run_finish, job_run_start
-from indicators.selectors import open_veto_events
+from indicators.choices import RiskStatus
+from indicators.selectors import week_veto_events
 from inspections.choices import ProblemStatus, Result
-from inspections.models import Charge, Observation, Problem
+from inspections.models import Charge, CheckItem, Observation, Problem
 from inspections.selectors import iso_week_bounds, iso_week_of, week_count_q, week_label
 
 from .choices import (
@@ -82,6 +85,8 @@ METRICS = (
     "rank",
     "rank_change",
     "board",
+    "vetoed",
+    "veto_events",
 )
 RATE = Decimal("0.000001")
 POINTS = Decimal("0.01")
@@ -108,11 +113,20 @@ def campaign_rules(campaign: Campaign) -> dict:
     }
 
 
+# The 一票否决 rule, written on every page that shows the formula. A veto marks only the unit the
+# event names: the domain notes do not say that a street's veto reaches its district, so it does not.
+VETO_RULE_TEXT = (
+    "一票否决：本周内存在未解决（或本周内才解决）的本活动一票否决事件的单位，不论综合分，名次记为“否决”，"
+    "排在本类别最后，列入黑榜，不上红榜；只标记事件登记的单位，不延及其上级街道或区县。"
+)
+
+
 def formula_text(rules: dict) -> str:
     return (
         f"综合分 = {rules['weight_score']} × 得分率 + {rules['weight_process']} × 按期整改率"
         f"（本周无到期问题的，按期整改率计满分）；得分率 = 计入该单位的观测得分（1 − 扣分/该项最高扣分）的平均值；"
         f"观测少于 {rules['min_sample']} 个的单位为“样本不足”，不参与排名。"
+        f"{VETO_RULE_TEXT}"
     )
 
 
@@ -369,8 +383,37 @@ def _write_rows(version: RollupVersion, campaign: Campaign) -> int:
             2,
         )
     )
+    _veto(version, campaign)
     _rank(version)
     return count + 1
+
+
+def _veto(version: RollupVersion, campaign: Campaign) -> None:
+    """Mark the rows of the units with a 一票否决 event of the campaign open during the week (see
+    `indicators.selectors.week_veto_events`), naming the events: one read of the (few) events, one
+    UPDATE. Each event's status is the one it had at the week's end, so a week reads the same when
+    it is recomputed after the event is resolved."""
+    _start, end, monday, sunday = _week(version.week)
+    named: dict[int, list[dict]] = {}
+    for event in week_veto_events(campaign=campaign, monday=monday, sunday=sunday):
+        resolved = event.resolved_at is not None and event.resolved_at < end and event.status != RiskStatus.OPEN
+        named.setdefault(event.unit_id, []).append(
+            {
+                "id": event.pk,
+                "title": event.item.title,
+                "occurred_on": event.occurred_on.isoformat(),
+                "status": RiskStatus.RESOLVED.value if resolved else RiskStatus.OPEN.value,
+            }
+        )
+    if not named:
+        return
+    UnitWeekScore.objects.filter(rollup=version, unit_id__in=list(named)).update(
+        vetoed=True,
+        veto_events=Case(
+            *[When(unit_id=unit_id, then=Value(events, output_field=JSONField())) for unit_id, events in named.items()],
+            output_field=JSONField(),
+        ),
+    )
 
 
 def _previous_version(version: RollupVersion) -> RollupVersion | None:
@@ -384,18 +427,25 @@ def _previous_version(version: RollupVersion) -> RollupVersion | None:
 def _rank(version: RollupVersion) -> None:
     """Competition ranks (1, 2, 2, 4) per population among units with enough sample, the change
     from last week's published rank, and the 红黑榜 mark: one UPDATE … FROM a SELECT with window
-    functions (PostgreSQL, and SQLite from 3.33)."""
+    functions (PostgreSQL, and SQLite from 3.33).
+
+    A vetoed row (一票否决) is placed below every ranked unit of its population: it gets no rank and
+    no change, is on the 黑榜 whatever its composite and never on the 红榜; the others are ranked
+    among themselves (1..n without a gap). With the top/bottom-k rule the vetoed rows fill the
+    bottom places first: k is taken over the ranked and the vetoed units, and a ranked unit is on
+    the 黑榜 when its place from the bottom, the vetoed counted below it, is within k."""
     rules = version.rules
     previous = _previous_version(version)
     by_population = {"partition_by": [F("population")]}
+    is_vetoed = Case(When(vetoed=True, then=Value(1)), default=Value(0), output_field=IntegerField())
     ranked = (
-        UnitWeekScore.objects.filter(
-            rollup=version, population__in=RANKED_POPULATIONS, sample_ok=True, composite__isnull=False
-        )
+        UnitWeekScore.objects.filter(rollup=version, population__in=RANKED_POPULATIONS)
+        .filter(Q(sample_ok=True, composite__isnull=False) | Q(vetoed=True))
         .annotate(
             row_id=F("pk"),
-            new_rank=Window(Rank(), order_by=F("composite").desc(), **by_population),
-            bottom_rank=Window(Rank(), order_by=F("composite").asc(), **by_population),
+            is_vetoed=is_vetoed,
+            new_rank=Window(Rank(), order_by=[is_vetoed.asc(), F("composite").desc()], **by_population),
+            bottom_rank=Window(Rank(), order_by=[is_vetoed.desc(), F("composite").asc()], **by_population),
             ranked_count=Window(Count("pk"), **by_population),
             previous_rank=Subquery(
                 UnitWeekScore.objects.filter(rollup=previous, unit=OuterRef("unit")).values("rank")[:1]
@@ -403,14 +453,14 @@ def _rank(version: RollupVersion) -> None:
             if previous
             else Value(None, output_field=IntegerField()),
         )
-        .values("row_id", "composite", "new_rank", "bottom_rank", "ranked_count", "previous_rank")
+        .values("row_id", "is_vetoed", "composite", "new_rank", "bottom_rank", "ranked_count", "previous_rank")
     )
     select, select_params = ranked.query.sql_with_params()
     if rules["board_mode"] == "threshold":
         board = "CASE WHEN r.composite >= CAST(%s AS NUMERIC) THEN %s WHEN r.composite < CAST(%s AS NUMERIC) THEN %s ELSE '' END"
         board_params = [rules["red_line"], BoardList.RED, rules["black_line"], BoardList.BLACK]
     else:
-        # k per population: the campaign's k, but at most half of the ranked units.
+        # k per population: the campaign's k, but at most half of the units placed.
         k = "(CASE WHEN %s < r.ranked_count / 2 THEN %s ELSE r.ranked_count / 2 END)"
         board = f"CASE WHEN r.new_rank <= {k} THEN %s WHEN r.bottom_rank <= {k} THEN %s ELSE '' END"
         board_k = rules["board_k"]
@@ -419,9 +469,11 @@ def _rank(version: RollupVersion) -> None:
     rank, change, mark = (connection.ops.quote_name(name) for name in ("rank", "rank_change", "board"))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET {rank} = r.new_rank, {change} = CAST(r.previous_rank AS INTEGER) - r.new_rank, {mark} = {board} "
+            f"UPDATE {table} SET {rank} = CASE WHEN r.is_vetoed = 1 THEN NULL ELSE r.new_rank END, "
+            f"{change} = CASE WHEN r.is_vetoed = 1 THEN NULL ELSE CAST(r.previous_rank AS INTEGER) - r.new_rank END, "
+            f"{mark} = CASE WHEN r.is_vetoed = 1 THEN %s ELSE {board} END "
             f"FROM ({select}) AS r WHERE {table}.id = r.row_id",
-            [*board_params, *select_params],
+            [BoardList.BLACK, *board_params, *select_params],
         )
 
 
@@ -491,12 +543,42 @@ def rollup_publish(*, campaign: Campaign, week: str, user, bulletin: bool = True
         )
         draft.status, draft.published_at, draft.published_by = VersionStatus.PUBLISHED, timezone.now(), user
         draft.save(update_fields=["status", "published_at", "published_by"])
+        _record_check_item_versions(draft, user)
         cases_raise(version=draft)
         if bulletin:
             from .bulletin_store import bulletin_queue
 
             transaction.on_commit(lambda: bulletin_queue(version=draft, user=user), robust=True)
     return draft
+
+
+def _record_check_item_versions(version: RollupVersion, user) -> None:
+    """Record on a version being published the check-item versions its week counted — for every
+    check item of the week's current observations, its latest history row now — so a contested
+    number can be replayed against the rules that produced it. Items without any history row yet
+    (written by a bulk path that records none) first get a baseline row, in bulk. Two statements
+    (three when baselines are due), whatever the number of items: the items lacking history, and
+    one INSERT … SELECT of the latest history id per item into the version's M2M table."""
+    start, end, _monday, _sunday = _week(version.week)
+    history = CheckItem.history.model
+    observed = _observations(version.campaign, start, end).values("check_item_id")
+    missing = list(CheckItem.objects.filter(pk__in=observed).exclude(Exists(history.objects.filter(id=OuterRef("pk")))))
+    if missing:
+        CheckItem.history.bulk_history_create(
+            missing, default_user=user, default_change_reason="发布周评比时补记的基线版本"
+        )
+    latest = history.objects.filter(id__in=observed).values("id").annotate(latest=Max("history_id")).values("latest")
+    select, params = latest.query.sql_with_params()
+    through = RollupVersion.check_item_versions.through
+    qn = connection.ops.quote_name
+    version_column = qn(through._meta.get_field("rollupversion").column)
+    item_column = qn(through._meta.get_field("historicalcheckitem").column)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {qn(through._meta.db_table)} ({version_column}, {item_column}) "
+            f"SELECT %s, x.latest FROM ({select}) AS x",
+            [version.pk, *params],
+        )
 
 
 def rollup_diff(*, draft: RollupVersion, published: RollupVersion) -> list[dict]:
@@ -689,7 +771,7 @@ def cases_raise(*, version: RollupVersion) -> list[AccountabilityCase]:
     campaign = version.campaign
     rules = version.rules
     threshold = rules["overdue_case_threshold"]
-    _start, _end, _monday, sunday = _week(version.week)
+    _start, _end, monday, sunday = _week(version.week)
     sets = week_count_q(version.week)
     overdue, rebound = Q(overdue_open__gt=threshold), Q(rebounds__gt=0)
     rows = list(
@@ -711,8 +793,7 @@ def cases_raise(*, version: RollupVersion) -> list[AccountabilityCase]:
                 "level": level,
                 "streak": streak,
                 "score": row,
-                "reason": f"综合分 {row.composite}，第 {row.rank} 名，"
-                + (f"连续 {streak} 周上黑榜" if streak > 1 else "本周上黑榜"),
+                "reason": _black_reason(row) + (f"连续 {streak} 周上黑榜" if streak > 1 else "本周上黑榜"),
                 "evidence": {"scores": [row.pk]},
             }
         if row.overdue_open > threshold:
@@ -731,9 +812,7 @@ def cases_raise(*, version: RollupVersion) -> list[AccountabilityCase]:
                 "reason": f"本周问题反弹 {row.rebounds} 个",
                 "evidence": {"scores": [row.pk], "problems": rebound_problems.get(row.unit_id, [])},
             }
-    vetoes = open_veto_events().filter(
-        item__system__campaign=campaign, occurred_on__lte=sunday, unit__kind__in=CASE_POPULATIONS
-    )
+    vetoes = week_veto_events(campaign=campaign, monday=monday, sunday=sunday).filter(unit__kind__in=CASE_POPULATIONS)
     for event in vetoes:
         key = (event.unit_id, CaseRule.VETO)
         case = wanted.setdefault(
@@ -742,7 +821,7 @@ def cases_raise(*, version: RollupVersion) -> list[AccountabilityCase]:
                 "level": CaseLevel.ACCOUNT,
                 "streak": 1,
                 "score": None,
-                "reason": "存在未解决的一票否决事项：",
+                "reason": "本周存在一票否决事项：",
                 "evidence": {"risk_events": []},
             },
         )
@@ -776,6 +855,13 @@ def cases_raise(*, version: RollupVersion) -> list[AccountabilityCase]:
     AccountabilityCase.objects.bulk_create(new, batch_size=1000)
     _cases_update(changed, now)
     return cases
+
+
+def _black_reason(row: UnitWeekScore) -> str:
+    if row.vetoed:
+        titles = "、".join(event["title"][:40] for event in row.veto_events)
+        return f"一票否决（{titles}），名次记为否决，"
+    return f"综合分 {row.composite}，第 {row.rank} 名，"
 
 
 def _cases_update(cases: list[AccountabilityCase], now: datetime.datetime) -> None:

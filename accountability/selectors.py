@@ -45,11 +45,14 @@ def latest_published(*, campaign) -> RollupVersion | None:
 
 
 def ranking_rows(*, version: RollupVersion, population: str) -> QuerySet[UnitWeekScore]:
-    """A population's rows of a version: ranked first by rank, then 样本不足 by name."""
+    """A population's rows of a version: ranked first by rank, then the vetoed (一票否决, at the
+    bottom of the ranking), then 样本不足 by name."""
     return (
         UnitWeekScore.objects.filter(rollup=version, population=population)
         .select_related("unit")
-        .order_by(F("rank").asc(nulls_last=True), F("composite").desc(nulls_last=True), "unit__path")
+        .order_by(
+            F("rank").asc(nulls_last=True), F("vetoed").desc(), F("composite").desc(nulls_last=True), "unit__path"
+        )
     )
 
 

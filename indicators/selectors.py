@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 from django.db.models import (
@@ -20,9 +21,10 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from campaign.models import Unit
-from campaign.selectors import scope_for
+from campaign.selectors import campaign_current, scope_for
 
 from .choices import AssignmentRole, MaterialStatus, RiskStatus
 from .models import Assignment, Indicator, IndicatorSystem, Material, RiskEvent
@@ -214,16 +216,36 @@ def system_current(*, campaign) -> IndicatorSystem | None:
     )
 
 
-def open_veto_events() -> QuerySet[RiskEvent]:
-    return RiskEvent.objects.filter(status=RiskStatus.OPEN, item__veto=True).select_related("item", "unit")
+def open_veto_events(*, campaign=None) -> QuerySet[RiskEvent]:
+    """Open 一票否决 events; of one campaign's indicator systems when given (an event belongs to a
+    campaign through its negative-list item's system)."""
+    events = RiskEvent.objects.filter(status=RiskStatus.OPEN, item__veto=True).select_related("item", "unit")
+    return events.filter(item__system__campaign=campaign) if campaign is not None else events
+
+
+def week_veto_events(*, campaign, monday: datetime.date, sunday: datetime.date) -> QuerySet[RiskEvent]:
+    """The 一票否决 events of a campaign that were open at some time in the week [monday, sunday]:
+    occurred on or before its Sunday, and still open or resolved on or after its Monday (so an
+    event resolved during the week still vetoes that week, and not the next)."""
+    start = datetime.datetime.combine(monday, datetime.time.min, tzinfo=timezone.get_default_timezone())
+    return (
+        RiskEvent.objects.filter(item__veto=True, item__system__campaign=campaign, occurred_on__lte=sunday)
+        .filter(Q(status=RiskStatus.OPEN) | Q(resolved_at__gte=start))
+        .select_related("item", "unit")
+        .order_by("occurred_on", "pk")
+    )
 
 
 def veto_banners(user) -> list[str]:
-    """Red banners for office and leader pages: every open 一票否决 event."""
+    """Red banners for office and leader pages: the open 一票否决 events of the campaign the
+    request reads (`campaign_current()`), never another campaign's."""
     scope = scope_for(user)
     if not (scope.is_office or scope.is_leader):
         return []
+    campaign = campaign_current()
+    if campaign is None:
+        return []
     return [
         f"一票否决风险：{event.unit.name} · {event.item.title}（{event.occurred_on:%Y年%m月%d日}，未解决）"
-        for event in open_veto_events()[:5]
+        for event in open_veto_events(campaign=campaign)[:5]
     ]

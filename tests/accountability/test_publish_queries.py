@@ -28,7 +28,9 @@ from inspections.models import Problem
 from inspections.selectors import responsible_q, week_count_q
 from tests.accountability.rollup_fixtures import MONDAY, WEEK, at
 
-# Statements of a publish, whatever the number of units and cases (SAVEPOINTs included).
+# Statements of a publish, whatever the number of units and cases (SAVEPOINTs included): 20 since
+# publishing records the check-item versions the week counted (two more: the items lacking a
+# history row, and one INSERT … SELECT of their latest versions).
 FIRST_PUBLISH_MAX = 20
 
 
