@@ -132,6 +132,7 @@ class Ranking:
     ranked_count: int
     unranked_count: int
     note: str = ""
+    vetoed_count: int = 0
 
     @property
     def sheet(self) -> str:
@@ -257,7 +258,7 @@ _RANK_FIELDS = {
 _RANK_METRICS = (
     "unit_id", "population", "composite", "score_rate", "observations", "failing_observations",
     "deduction_points", "problems_opened", "problems_due", "closed_on_time", "on_time_rate",
-    "rework_count", "overdue_open", "rebounds", "rank", "rank_change", "board",
+    "rework_count", "overdue_open", "rebounds", "rank", "rank_change", "board", "vetoed", "veto_events",
 )  # fmt: skip
 _PROBLEM_FIELDS = {
     "unit_name": F("unit__name"),
@@ -277,6 +278,11 @@ def _dress(row: dict) -> dict:
     row["score_rate_display"] = fmt_rate(row["score_rate"])
     row["on_time_rate_display"] = fmt_rate(row["on_time_rate"])
     row["change_display"] = rank_change_display(row["rank_change"], row["rank"])
+    row["rank_display"] = "否决" if row["vetoed"] else row["rank"] if row["rank"] is not None else "样本不足"
+    row["veto_display"] = "；".join(
+        f"{event['title']}（{event['occurred_on']}发生，{'本周内已解决' if event['status'] == 'resolved' else '未解决'}）"
+        for event in row["veto_events"] or []
+    )
     change = row["rank_change"] or 0
     row["change_class"] = "up" if change > 0 and row["rank"] else "down" if change < 0 else ""
     return row
@@ -284,27 +290,30 @@ def _dress(row: dict) -> dict:
 
 def _ranking(population: str, rows: list[dict], counts: dict, min_sample, *, workbook: str) -> Ranking:
     """A population's table. The workbook has every row; the printed one has the ranked rows — for
-    the long tables (streets, communities) only the first and the last ten — and names the 样本不足
-    units in a note (counts them when they are many)."""
+    the long tables (streets, communities) only the first and the last ten — then every vetoed row
+    (一票否决: at the bottom of the ranking, whatever its composite), and names the 样本不足 units in
+    a note (counts them when they are many)."""
     ranked = [row for row in rows if row["rank"] is not None]
-    unranked = [row for row in rows if row["rank"] is None]
+    vetoed = [row for row in rows if row["rank"] is None and row["vetoed"]]
+    unranked = [row for row in rows if row["rank"] is None and not row["vetoed"]]
     ranked_count, unranked_count = counts.get("ranked", 0), counts.get("unranked", 0)
     label = Population(population).label
     ranking = Ranking(
         population=population,
         label=label,
-        rows=ranked + unranked,
-        print_top=ranked,
+        rows=ranked + vetoed + unranked,
+        print_top=ranked + vetoed,
         print_bottom=[],
         ranked_count=ranked_count,
         unranked_count=unranked_count,
+        vetoed_count=counts.get("vetoed", 0),
     )
     notes = []
     if _cut(population, ranked_count):
         # By place in the ranked order, not by rank: units tied on a rank count one place each.
         bottom_from = ranked_count - PRINT_EDGE_ROWS
         ranking.print_top = [row for row in ranked if row["place"] <= PRINT_EDGE_ROWS]
-        ranking.print_bottom = [row for row in ranked if row["place"] > bottom_from]
+        ranking.print_bottom = [row for row in ranked if row["place"] > bottom_from] + vetoed
         cut = f"共{ranked_count}个{label}参与排名，此处列出前{PRINT_EDGE_ROWS}名和后{PRINT_EDGE_ROWS}名"
         shown = ranking.print_top + ranking.print_bottom
         ties = {
@@ -313,6 +322,9 @@ def _ranking(population: str, rows: list[dict], counts: dict, min_sample, *, wor
             if row["tied"] > sum(1 for other in shown if other["rank"] == row["rank"])
         }
         notes.append(cut + (f"（{'，'.join(ties.values())}，未全部列出）" if ties else ""))
+    if vetoed:
+        names = "；".join(f"{row['unit_name']}：{row['veto_display']}" for row in vetoed)
+        notes.append(f"一票否决的{len(vetoed)}个单位不论综合分，名次记为“否决”，排在最后并列入黑榜（{names}）")
     if unranked_count:
         why = f"观测少于{min_sample}个" if min_sample else "样本不足"
         if _names_unranked(population, unranked_count):
@@ -406,15 +418,27 @@ def bulletin_data(*, version: RollupVersion, full: bool = False) -> dict:
         .values("population")
         .annotate(
             ranked=Count("pk", filter=Q(rank__isnull=False)),
-            unranked=Count("pk", filter=Q(rank__isnull=True)),
+            unranked=Count("pk", filter=Q(rank__isnull=True, vetoed=False)),
+            vetoed=Count("pk", filter=Q(vetoed=True)),
             red=Count("pk", filter=Q(board=BoardList.RED)),
             black=Count("pk", filter=Q(board=BoardList.BLACK)),
         )
     }
-    # Each row's place in its table (ties broken by score, then by the unit tree), its place on its
-    # board (a 黑榜 from the bottom up), and how many units share its rank.
-    in_order = [F("rank").asc(nulls_last=True), F("composite").desc(nulls_last=True), F("unit__path")]
-    from_bottom = Case(When(board=BoardList.BLACK, then=-F("rank")), default=F("rank"), output_field=IntegerField())
+    # Each row's place in its table (ties broken by score, then by the unit tree; the vetoed after
+    # the ranked), its place on its board (a 黑榜 from the bottom up: the vetoed first), and how many
+    # units share its rank.
+    in_order = [
+        F("rank").asc(nulls_last=True),
+        F("vetoed").desc(),
+        F("composite").desc(nulls_last=True),
+        F("unit__path"),
+    ]
+    from_bottom = Case(
+        When(vetoed=True, then=Value(-1_000_000)),
+        When(board=BoardList.BLACK, then=-F("rank")),
+        default=F("rank"),
+        output_field=IntegerField(),
+    )
     scores = scores.annotate(
         place=Window(RowNumber(), partition_by=[F("population")], order_by=in_order),
         board_place=Window(
@@ -432,8 +456,9 @@ def bulletin_data(*, version: RollupVersion, full: bool = False) -> dict:
             if _cut(population, ranked):
                 shown &= Q(place__lte=PRINT_EDGE_ROWS) | Q(place__gt=ranked - PRINT_EDGE_ROWS)
             printed.append(When(shown, then=Value(1)))
+            printed.append(When(Q(population=population, vetoed=True), then=Value(1)))  # every vetoed row
             if unranked and _names_unranked(population, unranked):
-                printed.append(When(Q(population=population, rank__isnull=True), then=Value(1)))
+                printed.append(When(Q(population=population, rank__isnull=True, vetoed=False), then=Value(1)))
         scores = scores.annotate(printed=Case(*printed, default=Value(0), output_field=IntegerField())).filter(
             printed=1
         )
@@ -623,13 +648,17 @@ def bulletin_data(*, version: RollupVersion, full: bool = False) -> dict:
 
 
 def _board_rules(rules: dict) -> str:
-    """The 红黑榜 rule the week was computed with (the keys the roll-up records on the version)."""
+    """The 红黑榜 rule the week was computed with (the keys the roll-up records on the version),
+    and the 一票否决 rule the roll-up applies to every week."""
     rules = rules or {}
+    veto = "一票否决的单位不论综合分列入黑榜、不上红榜。"
     if rules.get("board_mode") == "threshold" and rules.get("red_line") and rules.get("black_line"):
-        return f"红榜：综合分 ≥ {rules['red_line']}；黑榜：综合分 < {rules['black_line']}。样本不足的单位不上榜。"
+        return f"红榜：综合分 ≥ {rules['red_line']}；黑榜：综合分 < {rules['black_line']}。样本不足的单位不上榜；{veto}"
     if rules.get("board_k"):
-        return f"红榜：各类别前 {rules['board_k']} 名；黑榜：各类别后 {rules['board_k']} 名。样本不足的单位不上榜。"
-    return "样本不足的单位不上榜。"
+        return (
+            f"红榜：各类别前 {rules['board_k']} 名；黑榜：各类别后 {rules['board_k']} 名。样本不足的单位不上榜；{veto}"
+        )
+    return f"样本不足的单位不上榜；{veto}"
 
 
 # --- The page and the PDF ----------------------------------------------------------------------
@@ -709,7 +738,7 @@ DECIMAL = "0.00"
 def _rank_columns(population: str) -> list[tuple[str, int, str | None, callable]]:
     """(header, width, number format, value) of a ranking sheet."""
     columns = [
-        ("名次", 7, None, lambda r: r["rank"] if r["rank"] is not None else "样本不足"),
+        ("名次", 7, None, lambda r: r["rank_display"]),
         ("名次变化", 9, None, lambda r: r["change_display"]),
         ("单位", 24, None, lambda r: r["unit_name"]),
     ]
@@ -732,6 +761,7 @@ def _rank_columns(population: str) -> list[tuple[str, int, str | None, callable]
         ("周末超期未改", 13, None, lambda r: r["overdue_open"]),
         ("反弹", 7, None, lambda r: r["rebounds"]),
         ("红黑榜", 8, None, lambda r: BoardList(r["board"]).label if r["board"] else ""),
+        ("一票否决", 40, None, lambda r: r["veto_display"]),
     ]
     return columns
 
@@ -828,12 +858,13 @@ def bulletin_xlsx(*, version: RollupVersion, data: dict | None = None) -> bytes:
         [
             ("类别", 10, None, lambda r: r[0]),
             ("榜单", 7, None, lambda r: r[1]),
-            ("名次", 7, None, lambda r: r[2]["rank"]),
+            ("名次", 7, None, lambda r: r[2]["rank_display"]),
             ("单位", 24, None, lambda r: r[2]["unit_name"]),
             ("综合分", 9, DECIMAL, lambda r: r[2]["composite"]),
             ("得分率", 9, PERCENT, lambda r: r[2]["score_rate"]),
             ("按期整改率", 11, PERCENT, lambda r: r[2]["on_time_rate"]),
             ("周末超期未改", 13, None, lambda r: r[2]["overdue_open"]),
+            ("一票否决", 40, None, lambda r: r[2]["veto_display"]),
         ],
         board_rows,
     )

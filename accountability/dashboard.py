@@ -34,8 +34,8 @@ from django.utils import timezone
 
 from campaign.models import Campaign
 from campaign.selectors import campaign_current, campaign_days_left, campaign_phase_on, scope_for
-from indicators.models import Indicator, IndicatorSystem
-from indicators.selectors import completeness_by_project, open_veto_events
+from indicators.models import Indicator
+from indicators.selectors import completeness_by_project, open_veto_events, system_current
 from inspections.choices import Result
 from inspections.models import Observation, Problem
 from inspections.selectors import overdue_q
@@ -97,6 +97,24 @@ class ForecastPart:
 @dataclass
 class Forecast:
     parts: list[ForecastPart]
+    # The campaign's open 一票否决 events ([{"id", "unit", "title", "occurred_on"}]): any one of
+    # them means no title, whatever the score.
+    vetoes: list[dict] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        """What the forecast says of the title: "no" while a veto event is open (a veto outranks
+        every score), else "by_score" (the score decides; this forecast does not know the line)."""
+        return "no" if self.vetoes else "by_score"
+
+    @property
+    def title_text(self) -> str:
+        if self.vetoes:
+            named = "；".join(
+                f"{veto['unit']} · {veto['title']}（{veto['occurred_on']:%Y年%m月%d日}）" for veto in self.vetoes
+            )
+            return f"一票否决风险：{named}。未解决前，无论得分多少都不能获得称号。"
+        return "没有未解决的一票否决事项：称号取决于测评得分。"
 
     @property
     def total(self) -> Decimal | None:
@@ -123,7 +141,7 @@ class Forecast:
 
 def _declaration_part(campaign: Campaign) -> ForecastPart:
     share = campaign.share_declaration
-    system = IndicatorSystem.objects.filter(campaign=campaign).order_by("-year", "-id").first()
+    system = system_current(campaign=campaign)
     if system is None:
         note = "暂无数据：本活动还没有测评体系。创建办在“测评体系”中导入任务分解表后显示。"
         return ForecastPart("declaration", "网上申报", share, None, note)
@@ -219,16 +237,26 @@ def _survey_part(campaign: Campaign) -> ForecastPart:
     return ForecastPart("survey", "问卷调查", share, mean / HUNDRED, note)
 
 
-def forecast(*, campaign: Campaign, versions: list[RollupVersion] | None = None) -> Forecast:
-    """The evaluation score forecast and its three parts (see the module docstring). Four
-    queries, five without `versions` (published roll-ups, newest first)."""
+def forecast(
+    *, campaign: Campaign, versions: list[RollupVersion] | None = None, vetoes: list | None = None
+) -> Forecast:
+    """The evaluation score forecast and its three parts (see the module docstring), and the veto
+    risk: the campaign's open 一票否决 events, each of which means no title. Four queries, one
+    more without `versions` (published roll-ups, newest first), one more without `vetoes` (the
+    campaign's open veto events, as `campaign_veto_events` reads them)."""
     if versions is None:
         versions = list(
             RollupVersion.objects.filter(campaign=campaign, status=VersionStatus.PUBLISHED).order_by("-week_start")[
                 :FORECAST_WEEKS
             ]
         )
-    return Forecast([_declaration_part(campaign), _field_part(campaign, versions), _survey_part(campaign)])
+    vetoes = [
+        {"id": event.pk, "unit": event.unit.name, "title": event.item.title, "occurred_on": event.occurred_on}
+        for event in (campaign_veto_events(campaign) if vetoes is None else vetoes)
+    ]
+    return Forecast(
+        [_declaration_part(campaign), _field_part(campaign, versions), _survey_part(campaign)], vetoes=vetoes
+    )
 
 
 # ---------------------------------------------------------------- the other blocks
@@ -300,7 +328,7 @@ def overdue_count() -> int:
 
 
 def campaign_veto_events(campaign: Campaign) -> list:
-    return list(open_veto_events().filter(item__system__campaign=campaign).order_by("occurred_on", "pk"))
+    return list(open_veto_events(campaign=campaign).order_by("occurred_on", "pk"))
 
 
 def _trend(versions: list[RollupVersion]) -> dict:
@@ -340,8 +368,12 @@ def _ranking(version: RollupVersion | None, *, boards: bool = True) -> tuple[lis
     rows = UnitWeekScore.objects.filter(rollup=version).exclude(unit__isnull=True).select_related("unit")
     if boards:
         lists = [F("population"), F("board")]
+        # The 黑榜 from the bottom up: the vetoed (no rank) first, then the lowest ranked.
         worst_first = Case(
-            When(board=BoardList.BLACK, then=Value(0) - F("rank")), default=F("rank"), output_field=IntegerField()
+            When(vetoed=True, then=Value(-1_000_000)),
+            When(board=BoardList.BLACK, then=Value(0) - F("rank")),
+            default=F("rank"),
+            output_field=IntegerField(),
         )
         rows = rows.annotate(
             place=Window(RowNumber(), partition_by=lists, order_by=[worst_first.asc(), F("unit__path").asc()]),
@@ -354,7 +386,8 @@ def _ranking(version: RollupVersion | None, *, boards: bool = True) -> tuple[lis
         row.score_pct = row.score_rate * HUNDRED if row.score_rate is not None else None
     districts = sorted(
         (r for r in rows if r.population == Population.DISTRICT),
-        key=lambda r: (r.rank is None, r.rank or 0, -(r.composite or 0), r.unit.path),
+        # Ranked first, then the vetoed (一票否决: at the bottom of the ranking), then 样本不足.
+        key=lambda r: (r.rank is None, not r.vetoed, r.rank or 0, -(r.composite or 0), r.unit.path),
     )
     lists_ = []
     for population in RANKED_POPULATIONS if boards else []:
@@ -394,11 +427,11 @@ def _loss_context(campaign: Campaign | None, limit: int) -> dict:
     }
 
 
-def _risk_context(campaign: Campaign | None) -> dict:
+def _risk_context(campaign: Campaign | None, vetoes: list | None = None) -> dict:
     return {
         "overdue": overdue_count(),
         "overdue_url": f"{reverse('problem-list')}?overdue=true",
-        "vetoes": campaign_veto_events(campaign) if campaign else [],
+        "vetoes": vetoes if vetoes is not None else campaign_veto_events(campaign) if campaign else [],
     }
 
 
@@ -416,6 +449,7 @@ def dashboard_view(request):
     versions = _published(campaign, TREND_WEEKS)
     latest = versions[0] if versions else None
     districts, boards = _ranking(latest)
+    vetoes = campaign_veto_events(campaign) if campaign else []
     context = {
         "title": "领导驾驶舱",
         "campaign": campaign,
@@ -427,11 +461,11 @@ def dashboard_view(request):
         "trend": _trend(versions),
         "districts": districts,
         "boards": boards,
-        "forecast": forecast(campaign=campaign, versions=versions) if campaign else None,
+        "forecast": forecast(campaign=campaign, versions=versions, vetoes=vetoes) if campaign else None,
         "forecast_weeks": FORECAST_WEEKS,
         "is_office": scope.is_office,
         **_loss_context(campaign, TOP_LOSSES),
-        **_risk_context(campaign),
+        **_risk_context(campaign, vetoes),
     }
     return render(request, "accountability/dashboard.html", context)
 

@@ -28,7 +28,7 @@ from inspections.selectors import (
     week_label,
 )
 
-from .choices import RANKED_POPULATIONS, CaseStatus, Population
+from .choices import RANKED_POPULATIONS, CaseStatus, Population, VersionStatus
 from .models import AccountabilityCase, UnitWeekScore
 from .rollup import (
     DECISIONS,
@@ -63,6 +63,24 @@ def _campaign(request) -> Campaign:
     if campaign is None:
         raise Http404("还没有创建活动。")
     return campaign
+
+
+def may_open_unit(scope, unit: Unit) -> bool:
+    """A unit's name links to its ranking page only for a reader who may open it: whoever reads
+    the whole city, or a liaison whose units cover it (elsewhere the page answers 404)."""
+    return scope.sees_everything or scope.covers(unit)
+
+
+def may_open_counts(scope, unit: Unit) -> bool:
+    """A ranking number links to the observation or problem list it counts only when that list
+    shows this reader the same number: office and leaders read every observation and problem; a
+    liaison those charged to, located in or handled by its units — all of a unit its scope covers,
+    only part of another's; an inspector only its own rounds', so never the whole count."""
+    if scope.is_office or scope.is_leader:
+        return True
+    if scope.is_inspector:
+        return False
+    return scope.is_liaison and scope.covers(unit)
 
 
 def _last_week() -> str:
@@ -114,15 +132,23 @@ def ranking_week(request):
             rows = rows.filter(unit__path__startswith=chosen.path)
         context.update(q=search, district=chosen)
         page = Paginator(rows, 100).get_page(request.GET.get("page"))
+        shown = list(page.object_list)
+        for row in shown:  # the page's rows (at most 100), their units already joined: no query
+            row.may_open = may_open_unit(scope, row.unit)
+            row.counts_open = may_open_counts(scope, row.unit)
         query = request.GET.copy()
         query.pop("page", None)
         context.update(
             page_obj=page,
-            rows=page.object_list,
+            rows=shown,
             querystring=query.urlencode(),
             formula=formula_text(version.rules),
             board_rule=board_text(version.rules),
             city=UnitWeekScore.objects.filter(rollup=version, unit__isnull=True).first(),
+            # The check-item versions a published week counted (recorded when it was published).
+            check_item_versions=version.check_item_versions.count()
+            if version.status == VersionStatus.PUBLISHED
+            else None,
         )
         if draft and published:
             context["changes"] = rollup_diff(draft=draft, published=published)[:200]
@@ -223,6 +249,7 @@ def ranking_unit(request, pk: int):
         "open_total": open_problems.count(),
         "cases": case_list(request.user).filter(unit=unit, campaign=campaign).order_by("-week")[:10],
         "formula": formula_text(version.rules) if version else "",
+        "counts_open": may_open_counts(scope, unit),
     }
     return render(request, "accountability/ranking_unit.html", context)
 

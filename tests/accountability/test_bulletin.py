@@ -258,7 +258,9 @@ def test_rankings_and_boards_per_population(week, city):
         "community": (["甲一社区"], ["甲二社区"]),
         "department": (["示范市城市管理局"], ["示范市文明办"]),
     }
-    assert data["board_rules"] == "红榜：各类别前 1 名；黑榜：各类别后 1 名。样本不足的单位不上榜。"
+    assert data["board_rules"] == (
+        "红榜：各类别前 1 名；黑榜：各类别后 1 名。样本不足的单位不上榜；一票否决的单位不论综合分列入黑榜、不上红榜。"
+    )
 
 
 def test_problems_of_the_week_per_district_with_their_first_photo(week):

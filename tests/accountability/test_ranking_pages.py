@@ -59,7 +59,11 @@ def test_unit_page_drills_down_to_observations(web, leader, city, published):
     client = web(leader)
     page = client.get(f"/rankings/units/{city.district_jia.pk}/", {"week": WEEK}).content.decode()
     assert "67.50" in page and "按测评标准失分" in page
-    assert f"/inspections/observations/?charged={city.district_jia.pk}&week={WEEK}&failing=true" in page
+    campaign = published.campaign_id  # the links name the campaign, so the list reads the same one
+    assert (
+        f"/inspections/observations/?campaign={campaign}&charged={city.district_jia.pk}&week={WEEK}&failing=true"
+        in page
+    )
     listing = client.get(
         "/inspections/observations/", {"charged": city.district_jia.pk, "week": WEEK, "failing": "true"}
     ).content.decode()
