@@ -31,7 +31,7 @@ from django.views.generic import ListView, TemplateView
 from .choices import JobStatus
 from .exporting import workbook_bytes
 from .importing import Column as ImportColumn
-from .importing import ImportResult, megabytes, progress_to, sheet_row_count
+from .importing import ImportFileError, ImportResult, check_sheet_limits, megabytes, progress_to, sheet_row_count
 from .models import JobRun
 from .permissions import can_manage
 
@@ -384,6 +384,10 @@ class ImportView(OfficeRequiredMixin, LoginRequiredMixin, View):
         upload.seek(0)
         data = upload.read()
         upload.seek(0)
+        try:
+            check_sheet_limits(data)
+        except ImportFileError as exc:
+            return render(request, self.template_name, self.context(upload_error=exc.message), status=400)
         rows = sheet_row_count(data)
         if rows > self.job_rows():
             token = uuid.uuid4().hex

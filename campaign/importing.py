@@ -228,6 +228,7 @@ def read_table(
     Raises ImportFileError with a Chinese message for a file that cannot be used at all.
     """
     data = _read_bytes(uploaded)
+    check_sheet_limits(data)
     if data.startswith(XLSX_MAGIC):
         grid = _xlsx_grid(data, fill_merged=fill_merged)
     elif data.startswith(OLE_MAGIC):
@@ -292,6 +293,44 @@ def sheet_row_count(data: bytes) -> int:
             return count
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, StopIteration):
         return 0
+
+
+def check_sheet_limits(data: bytes) -> None:
+    """Refuse a hostile or oversized sheet before parsing it, in well under a second whatever it
+    inflates to: an .xlsx whose parts would inflate beyond `IMPORT_MAX_UNCOMPRESSED_BYTES` in all,
+    or a part inflating more than `IMPORT_MAX_RATIO` times (a zip bomb); then more rows than
+    `IMPORT_MAX_ROWS`. The sizes are those the archive declares, which also bound what is read:
+    Python's zip reader stops at a part's declared size (and fails its CRC check if the data is
+    longer). The row count is the sheet's own <dimension>, else its <row> tags counted in the
+    stream; the parser enforces the same limit while reading (a sheet that understates itself)."""
+    import zipfile
+
+    if data.startswith(XLSX_MAGIC):
+        try:
+            parts = zipfile.ZipFile(io.BytesIO(data)).infolist()
+        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            raise ImportFileError("无法读取该文件：它不是有效的 Excel (.xlsx) 表格。") from exc
+        limit, ratio = settings.IMPORT_MAX_UNCOMPRESSED_BYTES, settings.IMPORT_MAX_RATIO
+        total = sum(part.file_size for part in parts)
+        if total > limit:
+            raise ImportFileError(
+                f"文件解压后过大（{megabytes(total)}），解压后上限为 {megabytes(limit)}；"
+                "请删除多余的工作表、图片和空白行列后再上传。"
+            )
+        for part in parts:
+            if part.file_size > 1024 * 1024 and part.file_size > ratio * max(part.compress_size, 1):
+                raise ImportFileError(
+                    f"文件内容异常：其中“{part.filename}”的压缩比超过 {ratio} 倍（疑似压缩炸弹），已拒绝读取。"
+                )
+    rows = sheet_row_count(data)
+    if rows > settings.IMPORT_MAX_ROWS:
+        raise ImportFileError(_too_many_rows(rows))
+
+
+def _too_many_rows(rows: int | None = None) -> str:
+    limit = settings.IMPORT_MAX_ROWS
+    found = f"（约 {rows:,} 行）" if rows else ""
+    return f"表格行数过多{found}，单次导入上限为 {limit:,} 行；请拆分成几个文件分别导入。"
 
 
 def megabytes(size: int) -> str:
@@ -395,7 +434,10 @@ def _xlsx_grid(data: bytes, *, fill_merged: bool) -> list[list]:
                 date_formats=workbook._date_formats,
                 timedelta_formats=workbook._timedelta_formats,
             )
+            max_rows = settings.IMPORT_MAX_ROWS + 50  # header rows above the data
             for number, cells in parser.parse():
+                if number > max_rows:
+                    raise ImportFileError(_too_many_rows())
                 while len(grid) < number - 1:  # rows the file leaves out are empty rows
                     grid.append([])
                 values = [None] * (max(cell["column"] for cell in cells) if cells else 0)

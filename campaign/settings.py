@@ -159,6 +159,10 @@ WHITENOISE_AUTOREFRESH = DEBUG or TESTING
 # Imports: the largest spreadsheet accepted, in bytes.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 IMPORT_JOB_ROWS = env.int("IMPORT_JOB_ROWS", default=500)  # bigger files are previewed and imported as jobs
+# Hostile sheets are refused before parsing (campaign.importing.check_sheet_limits).
+IMPORT_MAX_UNCOMPRESSED_BYTES = env.int("IMPORT_MAX_UNCOMPRESSED_BYTES", default=50 * 1024 * 1024)
+IMPORT_MAX_RATIO = env.int("IMPORT_MAX_RATIO", default=100)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
