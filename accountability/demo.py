@@ -46,6 +46,11 @@ def seed(context: dict) -> None:
     demo_surveys.seed(context)
     step(context, "满意度调查")
 
+    # A second campaign over the same units (国家卫生城市复审) and an archived one: campaigns apart.
+    from . import demo_health
+
+    demo_health.seed(context)
+
 
 # One commit, not one per transition (SQLite syncs the disk on each). It must commit before the
 # weeks are computed: the transitions' after-commit refreshes then find no computed week, as before.

@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.test import RequestFactory
 
 from campaign.choices import Role, UnitKind
@@ -39,6 +39,7 @@ STEPS = [
     "问题整改流转（交办、签收、整改、复查）",
     "八周排名计算、发布与问责",
     "满意度调查",
+    "国家卫生城市复审（测评体系、检查项、两周暗访与排名）",
 ]
 
 
@@ -78,7 +79,12 @@ def test_the_demo_city():
     assert counts[UnitKind.DEPARTMENT] >= 25
     for short in ("市城管局", "市市场监管局", "市卫健委", "市住建局", "市交通运输局", "市公安局交警支队", "市文明办"):
         assert Unit.objects.filter(short_name=short, kind=UnitKind.DEPARTMENT).exists(), short
-    campaign = Campaign.objects.get()
+    # 创文 (the default: active, evaluated soonest), 创卫 over the same units, and an archived one.
+    campaign, health, archived = Campaign.objects.order_by("-active", "evaluation_date")
+    assert campaign.name == "示范市创建全国文明城市" and campaign.level == "national"
+    assert (health.name, health.level, health.active) == ("示范市国家卫生城市复审", "health", True)
+    assert health.evaluation_date > campaign.evaluation_date
+    assert not archived.active
     assert campaign.phases.count() == 4
     assert WorkGroup.objects.filter(campaign=campaign).count() == 5
 
@@ -94,21 +100,24 @@ def test_the_demo_city():
     from indicators.choices import MaterialStatus
     from indicators.models import Indicator, Material, NegativeListItem
 
-    assert Indicator.objects.filter(level=1).count() >= 7
-    assert Indicator.objects.filter(level=3).count() >= 40
-    assert Indicator.objects.filter(level=4).count() >= 120
-    assert Indicator.objects.filter(level=1).aggregate(total=Sum("effective_weight"))["total"] == 100
+    main = Indicator.objects.filter(system__campaign=campaign)
+    assert main.filter(level=1).count() >= 7
+    assert main.filter(level=3).count() >= 40
+    assert main.filter(level=4).count() >= 120
+    assert main.filter(level=1).aggregate(total=Sum("effective_weight"))["total"] == 100
     assert set(Material.objects.values_list("status", flat=True)) == set(MaterialStatus.values)
-    assert (NegativeListItem.objects.count(), NegativeListItem.objects.filter(veto=True).count()) == (30, 10)
+    negative = NegativeListItem.objects.filter(system__campaign=campaign)
+    assert (negative.count(), negative.filter(veto=True).count()) == (30, 10)
 
     # Field work (issue: inspections): ~150 points, 8 types with check items, 8 past weeks.
     from inspections.models import CheckItem, Inspection, InspectionRound, Observation, Point, Problem
 
     assert 140 <= Point.objects.count() <= 200
     assert CheckItem.objects.values("point_type").distinct().count() >= 8
-    assert InspectionRound.objects.count() == 9  # 8 past weeks and this week's, not yet visited
+    rounds = InspectionRound.objects.filter(campaign=campaign)
+    assert rounds.count() == 9  # 8 past weeks and this week's, not yet visited
     # The 8 past weeks, and this week where the first visits found two rebounds.
-    assert Inspection.objects.order_by().values("round").distinct().count() == 9
+    assert Inspection.objects.filter(round__in=rounds).order_by().values("round").distinct().count() == 9
     assert Observation.objects.filter(result="fail").exists() and Problem.objects.exists()
 
     # The rectification loop (issue: accountability): problems in every state, overdue ones, a rebound.
@@ -138,6 +147,33 @@ def test_the_demo_city():
         "superior": "assigned",
     }
     assert registered.filter(source="citizen", photos__isnull=False).exists()
+
+    # 多城联创: 创卫 has its own current system, check items, rounds and two published weeks, and
+    # no observation or problem of either campaign uses the other's check items.
+    from accountability.models import RollupVersion
+    from indicators.models import IndicatorSystem
+
+    systems = IndicatorSystem.objects.filter(is_current=True)
+    assert sorted(systems.values_list("campaign__name", flat=True)) == sorted([campaign.name, health.name])
+    health_system = systems.get(campaign=health)
+    assert health_system.indicators.filter(level=1).aggregate(total=Sum("effective_weight"))["total"] == 100
+    health_items = CheckItem.objects.filter(indicator__system__campaign=health)
+    assert health_items.count() >= 10 and health_items.values("point_type").distinct().count() >= 4
+    assert InspectionRound.objects.filter(campaign=health).count() == 2
+    assert Observation.objects.filter(campaign=health, result="fail").exists()
+    assert Problem.objects.filter(campaign=health).exclude(status="new").exists()
+    assert Problem.objects.filter(campaign=health, status="new").exists()
+    published = RollupVersion.objects.filter(campaign=health, status="published")
+    assert published.count() == 2 and published.values("week").distinct().count() == 2
+    assert published.filter(scores__rank__isnull=False).exists()
+    assert RollupVersion.objects.filter(campaign=campaign, status="published").count() == 8
+    for model in (Observation, Problem):
+        crossed = model.objects.filter(check_item__isnull=False).exclude(
+            check_item__indicator__system__campaign=F("campaign")
+        )
+        assert not crossed.exists(), model
+    assert not Observation.objects.exclude(campaign=F("inspection__round__campaign")).exists()
+    assert not InspectionRound.objects.filter(campaign=archived).exists()
 
     with pytest.raises(CommandError):
         call_command("seed_demo")

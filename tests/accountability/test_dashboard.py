@@ -148,9 +148,29 @@ def observe(tree, city, campaign, office, inspector):
     point = point_create(name="甲一农贸市场", point_type=point_type, unit=city.community_jia1)
     rounds: dict = {}
     items: dict = {}
+    mirrors: dict = {}
+
+    def own_indicator(indicator, in_campaign):
+        """The indicator as another campaign's own system has it (made once): a check item belongs
+        to one campaign, so another campaign's round never records this tree's items."""
+        if in_campaign.pk == campaign.pk:
+            return indicator
+        if in_campaign.pk not in mirrors:
+            mirrors[in_campaign.pk] = {
+                "system": indicator_services.indicator_system_create(
+                    campaign=in_campaign, name=f"{in_campaign.name}测评体系", kind="national", year=2026
+                )
+            }
+        own = mirrors[in_campaign.pk]
+        if indicator.pk not in own:
+            own[indicator.pk] = indicator_services.indicator_create(
+                system=own["system"], level=indicator.level, code=indicator.code, title=indicator.title
+            )
+        return own[indicator.pk]
 
     def make(indicator, score_, day, *, deduction=None, current=True, in_campaign=None, hour=10):
         in_campaign = in_campaign or campaign
+        indicator = own_indicator(indicator, in_campaign)
         if in_campaign.pk not in rounds:
             rounds[in_campaign.pk] = InspectionRound.objects.create(
                 campaign=in_campaign,
