@@ -322,9 +322,11 @@ def top_losing_indicators(
     return rows
 
 
-def overdue_count() -> int:
-    # The linked list (/inspections/problems/?overdue=true) spans every campaign; so does the count.
-    return Problem.objects.filter(overdue_q()).count()
+def overdue_count(campaign: Campaign | None) -> int:
+    """The campaign's overdue problems: the count the linked list (`?campaign=…&overdue=true`,
+    which reads that campaign's problems) shows."""
+    problems = Problem.objects.filter(overdue_q())
+    return problems.filter(campaign=campaign).count() if campaign is not None else problems.count()
 
 
 def campaign_veto_events(campaign: Campaign) -> list:
@@ -429,8 +431,10 @@ def _loss_context(campaign: Campaign | None, limit: int) -> dict:
 
 def _risk_context(campaign: Campaign | None, vetoes: list | None = None) -> dict:
     return {
-        "overdue": overdue_count(),
-        "overdue_url": f"{reverse('problem-list')}?overdue=true",
+        "overdue": overdue_count(campaign),
+        "overdue_url": f"{reverse('problem-list')}?campaign={campaign.pk}&overdue=true"
+        if campaign
+        else f"{reverse('problem-list')}?overdue=true",
         "vetoes": vetoes if vetoes is not None else campaign_veto_events(campaign) if campaign else [],
     }
 

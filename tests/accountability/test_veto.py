@@ -410,3 +410,23 @@ def test_office_keeps_every_link(web, office, city, vetoed_week):
     for unit in (city.district_jia, city.district_yi):
         assert any(f"/rankings/units/{unit.pk}/" in href for href in hrefs)
         assert any(f"charged={unit.pk}&" in href for href in hrefs)
+
+
+def test_forecast_reads_the_campaigns_current_system_not_the_newest(campaign, system):
+    """An empty 2027 edition created later is not current: the forecast still reads 2026's."""
+    indicator_services.indicator_system_create(campaign=campaign, name="测评体系2027", kind="national", year=2027)
+    note = forecast(campaign=campaign).part("declaration").note
+    assert "测评体系2026" in note and "2027" not in note
+
+
+def test_a_liaisons_unit_page_has_no_dead_link(web, liaison_jia, city, rendered_week):
+    client = web(liaison_jia)
+    page = client.get(f"/rankings/units/{city.street_jia.pk}/", {"week": WEEK}).content.decode()
+    links = _links(page)
+    assert any("charged=" in href for href, _text in links)
+    for href, text in links:
+        answer = client.get(href)
+        assert answer.status_code == 200, (href, answer.status_code)
+        total = re.search(r'data-testid="list-total">共 (\d+) 条', answer.content.decode())
+        if text.isdigit() and total and ("charged=" in href or "counted=" in href):
+            assert total.group(1) == text, (href, text, total.group(1))
