@@ -1,9 +1,12 @@
 """Home-page widgets of the rectification loop (registered in CAMPAIGN_HOME_WIDGETS).
 
 Slot "problems_office" (office and leaders): 待交办, 待复查 and 超期 counts with links.
-Slot "problems_liaison" (liaisons): my open problems with their deadlines, overdue in red.
+Slot "problems_liaison" (liaisons): my open problems with their deadlines, overdue in red, and
+apart the open problems charged to its units (本部门被计分: a department's 条 view).
 Slot "rankings_office" (office): the latest week's state (draft or published), its district
 ranking and the pending accountability cases, with links to compute, publish and print.
+
+Every count reads the current campaign only (`campaign_current()`: the header's choice).
 """
 
 from __future__ import annotations
@@ -12,9 +15,9 @@ from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from campaign.selectors import scope_for
+from campaign.selectors import campaign_current, scope_for
 from inspections.choices import ProblemStatus as S
-from inspections.selectors import overdue_q, problem_list, with_deadline_facts
+from inspections.selectors import charged_q, overdue_q, problem_list, with_deadline_facts
 
 from .views import mine_q
 from .workflow import OPEN
@@ -24,12 +27,13 @@ def home_widgets(request) -> dict[str, str]:
     user = request.user
     scope = scope_for(user)
     today = timezone.localdate()
+    campaign = campaign_current()
     widgets: dict[str, str] = {}
     if scope.is_office or scope.is_leader:
         # Every count is of open problems: only those are read, from the index of open problems
         # alone (status is never null and in the index), not every problem of all history.
         counts = (
-            problem_list(user=user)
+            problem_list(user=user, campaign=campaign)
             .exclude(status__in=[S.CLOSED, S.VOID])
             .aggregate(
                 new=Count("status", filter=Q(status=S.NEW)),
@@ -41,30 +45,34 @@ def home_widgets(request) -> dict[str, str]:
             "accountability/_widget_office.html", {"counts": counts, "can_act": scope.is_office}, request=request
         )
     if scope.is_office:
-        widgets["rankings_office"] = _rankings_office(request)
+        widgets["rankings_office"] = _rankings_office(request, campaign)
     if scope.is_liaison:
-        mine = problem_list(user=user).filter(mine_q(user), status__in=OPEN).order_by("deadline", "id")
+        visible = problem_list(user=user, campaign=campaign)
+        mine = visible.filter(mine_q(user), status__in=OPEN).order_by("deadline", "id")
         problems = list(with_deadline_facts(mine, today=today)[:8])
+        # The 条 count: open problems its units lose points for, whoever handles them (the list's
+        # 本部门被计分 filter, open ones). One aggregate with the overdue count, like the mine counts.
+        charged = visible.filter(charged_q(user), status__in=OPEN).aggregate(
+            total=Count("pk"), overdue=Count("pk", filter=overdue_q(today))
+        )
         widgets["problems_liaison"] = render_to_string(
             "accountability/_widget_liaison.html",
             {
                 "problems": problems,
                 "total": mine.count(),  # always counted: the same queries with 3 or 3,000 open problems
                 "overdue": mine.filter(overdue_q(today)).count(),
+                "charged": charged,
             },
             request=request,
         )
     return widgets
 
 
-def _rankings_office(request) -> str:
-    from campaign.models import Campaign
-
+def _rankings_office(request, campaign) -> str:
     from .choices import CaseStatus, Population, VersionStatus
     from .models import AccountabilityCase, RollupVersion
     from .selectors import ranking_rows
 
-    campaign = Campaign.objects.filter(active=True).first()
     # The week's ranking is the last published one; a draft (the week in progress included) is
     # named apart as waiting, never shown in its place.
     version = (

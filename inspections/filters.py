@@ -23,7 +23,21 @@ from indicators.models import Indicator, IndicatorSystem
 
 from .choices import ProblemSource, ProblemStatus, Result, RoundKind, Severity
 from .models import CheckItem, Inspection, InspectionRound, Observation, Point, PointType, Problem
-from .selectors import WEEK_COUNTS, iso_week_bounds, observations_charged_to, overdue_q, responsible_q, week_count_q
+from .selectors import (
+    WEEK_COUNTS,
+    charged_q,
+    handled_q,
+    iso_week_bounds,
+    observations_charged_to,
+    overdue_q,
+    responsible_q,
+    week_count_q,
+)
+
+# A liaison's two views of its problems: what its units handle (块/主办) and what they are charged
+# for (条: a department loses points for failures at its points, whoever fixes them).
+RELATIONS = [("handled", "本单位主办"), ("charged", "本部门被计分")]
+OPEN_STATUSES = [ProblemStatus.NEW, ProblemStatus.ASSIGNED, ProblemStatus.RECTIFYING, ProblemStatus.REVIEWING]
 
 NEAR_PATTERN = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*[,，]\s*(-?\d+(?:\.\d+)?)\s*$")
 NEAR_FORMAT_MESSAGE = "near 的格式应为“纬度,经度”，例如 31.5,120.3。"
@@ -239,10 +253,17 @@ def _indicator_choices(selected=None) -> list:
 class ProblemFilterSet(_UnitChoicesMixin, django_filters.FilterSet):
     """`unit` is the subtree of the located unit, the handler or a co-handler; `indicator` any node
     of the 测评体系 with everything under it (a 测评项目 takes in all its standards); `overdue=true`
-    the open problems (not closed or void, not shelved) whose deadline is before today."""
+    the open problems (not closed or void, not shelved) whose deadline is before today.
+    `relation` is the liaison's own view: 本单位主办 (handled by or co-handled by its units) or
+    本部门被计分 (its observation or a sighting charged to its units); a user who is no liaison has
+    no units, so either reads nothing. `open=true` the problems not closed or void."""
 
     week = WeekFilter(method="filter_week", label="周次", help_text="按发现时间，如 2026-W47")
+    relation = django_filters.ChoiceFilter(
+        choices=RELATIONS, method="filter_relation", label="与本单位", help_text="本单位主办 / 本部门被计分"
+    )
     status = django_filters.ChoiceFilter(choices=ProblemStatus.choices, label="状态")
+    open = django_filters.BooleanFilter(method="filter_open", label="未办结", widget=forms.Select(choices=YES_NO_ALL))
     source = django_filters.ChoiceFilter(choices=ProblemSource.choices, label="来源")
     severity = django_filters.ChoiceFilter(choices=Severity.choices, label="严重程度")
     point = django_filters.NumberFilter(field_name="point", label="点位")
@@ -274,7 +295,9 @@ class ProblemFilterSet(_UnitChoicesMixin, django_filters.FilterSet):
         model = Problem
         fields = [
             "week",
+            "relation",
             "status",
+            "open",
             "source",
             "severity",
             "point",
@@ -292,6 +315,17 @@ class ProblemFilterSet(_UnitChoicesMixin, django_filters.FilterSet):
 
     def filter_week(self, queryset, name, value):
         return _in_week(queryset, "found_at", value)
+
+    def filter_relation(self, queryset, name, value):
+        user = getattr(self.request, "user", None)
+        if user is None:
+            return queryset.none()
+        return queryset.filter(handled_q(user) if value == "handled" else charged_q(user))
+
+    def filter_open(self, queryset, name, value):
+        if value:
+            return queryset.filter(status__in=OPEN_STATUSES)
+        return queryset.exclude(status__in=OPEN_STATUSES)
 
     def filter_unit(self, queryset, name, value):
         path = Subquery(Unit.objects.filter(pk=value).values("path")[:1])

@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, Prefetch
 
 from campaign.generic import Col, ObjectListView
 from campaign.models import Unit
+from campaign.selectors import campaign_current
 from indicators.models import Indicator
 
 from .filters import ObservationFilterSet
@@ -64,7 +65,7 @@ class ObservationListView(ObjectListView):
 
     def base_queryset(self):
         return (
-            observation_list(user=self.request.user)
+            observation_list(user=self.request.user, campaign=campaign_current())
             .prefetch_related(Prefetch("photos", queryset=Photo.objects.only("id", "observation_id")))
             .order_by("-observed_at", "-id")
         )

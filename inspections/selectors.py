@@ -32,7 +32,7 @@ from django.utils import timezone
 from campaign.models import Unit
 from campaign.selectors import scope_for
 
-from .choices import ProblemStatus
+from .choices import ChargeKind, ProblemStatus
 from .models import Charge, CheckItem, Inspection, InspectionRound, Observation, Photo, Point, Problem
 
 WEEK_PATTERN = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -158,11 +158,15 @@ def round_point_ids(round_ids: list[int]) -> dict[int, list[int]]:
     return ids
 
 
-def round_list(*, user, counts: bool = True) -> QuerySet[InspectionRound]:
+def round_list(*, user, counts: bool = True, campaign=None) -> QuerySet[InspectionRound]:
     """Office and leaders see every round; an inspector its own rounds. `counts=False` for the
-    callers that only pick or check a round (drop-downs, permission checks): no counting at all."""
+    callers that only pick or check a round (drop-downs, permission checks): no counting at all.
+    `campaign` narrows a list to one campaign (lists and counts read the current one; a page
+    opened by its id does not, so a link to another campaign's round still opens)."""
     scope = scope_for(user)
     queryset = InspectionRound.objects.select_related("campaign").order_by("-start_date", "-id")
+    if campaign is not None:
+        queryset = queryset.filter(campaign=campaign)
     if counts:
         queryset = with_round_counts(queryset)
     if scope.is_office or scope.is_leader:
@@ -172,9 +176,12 @@ def round_list(*, user, counts: bool = True) -> QuerySet[InspectionRound]:
     return queryset.none()
 
 
-def inspection_list(*, user) -> QuerySet[Inspection]:
+def inspection_list(*, user, campaign=None) -> QuerySet[Inspection]:
+    """Inspections the user may see (`campaign`: only that campaign's, through the round)."""
     scope = scope_for(user)
     queryset = Inspection.objects.select_related("round", "point__point_type", "point__unit", "inspector")
+    if campaign is not None:
+        queryset = queryset.filter(round__campaign=campaign)
     if scope.is_office or scope.is_leader:
         return queryset
     if scope.is_inspector:
@@ -183,14 +190,17 @@ def inspection_list(*, user) -> QuerySet[Inspection]:
     return queryset.filter(Exists(charged))
 
 
-def observation_list(*, user, current_only: bool = True) -> QuerySet[Observation]:
-    """Observations the user may see; a liaison those charged to its units. Charges prefetched."""
+def observation_list(*, user, current_only: bool = True, campaign=None) -> QuerySet[Observation]:
+    """Observations the user may see; a liaison those charged to its units. Charges prefetched.
+    `campaign`: only that campaign's (its own column, indexed with `observed_at`)."""
     scope = scope_for(user)
     queryset = Observation.objects.select_related(
         "inspection", "check_item", "indicator", "point__point_type"
     ).prefetch_related(Prefetch("charges", queryset=Charge.objects.order_by("unit_id")))
     if current_only:
         queryset = queryset.filter(current=True)
+    if campaign is not None:
+        queryset = queryset.filter(campaign=campaign)
     if scope.is_office or scope.is_leader:
         return queryset
     if scope.is_inspector:
@@ -211,21 +221,91 @@ def observations_charged_to(queryset: QuerySet[Observation], *, unit_id: int) ->
     return queryset.filter(Exists(Charge.objects.filter(observation=OuterRef("pk"), unit_id__in=subtree)))
 
 
-def problem_list(*, user) -> QuerySet[Problem]:
+def problem_list(*, user, campaign=None) -> QuerySet[Problem]:
     """Problems the user may read. Office and leaders: all; inspectors: those of their rounds; a
-    liaison: those located in its subtree, or whose handler or a co-handler is in it."""
+    liaison: those located in its subtree, whose handler or a co-handler is in it, or charged to
+    it — its observation or any sighting charged to a unit of the subtree (a department's 条 view:
+    it loses points for them, so it reads them). `campaign`: only that campaign's problems (the
+    lists and counts; a problem opened by its id is found whatever the campaign)."""
     scope = scope_for(user)
     queryset = Problem.objects.select_related("point__point_type", "unit", "check_item", "indicator", "handler")
+    if campaign is not None:
+        queryset = queryset.filter(campaign=campaign)
     if scope.is_office or scope.is_leader:
         return queryset
     if scope.is_inspector:
         return queryset.filter(observation__inspection__round__inspectors=user)
     # The liaison's units by id (from the path index), not every problem joined to its unit and
-    # handler to compare paths.
-    # Three uncorrelated IN lists, each hashed once: no per-problem subquery.
+    # handler to compare paths. Uncorrelated IN lists, each hashed once: no per-problem subquery
+    # (the charges read by the (unit, observation) index).
     units = Unit.objects.filter(scope.unit_q()).values("pk")
+    return queryset.filter(Q(unit__in=units) | _handled_by(units) | _charged_to(units))
+
+
+def liaison_units(user) -> QuerySet[Unit]:
+    """The ids of the units under the user's liaison memberships (their subtrees), whatever other
+    roles the user holds; none for a user who is no liaison."""
+    paths = scope_for(user).liaison_paths
+    if not paths:
+        return Unit.objects.none().values("pk")
+    condition = Q()
+    for path in paths:
+        condition |= Q(path__startswith=path)
+    return Unit.objects.filter(condition).values("pk")
+
+
+def _handled_by(units: QuerySet) -> Q:
     co_handled = Problem.co_handlers.through.objects.filter(unit__in=units).values("problem_id")
-    return queryset.filter(Q(unit__in=units) | Q(handler__in=units) | Q(pk__in=co_handled))
+    return Q(handler__in=units) | Q(pk__in=co_handled)
+
+
+def _charged_to(units: QuerySet) -> Q:
+    charged = Charge.objects.filter(unit__in=units).values("observation_id")
+    sighted = Problem.sightings.through.objects.filter(observation_id__in=charged).values("problem_id")
+    return Q(observation_id__in=charged) | Q(pk__in=sighted)
+
+
+def handled_q(user) -> Q:
+    """本单位主办: problems whose handler or a co-handler is one of the liaison's units or below."""
+    return _handled_by(liaison_units(user))
+
+
+def charged_q(user) -> Q:
+    """本部门被计分: problems whose observation, or any sighting of them, is charged to one of the
+    liaison's units or below (what its ranking row loses points for)."""
+    return _charged_to(liaison_units(user))
+
+
+def problem_sightings(*, user, problem: Problem) -> list[Observation]:
+    """The later failing observations that became sightings of the problem, in the order they
+    were submitted, each with its inspection and inspector, and `inspection_readable` when the
+    user may open that inspection (a link only where it leads). Two queries, one when none."""
+    sightings = list(
+        problem.sightings.select_related("inspection__inspector", "check_item").order_by(
+            "inspection__submitted_at", "id"
+        )
+    )
+    if not sightings:
+        return []
+    readable = set(
+        inspection_list(user=user).filter(pk__in={o.inspection_id for o in sightings}).values_list("pk", flat=True)
+    )
+    for observation in sightings:
+        observation.inspection_readable = observation.inspection_id in readable
+    return sightings
+
+
+def problem_charges(*, user, problem: Problem) -> list[tuple[str, list[tuple[Unit, bool]]]]:
+    """Every unit the problem's observation is charged to, by kind (属地, then 行业主管), each with
+    whether the user may open that unit's page. One query; none for a problem without observation."""
+    if not problem.observation_id:
+        return []
+    scope = scope_for(user)
+    charges = Charge.objects.filter(observation_id=problem.observation_id).select_related("unit").order_by("unit__path")
+    by_kind: dict[str, list[tuple[Unit, bool]]] = {}
+    for charge in charges:
+        by_kind.setdefault(charge.kind, []).append((charge.unit, scope.covers(charge.unit)))
+    return [(label, by_kind[kind]) for kind, label in ChargeKind.choices if kind in by_kind]
 
 
 # The process metrics a week's ranking counts, as filters on problems (the caller leaves out void

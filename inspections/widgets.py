@@ -2,6 +2,7 @@
 
 Slot "inspections" (inspectors): their open rounds and the points still to visit.
 Slot "rounds" (office and leaders): this week's rounds and how much of them has been covered.
+Both read the current campaign only (`campaign_current()`: the header's choice).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from django.db.models import Count, Exists, OuterRef
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from campaign.selectors import scope_for
+from campaign.selectors import campaign_current, scope_for
 
 from .models import Inspection, InspectionRound, Problem
 from .selectors import iso_week_bounds, iso_week_of, round_list, week_label
@@ -49,9 +50,10 @@ def home_widgets(request) -> dict[str, str]:
     scope = scope_for(user)
     widgets: dict[str, str] = {}
     today = timezone.localdate()
+    campaign = campaign_current()
     if scope.is_inspector:
         rounds = list(
-            round_list(user=user, counts=False)
+            round_list(user=user, counts=False, campaign=campaign)
             .filter(start_date__lte=today, end_date__gte=today)
             .order_by("end_date", "id")
         )
@@ -66,7 +68,7 @@ def home_widgets(request) -> dict[str, str]:
         start, end = iso_week_bounds(week)
         last = (end - datetime.timedelta(days=1)).date()
         rounds = list(
-            round_list(user=user, counts=False)
+            round_list(user=user, counts=False, campaign=campaign)
             .filter(start_date__lte=last, end_date__gte=start.date())
             .order_by("start_date", "id")
         )
@@ -81,7 +83,7 @@ def home_widgets(request) -> dict[str, str]:
                 "total": total,
                 "visited": visited,
                 "coverage": round(100 * visited / total) if total else 0,
-                "problems": Problem.objects.filter(found_at__gte=start, found_at__lt=end).count(),
+                "problems": Problem.objects.filter(campaign=campaign, found_at__gte=start, found_at__lt=end).count(),
                 "can_manage": scope.is_office,
             },
             request=request,

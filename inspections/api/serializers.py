@@ -564,6 +564,25 @@ class ObservationSerializer(serializers.ModelSerializer):
 # --- Problems ---------------------------------------------------------------------------------
 
 
+class SightingSerializer(serializers.ModelSerializer):
+    """A later failing observation of the same item at the same point while the problem was open:
+    which observation, in which inspection, by whom and when it was submitted."""
+
+    observation = serializers.IntegerField(source="pk", read_only=True)
+    inspection = serializers.IntegerField(source="inspection_id", read_only=True)
+    inspector = serializers.IntegerField(source="inspection.inspector_id", read_only=True)
+    inspector_name = serializers.SerializerMethodField()
+    at = serializers.DateTimeField(source="inspection.submitted_at", read_only=True)
+
+    class Meta:
+        model = Observation
+        fields = ["observation", "inspection", "inspector", "inspector_name", "at"]
+
+    def get_inspector_name(self, obj) -> str:
+        inspector = obj.inspection.inspector
+        return inspector.get_full_name() or inspector.get_username()
+
+
 class ProblemSerializer(serializers.ModelSerializer):
     """A problem and its workflow state (read-only; accountability's endpoints move it). `overdue`
     is computed from the row: open, not shelved, deadline before today (Asia/Shanghai)."""
@@ -571,7 +590,7 @@ class ProblemSerializer(serializers.ModelSerializer):
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     photos = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     co_handlers = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
-    sightings = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    sightings = SightingSerializer(many=True, read_only=True, help_text="再次发现：观测、督查记录、督查员、时间")
     overdue = serializers.SerializerMethodField()
     days_overdue = serializers.SerializerMethodField(help_text="超期天数（日历日；未超期为 null）")
     closed_on_time = serializers.SerializerMethodField(help_text="已销号问题是否按期（其他为 null）")

@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import transaction
 from django.db.models import Prefetch
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from PIL import Image
 from rest_framework import exceptions, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -23,7 +23,7 @@ from campaign.api.pagination import PageNumberPagination
 from campaign.api.views import run_import
 from campaign.models import Unit
 from campaign.permissions import IsOffice, IsOfficeOrReadOnly, can_manage
-from campaign.selectors import campaign_current, scope_for
+from campaign.selectors import campaign_choices, campaign_current, scope_for
 
 from .. import services
 from ..filters import (
@@ -88,6 +88,34 @@ class ServiceErrors:
         if isinstance(exc, DjangoPermissionDenied) and str(exc):
             exc = exceptions.PermissionDenied(str(exc))
         return super().handle_exception(exc)
+
+
+CAMPAIGN_PARAMETER = OpenApiParameter(
+    "campaign",
+    str,
+    description="创建活动编号；缺省为当前创建活动（页头所选，否则默认活动）；all = 全部创建活动",
+)
+
+
+class CampaignLists:
+    """The lists read one campaign, as the pages do: `?campaign=<id>`, else the current one (the
+    header's choice, else the default); `?campaign=all` every campaign. An unknown campaign is a
+    400, never a silent fall-back to another campaign's numbers. A record opened by its id is
+    found whatever its campaign."""
+
+    def list_campaign(self):
+        """The campaign the list reads (None: every campaign, or not a list)."""
+        if getattr(self, "action", None) != "list":
+            return None
+        raw = (self.request.query_params.get("campaign") or "").strip()
+        if not raw:
+            return campaign_current()
+        if raw == "all":
+            return None
+        campaign = next((c for c in campaign_choices() if str(c.pk) == raw), None)
+        if campaign is None:
+            raise exceptions.ValidationError({"campaign": [f"创建活动（campaign）“{raw[:20]}”不存在。"]})
+        return campaign
 
 
 class CanRecordOrReadOnly(permissions.BasePermission):
@@ -245,7 +273,9 @@ class CheckItemViewSet(
 # --- Rounds -----------------------------------------------------------------------------------
 
 
+@extend_schema_view(list=extend_schema(parameters=[CAMPAIGN_PARAMETER]))
 class RoundViewSet(
+    CampaignLists,
     ServiceErrors,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -257,11 +287,11 @@ class RoundViewSet(
 
     serializer_class = RoundSerializer
     permission_classes = [IsOfficeOrReadOnly]
-    filterset_fields = ["campaign", "kind"]
+    filterset_fields = ["kind"]
 
     def get_queryset(self):
         queryset = (
-            round_list(user=self.request.user)
+            round_list(user=self.request.user, campaign=self.list_campaign())
             .order_by("-start_date", "-id")
             .prefetch_related(Prefetch("inspectors", queryset=get_user_model().objects.only("id")))
         )
@@ -352,7 +382,10 @@ def _observation_errors(errors: dict) -> dict:
     return errors
 
 
-class InspectionViewSet(ServiceErrors, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+@extend_schema_view(list=extend_schema(parameters=[CAMPAIGN_PARAMETER]))
+class InspectionViewSet(
+    CampaignLists, ServiceErrors, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Inspections (督查记录) with their observations and the problems they opened. Never edited:
     a correction is a new inspection with `supersedes` and `correction_reason`."""
 
@@ -368,7 +401,7 @@ class InspectionViewSet(ServiceErrors, mixins.ListModelMixin, mixins.RetrieveMod
             .select_related("problem__unit")
             .prefetch_related(Prefetch("photos", queryset=Photo.objects.only("id", "observation_id")))
         )
-        return inspection_list(user=user).prefetch_related(
+        return inspection_list(user=user, campaign=self.list_campaign()).prefetch_related(
             Prefetch("observations", queryset=observations, to_attr="visible_observations")
         )
 
@@ -416,7 +449,8 @@ class InspectionViewSet(ServiceErrors, mixins.ListModelMixin, mixins.RetrieveMod
         )
 
 
-class ObservationViewSet(ServiceErrors, viewsets.ReadOnlyModelViewSet):
+@extend_schema_view(list=extend_schema(parameters=[CAMPAIGN_PARAMETER]))
+class ObservationViewSet(CampaignLists, ServiceErrors, viewsets.ReadOnlyModelViewSet):
     """Observations (观测), the facts every score is computed from. A liaison reads those charged
     to its units. Filters: week=2026-W47, round, point, unit (charged to it or a unit under it).
     Newest first, like the observation page (an index in that order serves every page)."""
@@ -426,7 +460,7 @@ class ObservationViewSet(ServiceErrors, viewsets.ReadOnlyModelViewSet):
     pagination_class = KeyPagePagination
 
     def get_queryset(self):
-        return observation_list(user=self.request.user).order_by("-observed_at", "-id")
+        return observation_list(user=self.request.user, campaign=self.list_campaign()).order_by("-observed_at", "-id")
 
 
 class OfficeRegistersProblems(permissions.BasePermission):
@@ -441,7 +475,8 @@ class OfficeRegistersProblems(permissions.BasePermission):
         return request.method != "POST" or can_manage(request.user)
 
 
-class ProblemViewSet(ServiceErrors, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+@extend_schema_view(list=extend_schema(parameters=[CAMPAIGN_PARAMETER]))
+class ProblemViewSet(CampaignLists, ServiceErrors, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Problems (问题). A liaison reads those located in its subtree or handled by its units. The
     office registers problems found elsewhere (POST: 领导交办, 12345转办, 市民随手拍, 上级通报) as
     待交办; the rectification workflow (`problems/{id}/transitions/`) moves them."""
@@ -452,10 +487,17 @@ class ProblemViewSet(ServiceErrors, mixins.CreateModelMixin, viewsets.ReadOnlyMo
     permission_classes = [OfficeRegistersProblems]
 
     def get_queryset(self):
-        return with_deadline_facts(problem_list(user=self.request.user)).prefetch_related(
+        problems = problem_list(user=self.request.user, campaign=self.list_campaign())
+        return with_deadline_facts(problems).prefetch_related(
             Prefetch("photos", queryset=Photo.objects.only("id")),
             Prefetch("co_handlers", queryset=Unit.objects.only("id")),
-            Prefetch("sightings", queryset=Observation.objects.only("id")),
+            # Each sighting with its inspection and inspector: still one query for a whole page.
+            Prefetch(
+                "sightings",
+                queryset=Observation.objects.select_related("inspection__inspector").order_by(
+                    "inspection__submitted_at", "id"
+                ),
+            ),
         )
 
     @extend_schema(request=ProblemCreateSerializer, responses={201: ProblemSerializer})
