@@ -23,6 +23,7 @@ class Action(models.TextChoices):
     SHELVE = "shelve", "挂账"
     RESUME = "resume", "恢复整改"
     VOID = "void", "作废"
+    COMMENT = "comment", "留言"  # not a transition: a note on the history, the status unchanged
 
 
 class Population(models.TextChoices):

@@ -1,6 +1,12 @@
 """The one state machine of a problem: 交办 → 签收 → 整改 → 复查 → 销号, with 返工, 改派, 延期,
 挂账 and 作废. One table of allowed (state, action, role); one service applies it; every
-transition is an immutable ProblemEvent. Nothing else writes a problem's status."""
+transition is an immutable ProblemEvent. Nothing else writes a problem's status.
+
+Who acts: the office, and the handler's liaisons (its unit or a unit above it). A department
+charged for the problem (its 条 view) that is not the handler reads it and comments (留言: an
+event that changes nothing else), but does not act as the handler: it did not sign for it, and
+two units answering for one rectification would blur who is accountable. Comments are open to
+every reader with a working role; a leader (read only) changes nothing, comments included."""
 
 from __future__ import annotations
 
@@ -22,7 +28,7 @@ from .choices import Action as A
 from .models import ProblemEvent
 from .rollup import rollup_refresh
 
-OFFICE, HANDLER = "office", "handler"
+OFFICE, HANDLER, READER = "office", "handler", "reader"
 OPEN = (S.NEW, S.ASSIGNED, S.RECTIFYING, S.REVIEWING)
 WORKING = (S.ASSIGNED, S.RECTIFYING)
 
@@ -78,9 +84,15 @@ def roles_of(user, problem: Problem) -> set[str]:
     return roles
 
 
+def can_comment(user) -> bool:
+    """Any reader of a problem with a working role may comment; a leader (read only) may not."""
+    return not scope_for(user).read_only
+
+
 def allowed_actions(user, problem: Problem) -> list[str]:
     """What the user can do now: the table, narrowed by the problem's pending request and shelving
-    (the same preconditions problem_transition checks), so pages offer only what will work."""
+    (the same preconditions problem_transition checks), so pages offer only what will work. A
+    comment is not a transition: see can_comment."""
     roles = roles_of(user, problem)
     preconditions = {
         A.REFUSE_REASSIGN: problem.pending_request == "reassign",
@@ -134,6 +146,8 @@ def problem_transition(*, user, problem: Problem, data: TransitionInput) -> Prob
         .select_related("handler", "check_item", "unit")
         .get(pk=problem.pk)
     )
+    if data.action == A.COMMENT:
+        return _comment(user, locked, data.note)
     if data.expected_version is not None and locked.version != data.expected_version:
         raise TransitionConflict(TransitionConflict.message)
     roles = roles_of(user, locked)
@@ -260,6 +274,36 @@ def problem_transition(*, user, problem: Problem, data: TransitionInput) -> Prob
         lambda: rollup_refresh(campaign_id=campaign_id, moments=moments, reason=f"问题 #{locked.pk} {A(action).label}")
     )
     return locked
+
+
+def _comment(user, problem: Problem, note: str) -> Problem:
+    """A comment: one event, the status and version unchanged (a comment never makes someone
+    else's open form stale) and no roll-up refresh (no number moves). The caller found the problem
+    through problem_list, so the user reads it."""
+    if not can_comment(user):
+        raise PermissionDenied("领导只读，不能留言。")
+    note = (note or "").strip()
+    _require(bool(note), "note", "请填写留言内容。")
+    _require(len(note) <= 2000, "note", "留言不能超过 2000 字。")
+    roles = roles_of(user, problem)
+    role = OFFICE if OFFICE in roles else HANDLER if HANDLER in roles else READER
+    scope = scope_for(user)
+    # The unit a liaison speaks for: the one covering the handler, else its first unit.
+    unit = None
+    if scope.liaison_units:
+        covering = [u for u in scope.liaison_units if problem.handler_id and problem.handler.path.startswith(u.path)]
+        unit = (covering or list(scope.liaison_units))[0]
+    ProblemEvent.objects.create(
+        problem=problem,
+        action=A.COMMENT,
+        actor=user,
+        role=role,
+        unit=unit if role != OFFICE else None,
+        from_status=problem.status,
+        to_status=problem.status,
+        note=note,
+    )
+    return problem
 
 
 def _plain(value):

@@ -54,6 +54,7 @@ from .selectors import (
     observation_list,
     photo_visible_to,
     point_list,
+    problem_charges,
     problem_list,
     round_list,
     with_deadline_facts,
@@ -234,8 +235,10 @@ class PointDetailView(ObjectDetailView):
         context = super().get_context_data(**kwargs)
         point, user = self.object, self.request.user
         scope = scope_for(user)
+        # A point serves every campaign: its inspections, rounds and problems are the current one's.
+        campaign = campaign_current()
         inspections = list(
-            inspection_list(user=user)
+            inspection_list(user=user, campaign=campaign)
             .filter(point=point)
             .annotate(
                 total_deduction=Sum("observations__deduction"),
@@ -245,7 +248,11 @@ class PointDetailView(ObjectDetailView):
         )
         today = timezone.localdate()
         rounds = (
-            list(round_list(user=user, counts=False).filter(points=point).order_by("-start_date", "-id")[:20])
+            list(
+                round_list(user=user, counts=False, campaign=campaign)
+                .filter(points=point)
+                .order_by("-start_date", "-id")[:20]
+            )
             if (_can_see_rounds(user))
             else []
         )
@@ -256,7 +263,7 @@ class PointDetailView(ObjectDetailView):
             title=point.name,
             departments=point.departments.all(),
             inspections=inspections,
-            problems=problem_list(user=user).filter(point=point).order_by("-found_at", "-id")[:100],
+            problems=problem_list(user=user, campaign=campaign).filter(point=point).order_by("-found_at", "-id")[:100],
             rounds=rounds,
             record_round=record_rounds[0] if record_rounds else None,
             check_items=check_items_for(point_type_id=point.point_type_id),
@@ -507,7 +514,7 @@ class RoundListView(RoundAccessMixin, InspectionListMixin, ObjectListView):
     ]
 
     def base_queryset(self):
-        return round_list(user=self.request.user).order_by("-start_date", "-id")
+        return round_list(user=self.request.user, campaign=campaign_current()).order_by("-start_date", "-id")
 
     def get_extra_actions(self):
         return [("现场督查", reverse("inspection-record"))] if _can_record(self.request.user) else []
@@ -683,11 +690,24 @@ def _round_payload(round_, point_ids, visited) -> dict:
     }
 
 
-def _inspection_result(inspection: Inspection, created: bool) -> dict:
+def _inspection_result(inspection: Inspection, created: bool, *, user) -> dict:
+    """The done screen's answer: the observations, the problems they opened, and the failures that
+    became a sighting of a problem already open (same item, same point), naming that problem —
+    linked only if the recorder may read it (an inspector reads its own rounds' problems)."""
     observations = list(
         inspection.observations.select_related("check_item").order_by("check_item__order", "check_item_id")
     )
     problems = list(Problem.objects.filter(observation__inspection=inspection).order_by("id"))
+    sighted = list(
+        Problem.sightings.through.objects.filter(observation__inspection=inspection)
+        .select_related("problem", "observation__check_item")
+        .order_by("observation__check_item__order", "observation__check_item_id", "problem_id")
+    )
+    readable = (
+        set(problem_list(user=user).filter(pk__in={s.problem_id for s in sighted}).values_list("pk", flat=True))
+        if sighted
+        else set()
+    )
     total = sum((o.deduction for o in observations), Decimal(0))
     return {
         "ok": True,
@@ -722,6 +742,18 @@ def _inspection_result(inspection: Inspection, created: bool) -> dict:
                 "severity": p.get_severity_display(),
             }
             for p in problems
+        ],
+        "sightings": [
+            {
+                "observation": s.observation_id,
+                "check_item": s.observation.check_item.text,
+                "deduction": f"{s.observation.deduction:.2f}",
+                "problem": s.problem_id,
+                "description": s.problem.description,
+                "status": s.problem.get_status_display(),
+                "url": s.problem.get_absolute_url() if s.problem_id in readable else None,
+            }
+            for s in sighted
         ],
     }
 
@@ -858,7 +890,9 @@ class InspectionRecordView(LoginRequiredMixin, View):
         if existing is not None:
             if existing.inspector_id != user.pk:
                 return _json_error({"client_uuid": ["该草稿编号已被使用，请清空草稿后重新记录。"]})
-            return JsonResponse(_inspection_result(existing, False), json_dumps_params={"ensure_ascii": False})
+            return JsonResponse(
+                _inspection_result(existing, False, user=user), json_dumps_params={"ensure_ascii": False}
+            )
 
         errors: dict[str, list[str]] = {}
         round_id, point_id = _int(payload.get("round")), _int(payload.get("point"))
@@ -942,7 +976,7 @@ class InspectionRecordView(LoginRequiredMixin, View):
         except PermissionDenied as exc:
             return _json_error([str(exc) or "您没有记录该批次督查的权限。"], status=403)
         return JsonResponse(
-            _inspection_result(inspection, created),
+            _inspection_result(inspection, created, user=user),
             status=201 if created else 200,
             json_dumps_params={"ensure_ascii": False},
         )
@@ -1001,6 +1035,23 @@ class InspectionDetailView(ObjectDetailView):
                 observation.opened_problem = observation.problem
             except ObjectDoesNotExist:
                 observation.opened_problem = None
+        # Failures that became a sighting of an open problem name it (linked where readable).
+        sighted = list(
+            Problem.sightings.through.objects.filter(observation__in=[o.pk for o in observations])
+            .select_related("problem")
+            .order_by("problem_id")
+        )
+        readable = (
+            set(problem_list(user=user).filter(pk__in={s.problem_id for s in sighted}).values_list("pk", flat=True))
+            if sighted
+            else set()
+        )
+        by_observation: dict[int, list[Problem]] = {}
+        for row in sighted:
+            row.problem.readable = row.problem_id in readable
+            by_observation.setdefault(row.observation_id, []).append(row.problem)
+        for observation in observations:
+            observation.sighted = by_observation.get(observation.pk, [])
         visible = inspection_list(user=user)
         superseded_by = visible.filter(supersedes=inspection).first()
         context.update(
@@ -1078,6 +1129,9 @@ class ProblemPageFilterSet(ChineseFilterLabelsMixin, ProblemFilterSet):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.filters.pop("check_item", None)
+        request = kwargs.get("request")
+        if request is None or not scope_for(request.user).liaison_units:
+            self.filters.pop("relation", None)  # only a liaison has units of its own
         for name in ("point", "round"):
             self.filters[name].extra["widget"] = forms.HiddenInput
         self.filters["week"].extra["widget"] = forms.TextInput(attrs={"placeholder": "2026-W47"})
@@ -1108,7 +1162,8 @@ class ProblemListView(InspectionListMixin, ObjectListView):
     export_columns = [Col("整改期限", "deadline"), Col("期限情况", deadline_fact)]
 
     def base_queryset(self):
-        return with_deadline_facts(problem_list(user=self.request.user)).order_by("-found_at", "-id")
+        problems = problem_list(user=self.request.user, campaign=campaign_current())
+        return with_deadline_facts(problems).order_by("-found_at", "-id")
 
     def can_add(self):
         return False
@@ -1192,6 +1247,7 @@ class ProblemDetailView(ObjectDetailView):
             photos=problem.photos.all(),
             inspection=inspection,
             point_visible=point_visible,
+            charges=problem_charges(user=user, problem=problem),
         )
         return context
 

@@ -26,7 +26,7 @@ from ..calendar import calendar_import
 from ..choices import Action
 from ..models import CalendarDay, Notification, ProblemEvent
 from ..services import notification_mark_read
-from ..workflow import TransitionConflict, TransitionInput, allowed_actions, problem_transition
+from ..workflow import TransitionConflict, TransitionInput, allowed_actions, can_comment, problem_transition
 from .serializers import (
     CalendarDaySerializer,
     NotificationReadResultSerializer,
@@ -78,7 +78,9 @@ class ProblemTransitionView(APIView):
 
 
 class ProblemActionsView(APIView):
-    """The actions the user may take on the problem now (action codes and their labels)."""
+    """The actions the user may take on the problem now (action codes and their labels), and
+    whether the user may comment (`action: "comment"` on the transitions endpoint: a note on the
+    history that changes nothing else; any reader with a working role, a charged department too)."""
 
     @extend_schema(responses={200: dict})
     def get(self, request, pk: int):
@@ -89,6 +91,7 @@ class ProblemActionsView(APIView):
                 "version": problem.version,
                 "allowed_actions": actions,
                 "labels": {action: Action(action).label for action in actions},
+                "can_comment": can_comment(request.user),
             }
         )
 

@@ -10,11 +10,12 @@ from django.utils import timezone
 
 from campaign.models import Unit
 from campaign.selectors import scope_for
+from inspections.selectors import problem_sightings
 
 from ..calendar import working_days_between
 from ..choices import Action as A
 from ..models import ProblemEvent
-from ..workflow import WORKING, allowed_actions, default_deadline, default_handler
+from ..workflow import WORKING, allowed_actions, can_comment, default_deadline, default_handler
 
 register = template.Library()
 
@@ -27,6 +28,7 @@ NEEDS_NOTE = {
     A.REQUEST_REASSIGN,
     A.REQUEST_EXTENSION,
     A.SUBMIT,
+    A.COMMENT,
 }
 NEEDS_DATE = {
     A.REQUEST_EXTENSION: "延期到",
@@ -45,7 +47,18 @@ def problem_workflow(problem, request):
         ProblemEvent.objects.filter(problem=problem).select_related("actor", "unit").prefetch_related("photos")
     )
     submits = [e for e in events if e.action == A.SUBMIT]
+    # The history: the loop's events and every sighting (a later failure of the same item at the
+    # same point while open), merged by time; a sighting names its inspector and, where the user
+    # may open it, links its inspection.
+    sightings = problem_sightings(user=user, problem=problem) if problem.pk else []
+    for event in events:
+        event.entry = "event"
+    for observation in sightings:
+        observation.entry, observation.at = "sighting", observation.inspection.submitted_at
+    timeline = sorted([*events, *sightings], key=lambda entry: entry.at)
     actions = allowed_actions(user, problem) if not scope_for(user).read_only else []
+    if problem.pk and can_comment(user):
+        actions = [*actions, A.COMMENT]  # every reader with a working role, after the transitions
     units = None
     if {A.ASSIGN, A.REASSIGN} & set(actions):
         units = list(Unit.objects.filter(active=True).order_by("path").only("pk", "name", "depth"))
@@ -75,6 +88,7 @@ def problem_workflow(problem, request):
         "problem": problem,
         "request": request,
         "events": events,
+        "timeline": timeline,
         "before": list(problem.photos.all()),
         "after": list(submits[-1].photos.all()) if submits else [],
         "report": submits[-1] if submits else None,

@@ -597,10 +597,12 @@
     });
     var problems = $("#done-problems");
     problems.textContent = "";
+    var sightings = body.sightings || [];
     if (!body.problems.length) {
       var none = document.createElement("div");
       none.className = "list-group-item text-secondary";
-      none.textContent = "全部合格，没有新立问题。";
+      // A failure that became a sighting of an open problem is not "all passed".
+      none.textContent = sightings.length ? "没有新立问题（不合格项已记入原有问题）。" : "全部合格，没有新立问题。";
       problems.appendChild(none);
     }
     body.problems.forEach(function (p) {
@@ -610,6 +612,15 @@
       link.setAttribute("data-testid", "done-problem");
       link.textContent = "#" + p.id + " " + p.description + " · 扣 " + p.deduction + " 分";
       problems.appendChild(link);
+    });
+    sightings.forEach(function (s) {
+      // The problem is linked only when the recorder may read it (the server says so).
+      var row = document.createElement(s.url ? "a" : "div");
+      row.className = "list-group-item" + (s.url ? " list-group-item-action" : "");
+      if (s.url) row.href = s.url;
+      row.setAttribute("data-testid", "done-sighting");
+      row.textContent = "再次发现：" + s.check_item + " · 扣 " + s.deduction + " 分 → 记入原有问题 #" + s.problem + " " + s.description + "（" + s.status + "）";
+      problems.appendChild(row);
     });
     $("#done-link").href = body.inspection.url;
     els.restored.hidden = true;
