@@ -495,8 +495,9 @@ def test_a_department_liaison_reads_only_its_lines_of_an_inspection(api, liaison
 def test_inspections_list_query_count(api, office, liaison_jia, recorded, django_assert_num_queries):
     for user in (office, liaison_jia):
         client = api(fresh(user))
-        # scope + count + page + observations (problems joined) + charges + photos.
-        with django_assert_num_queries(6):
+        # scope + campaigns (the list reads the current campaign) + count + page + observations
+        # (problems joined) + charges + photos.
+        with django_assert_num_queries(7):
             response = client.get("/api/v1/inspections/")
         assert response.json()["count"] >= 1
 
@@ -611,8 +612,9 @@ def test_observations_list_query_count(
         submit(inspector, round_, market, [Obs(ads_item.pk, "fail", 1)])
     for user in (office, liaison_jia):
         client = api(fresh(user))
-        # scope + count + page (inspection, item, indicator, point joined) + charges.
-        with django_assert_num_queries(4):
+        # scope + campaigns (the current one) + count + page (inspection, item, indicator, point
+        # joined) + charges.
+        with django_assert_num_queries(5):
             response = client.get("/api/v1/observations/")
         assert response.json()["count"] >= 5
 
@@ -665,11 +667,14 @@ def test_one_problem_exactly(api, office, recorded, market, ads_item, standard, 
         ("inspector", {"jia", "yi"}),
         ("liaison_jia", {"jia"}),
         ("liaison_yi", {"yi"}),
-        ("liaison_dept", set()),  # problems are located in the territorial tree
+        ("liaison_dept", None),  # located in the territorial tree, but read where charged to it
     ],
 )
-def test_problems_are_scoped(api, request, persona, visible, recorded, market, market_yi):
+def test_problems_are_scoped(api, request, persona, visible, recorded, market, market_yi, city):
     rows = {"jia": Problem.objects.get(point=market), "yi": Problem.objects.get(point=market_yi)}
+    if visible is None:  # a department's 条 view: the problems whose observation is charged to it
+        visible = {n for n, p in rows.items() if Charge.objects.filter(observation=p.observation, unit=city.dept_cg)}
+        assert visible  # the market type's department is charged
     client = api(request.getfixturevalue(persona))
     assert ids(client.get("/api/v1/problems/")) == sorted(rows[n].pk for n in visible)
     for name, row in rows.items():
@@ -709,8 +714,9 @@ def test_problems_list_query_count(
     submit(inspector, round_, market, [Obs(ads_item.pk, "severe", 1)])
     for user in (office, liaison_jia):
         client = api(fresh(user))
-        # scope + count + page + photos + co-handlers + sightings.
-        with django_assert_num_queries(6):
+        # scope + campaigns (the current one) + count + page + photos + co-handlers + sightings
+        # (with their inspection and inspector joined).
+        with django_assert_num_queries(7):
             response = client.get("/api/v1/problems/")
         assert response.json()["count"] >= 3
 
