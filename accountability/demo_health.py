@@ -3,11 +3,11 @@ campaigns is visible: switch to it in the header and the rankings, dashboard and
 its numbers only.
 
 Its own small 测评体系 (six 测评项目 of the 国家卫生城市标准, two levels, marked current), its own
-check items on the point types the city already has (农贸市场, 背街小巷, 公厕, 小区, 医院), two
-weekly 暗访 rounds drawn by quota and recorded through `inspection_submit` (some failing, which
-opens their problems), a few of those problems moved through the workflow, and the two weeks
-computed and published through `rollup_compute` / `rollup_publish`, as `demo_rankings` does for
-the main campaign. Its rules differ from the main campaign's (a smaller minimum sample, a
+check items on the point types the city already has (农贸市场, 背街小巷, 公厕, 小区, 医院), the
+lead departments' declaration materials and a satisfaction survey, two weekly 暗访 rounds drawn
+by quota and recorded through `inspection_submit` (some failing, which opens their problems), a
+few of those problems moved through the workflow, and the two weeks computed and published
+through `rollup_compute` / `rollup_publish`, as `demo_rankings` does for the main campaign. Its rules differ from the main campaign's (a smaller minimum sample, a
 heavier 按期整改率), and it is evaluated later, so the main campaign stays the default.
 
 Also one archived campaign (the 省级文明城市 cycle the city finished), readable and refusing new
@@ -27,9 +27,11 @@ from django.utils import timezone
 from campaign import services as campaign_services
 from campaign.choices import CampaignLevel, PhaseKind, UnitKind
 from campaign.demo import demo_liaison, step
+from campaign.importing import SheetRow
 from campaign.models import Campaign, Unit
 from indicators import services as indicator_services
 from indicators.choices import AssignmentRole, Method
+from indicators.models import Assignment
 from inspections import services as inspection_services
 from inspections.choices import ProblemSource, ProblemStatus, Result, RoundKind
 from inspections.demo import _jpeg
@@ -148,6 +150,7 @@ NEGATIVE_LIST = [
 
 def seed(context: dict) -> None:
     campaign = _campaign_and_system(context)
+    _materials_and_surveys(context, campaign)
     _field_work(context, campaign)
     _weeks(context, campaign)
     _archived()
@@ -231,6 +234,67 @@ def _campaign_and_system(context: dict) -> Campaign:
                 often.add(item.pk)
     context["health"] = {"campaign": campaign, "system": system, "items": items, "often": often, "types": types}
     return campaign
+
+
+# District short name → 群众对城市卫生状况满意率 of last month's survey.
+SATISFACTION = {"东湖区": 91.2, "西山区": 89.6, "南湖区": 92.4, "北塘区": 84.7, "滨江县": 88.1}
+
+
+@transaction.atomic
+def _materials_and_surveys(context: dict, campaign: Campaign) -> None:
+    """The lead departments' declaration materials (most approved, one waiting, one returned, one
+    not yet sent) and last month's satisfaction survey, so that 创卫's forecast has all three parts."""
+    from indicators.demo import PDF_BYTES
+
+    from .demo_surveys import survey_dates
+    from .surveys import survey_import
+
+    office = context["users"]["office"]
+    system = context["health"]["system"]
+    leads = (
+        Assignment.objects.filter(indicator__system=system, indicator__is_declaration=True, role=AssignmentRole.LEAD)
+        .select_related("unit", "indicator")
+        .order_by("indicator__path")
+    )
+    for index, assignment in enumerate(leads):
+        if index == 5:
+            break  # the last one not sent yet
+        indicator, unit = assignment.indicator, assignment.unit
+        material = indicator_services.material_submit(
+            user=demo_liaison(unit, context),
+            indicator=indicator,
+            unit=unit,
+            description=f"{unit.display_name}关于“{indicator.title}”的复审佐证材料",
+            files=[SimpleUploadedFile(f"创卫-{indicator.code}-工作台账.pdf", PDF_BYTES)],
+        )
+        if index == 3:
+            continue  # 待审核
+        indicator_services.material_review(
+            user=office,
+            material=material,
+            approve=index != 4,
+            reason="" if index != 4 else "缺少近三个月的监测数据，请补充后重新提交。",
+        )
+
+    day = survey_dates(timezone.localdate())[-1]
+    rows = [
+        SheetRow(
+            number=number,
+            values={
+                "unit": district,
+                "date": day.isoformat(),
+                "satisfaction": f"{rate:.1f}",
+                "sample_size": str(400 + 30 * number),
+                "awareness": f"{min(rate + 4.5, 99.5):.1f}",
+                "support": f"{min(rate + 6.0, 99.5):.1f}",
+                "participation": f"{rate - 12.0:.1f}",
+            },
+        )
+        for number, (district, rate) in enumerate(SATISFACTION.items(), start=2)
+    ]
+    result = survey_import(campaign=campaign, user=office, rows=rows)
+    if not result.ok:  # pragma: no cover - the demo city always has these districts
+        raise RuntimeError(f"demo health surveys: {[e.message for e in result.errors]}")
 
 
 @transaction.atomic

@@ -167,6 +167,11 @@ def test_the_demo_city():
     assert published.count() == 2 and published.values("week").distinct().count() == 2
     assert published.filter(scores__rank__isnull=False).exists()
     assert RollupVersion.objects.filter(campaign=campaign, status="published").count() == 8
+    # Its forecast has all three parts: approved declaration material and a survey of its own.
+    from accountability.models import SurveyResult
+
+    assert Material.objects.filter(indicator__system=health_system, status=MaterialStatus.APPROVED).exists()
+    assert SurveyResult.objects.filter(campaign=health).count() == 5
     for model in (Observation, Problem):
         crossed = model.objects.filter(check_item__isnull=False).exclude(
             check_item__indicator__system__campaign=F("campaign")
