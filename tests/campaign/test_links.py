@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 from django.template import Context, Template
@@ -20,7 +20,7 @@ from tests.inspections.conftest import *  # noqa: F403 - its points, check items
 
 LIST_TOTAL = re.compile(r"共 (\d+) (?:条|个)")
 # A link whose text is a count: "3", "超期 1 个", "待处理问责事项 2" (not "#2 公益广告破损", an id).
-COUNT_TEXT = re.compile(r"^(?:[^\d#]*\s)?(\d+)(?:\s*[个条项])?$")
+COUNT_TEXT = re.compile(r"^(?:[^\d#]*\s)?(\d+)(?:\s*[个条])?$")
 
 
 class _Anchors(HTMLParser):
@@ -51,11 +51,12 @@ def anchors(html: str) -> list[tuple[str, str]]:
     return parser.links
 
 
-def followable(href: str) -> str | None:
-    """A same-site page a reader can open with a GET, as a path with its query; else None."""
+def followable(href: str, page: str = "/") -> str | None:
+    """A same-site page a reader can open with a GET, as a path with its query (a relative link
+    such as "?week=…" read against `page`); else None."""
     if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
         return None
-    parts = urlsplit(href)
+    parts = urlsplit(urljoin(f"http://testserver{page}", href))
     if parts.netloc and parts.netloc != "testserver":
         return None
     path = parts.path or "/"
@@ -71,7 +72,7 @@ def dead_links(client, page: str) -> list[str]:
     problems: list[str] = []
     seen: set[tuple[str, str]] = set()
     for href, text in anchors(response.content.decode()):
-        target = followable(href)
+        target = followable(href, page)
         if target is None or (target, text) in seen:
             continue
         seen.add((target, text))
