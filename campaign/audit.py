@@ -11,7 +11,8 @@ write need help, and every app's services use these two helpers for them:
   the additions), the first two with a half-true set of departments: `one_history_row` records
   exactly one, after both, with the final departments.
 
-The user is the instance's `_history_user` when set, else the request's (HistoryRequestMiddleware).
+The user is the instance's `_history_user` when set, else the request's (HistoryRequestMiddleware,
+or `acting_for` when an import job works for the request that queued it).
 """
 
 from __future__ import annotations
@@ -64,6 +65,23 @@ def history_record(model: type[models.Model], objs, *, change: str = "~", user=N
             ]
         )
     return rows
+
+
+@contextmanager
+def acting_for(request):
+    """What HistoryRequestMiddleware does for a request, for work done on its behalf outside it
+    (an import job on a worker): history rows written within name the request's user."""
+    from simple_history.models import HistoricalRecords
+
+    previous = getattr(HistoricalRecords.context, "request", None)
+    HistoricalRecords.context.request = request
+    try:
+        yield request
+    finally:
+        if previous is None:
+            del HistoricalRecords.context.request
+        else:
+            HistoricalRecords.context.request = previous
 
 
 @contextmanager

@@ -577,6 +577,7 @@ def import_job_run(*, run_id: int) -> dict:
     """Run on a worker (or in-process when Celery is eager): the import a JobRun describes, from
     the kept upload, writing its progress as it goes and its result (ImportResult.as_dict() and
     the summary) at the end. A run already started is left alone (a redelivered task)."""
+    from .audit import acting_for
     from .services import job_run_finish, job_run_progress, job_run_start
 
     run = JobRun.objects.select_related("created_by").get(pk=run_id)
@@ -595,8 +596,9 @@ def import_job_run(*, run_id: int) -> dict:
         with storage.open(token, "rb") as handle:
             data = ContentFile(handle.read(), name=params.get("filename", ""))
         progress = _JobProgress(run)
-        with progress_to(progress):
-            result = view_class.for_job(run).call_importer(data, bool(params.get("dry_run")))
+        view = view_class.for_job(run)
+        with progress_to(progress), acting_for(view.request):  # history rows name who uploaded
+            result = view.call_importer(data, bool(params.get("dry_run")))
     except Exception as exc:  # recorded on the run for the page; the worker's log has the traceback
         logger.exception("import job %s failed", run_id)
         job_run_finish(run=run, error=f"导入失败：{exc}")

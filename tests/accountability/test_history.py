@@ -19,6 +19,7 @@ from accountability.calendar import calendar_import
 from accountability.history import change_entries, change_keys
 from campaign import services as campaign_services
 from campaign.choices import Role
+from campaign.models import JobRun
 from indicators import services as indicator_services
 from indicators.choices import AssignmentRole
 from inspections import services
@@ -163,6 +164,26 @@ def test_the_points_import_records_history_in_bulk_with_departments(office, city
     changed, created = feed(model="point")[:2]
     assert (created.change, created.user, created.after["departments"]) == ("+", office, "示范市城市管理局")
     assert (changed.before, changed.after) == ({"departments": "示范市城市管理局"}, {"departments": "示范市文明办"})
+
+
+def test_a_points_import_run_as_a_job_names_who_uploaded(
+    web, office, city, market_type, settings, django_capture_on_commit_callbacks
+):
+    """The job runs after the request (on a worker): its history rows still name the office."""
+    settings.IMPORT_JOB_ROWS = 1
+    rows = [
+        [f"作业点位{i}", market_type.name, "甲一社区", f"某路{i}号", "", "", "市城管局", "", "", "", "否"]
+        for i in range(3)
+    ]
+    client = web(office)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/inspections/points/import/", {"file": upload("p.xlsx", make_xlsx([POINT_HEADER, *rows]))})
+    token = JobRun.objects.get(name="import").params["token"]
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/inspections/points/import/", {"token": token})
+    created = feed(model="point")
+    assert len(created) == 3
+    assert {(e.change, e.user) for e in created} == {("+", office)}
 
 
 def test_a_correction_appears_with_the_failures_before_and_after(inspector, round_, market, ads_item):
