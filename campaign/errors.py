@@ -35,7 +35,9 @@ def _reader_message(exception) -> str:
     if exception is None or isinstance(exception, Resolver404) or not exception.args:
         return ""
     message = exception.args[0]
-    return message if isinstance(message, str) and _CHINESE.search(message) else ""
+    if not isinstance(message, str) or not _CHINESE.search(message) or "无权查看" in message:
+        return ""  # "未找到该单位，或您无权查看。" only repeats what the page says
+    return message
 
 
 def permission_denied(request, exception=None):

@@ -18,6 +18,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from accountability.rollup import rollup_compute, rollup_publish
 from accountability.workflow import TransitionInput, problem_transition
@@ -157,3 +158,24 @@ def test_every_link_a_liaison_sees_leads_somewhere(page, live_server, shot, publ
     logout(page)
     assert opened > 50  # the pages were read, with their tables
     assert dead == [], "\n".join(dead)
+
+
+def test_a_page_the_liaison_may_not_open_is_the_products_chinese_404(page, live_server, shot, demo_city):
+    """A hand-typed address of another street's unit: the product's page, in Chinese, with the
+    liaison's own menu, no trace of the unit, and the way back to where it came from."""
+    other = Unit.objects.get(kind=UnitKind.STREET, name__contains="山前")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    login(page, live_server, "liaison")
+    page.goto(f"{live_server.url}/units/tree/")
+    response = page.goto(f"{live_server.url}/units/{other.pk}/")
+    assert response.status == 404
+    expect(page.get_by_test_id("error-404")).to_contain_text("该页面不存在，或您无权查看。")
+    expect(page.get_by_test_id("main-nav")).to_be_visible()
+    assert other.name not in page.content()
+    shot(page, "error-404-liaison")
+    page.get_by_test_id("error-back").click()
+    expect(page).to_have_url(f"{live_server.url}/units/tree/")
+    response = page.goto(f"{live_server.url}/no-such-page/")
+    assert response.status == 404
+    page.get_by_test_id("error-home").click()
+    expect(page.get_by_test_id("home-title")).to_have_text("单位工作台")

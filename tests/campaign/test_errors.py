@@ -55,6 +55,8 @@ def test_the_views_chinese_reason_is_shown_and_djangos_english_one_is_not(rf):
     assert "周次格式应为 2026-W47。" in shown
     hidden = errors.not_found(request, Http404("No Unit matches the given query.")).content.decode()
     assert "No Unit matches" not in hidden and "该页面不存在，或您无权查看。" in hidden
+    repeated = errors.not_found(request, Http404("未找到该单位，或您无权查看。")).content.decode()
+    assert "未找到该单位" not in repeated and "该页面不存在，或您无权查看。" in repeated
 
 
 def test_api_paths_keep_the_json_error_shape(debug, web, city, liaison_yi):
