@@ -58,7 +58,9 @@ class IndicatorChoiceField(forms.ModelChoiceField):
 
 class SystemForm(forms.Form):
     campaign = forms.ModelChoiceField(
-        label="创建活动", queryset=Campaign.objects.order_by("-active", "evaluation_date")
+        label="创建活动",
+        queryset=Campaign.objects.order_by("-active", "evaluation_date"),
+        help_text="创建活动的第一个测评体系即为当前使用的体系；再新建的体系不会替换它，需在体系页面点击“设为当前体系”。",
     )
     name = forms.CharField(label="名称", max_length=200, help_text="如：全国文明城市测评体系（2026年版）")
     kind = forms.ChoiceField(label="类别", choices=SystemKind.choices, initial=SystemKind.NATIONAL)

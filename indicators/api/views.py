@@ -58,7 +58,7 @@ class IndicatorSystemViewSet(
 
     serializer_class = IndicatorSystemSerializer
     permission_classes = [IsOfficeOrReadOnly]
-    filterset_fields = ["campaign", "kind", "year"]
+    filterset_fields = ["campaign", "kind", "year", "is_current"]
     search_fields = ["name"]
     ordering_fields = ["year", "name", "id"]
 

@@ -190,6 +190,11 @@ def test_the_api_refuses_an_archived_campaign_with_400(api, campaign, system, ed
     assert currents(campaign) == ["测评体系2026"]
 
 
+def test_the_api_filters_the_current_systems(api, campaign, system, edition_2027, leader):
+    response = api(leader).get(f"/api/v1/indicator-systems/?campaign={campaign.pk}&is_current=true")
+    assert [row["name"] for row in response.json()["results"]] == ["测评体系2026"]
+
+
 def test_is_current_is_read_only_in_the_api(api, campaign, system, edition_2027, office):
     response = api(office).patch(
         f"/api/v1/indicator-systems/{edition_2027.pk}/", {"is_current": True, "note": "下一版"}, format="json"
