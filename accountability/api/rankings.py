@@ -67,7 +67,10 @@ def _campaign(request) -> Campaign:
 
 class RankingView(generics.ListAPIView):
     """One week's ranking of one population (`district`, `street`, `community`, `department`),
-    ranked units first. Without `week`: the latest published week. Only the office sees drafts."""
+    ranked units first, then the vetoed, then 样本不足. Without `week`: the latest published week.
+    Only the office sees drafts. A row of a unit with a 一票否决 event open during the week has
+    `vetoed` true, `rank` and `rank_change` null, `list` "black", and names the events in
+    `veto_events` ([{"id", "title", "occurred_on", "status"}], the status as of the week's end)."""
 
     serializer_class = RankingRowSerializer
     filter_backends: list = []
