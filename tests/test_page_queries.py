@@ -69,9 +69,9 @@ class World:
         Point.objects.bulk_create(
             Point(name=f"新点位{n}", point_type=self.market_type, unit=unit) for n, unit in enumerate(communities)
         )
-        self.observe(self.market, [1] * 60 + ["0.5"] * 5)
+        failing = [o for o in self.observe(self.market, [1] * 60 + ["0.5"] * 5) if o.result != "pass"]
         deadline = MONDAY + datetime.timedelta(days=4)
-        Problem.objects.bulk_create(
+        grown = Problem.objects.bulk_create(
             Problem(
                 campaign=self.campaign,
                 source=ProblemSource.INSPECTION,
@@ -88,6 +88,12 @@ class World:
             )
             for n in range(MORE)
         )
+        # The failures charged to the market's department are sightings of five of them: the
+        # department's 条 view reads them through the sightings too.
+        Problem.sightings.through.objects.bulk_create(
+            Problem.sightings.through(problem_id=problem.pk, observation_id=observation.pk)
+            for problem, observation in zip(grown, failing, strict=False)
+        )
         liaison = self.users["liaison"]
         Notification.objects.bulk_create(
             Notification(user=liaison, key=f"more-{n}", message=f"提醒{n}") for n in range(MORE)
@@ -97,17 +103,38 @@ class World:
 
 
 @pytest.fixture
-def world(campaign, city, office, inspector, leader, liaison_jia, week45, market, market_type, ads_item, observe):
+def world(
+    campaign, city, office, inspector, leader, liaison_jia, liaison_dept, week45, market, market_type, ads_item, observe
+):
     world = World(
         campaign=campaign,
         city=city,
-        users={"office": office, "inspector": inspector, "leader": leader, "liaison": liaison_jia},
+        users={
+            "office": office,
+            "inspector": inspector,
+            "leader": leader,
+            "liaison": liaison_jia,
+            "dept": liaison_dept,
+        },
         market=market,
         market_type=market_type,
         ads_item=ads_item,
         observe=observe,
     )
-    observe(market, ["0.5"], day=timezone.localdate())  # the loss window is the last four weeks
+    today = observe(market, ["0.5"], day=timezone.localdate())  # the loss window is the last four weeks
+    # Its problem, charged (through the observation) to the market's department.
+    Problem.objects.create(
+        campaign=campaign,
+        source=ProblemSource.INSPECTION,
+        point=market,
+        check_item=ads_item,
+        indicator=ads_item.indicator,
+        observation=today[0],
+        unit=city.community_jia1,
+        created_by=office,
+        description="公益广告缺失",
+        found_at=timezone.now(),
+    )
     Notification.objects.create(user=liaison_jia, key="first", message="第一条提醒")
     world.publish()
     return world
@@ -132,6 +159,8 @@ PAGES = [
     Page("office home", "office", lambda w: "/"),
     Page("leader home", "leader", lambda w: "/"),
     Page("liaison home", "liaison", lambda w: "/"),
+    # A department's 条 view: what it is charged for, through Charge (issue 11).
+    Page("department home", "dept", lambda w: "/"),
     Page("dashboard", "leader", lambda w: "/dashboard/"),
     *(Page(f"rankings {p}", "leader", _rankings(p), "html") for p in ("district", "street", "community", "department")),
     Page("unit page (district)", "leader", lambda w: f"/rankings/units/{w.city.district_jia.pk}/?week={WEEK}"),
@@ -139,6 +168,7 @@ PAGES = [
     Page("cases", "leader", lambda w: "/rankings/cases/", "html"),
     Page("problems", "office", lambda w: "/inspections/problems/", "html"),
     Page("problems (liaison)", "liaison", lambda w: "/inspections/problems/", "html"),
+    Page("problems (department)", "dept", lambda w: "/inspections/problems/?relation=charged", "html"),
     Page(
         "observations by unit and week",
         "leader",
@@ -156,6 +186,7 @@ PAGES = [
     Page("周通报 print page", "leader", lambda w: f"/bulletins/{w.campaign.pk}/{WEEK}/"),
     Page("API problems", "office", lambda w: "/api/v1/problems/", "api"),
     Page("API problems (liaison)", "liaison", lambda w: "/api/v1/problems/", "api"),
+    Page("API problems (department)", "dept", lambda w: "/api/v1/problems/", "api"),
     Page("API observations", "office", lambda w: f"/api/v1/observations/?week={WEEK}", "api"),
     Page("API points", "office", lambda w: "/api/v1/points/", "api"),
     Page("API rounds", "office", lambda w: "/api/v1/rounds/", "api"),
