@@ -41,26 +41,35 @@ CORRECTION = "correction"
 
 @dataclass(frozen=True)
 class Source:
-    """One audited model: its key in URLs, its Chinese name, the history rows that count and the
-    fields that name an object (rendered and joined with ' · ')."""
+    """One audited model: its key in URLs, its Chinese name, the fields that name an object
+    (rendered and joined with `separator`), the history rows that count and fields not shown."""
 
     key: str
     label: str
     model: type[models.Model] | None
     repr_fields: tuple[str, ...]
     rows: Q = field(default_factory=Q)
+    hidden: tuple[str, ...] = ()
+    separator: str = " · "
 
 
 SOURCES: dict[str, Source] = {
     source.key: source
     for source in (
         Source("checkitem", "测评细则", CheckItem, ("text",)),
-        Source("indicator", "测评指标", Indicator, ("code", "title")),
+        Source("indicator", "测评指标", Indicator, ("code", "title"), separator=" "),
         Source("indicatormethod", "测评方法", IndicatorMethod, ("indicator_id", "method")),
         # Inherited rows are derived by the tree's rebuild, not set by anyone: not audited.
-        Source("assignment", "任务分解", Assignment, ("indicator_id", "role", "unit_id"), Q(inherited=False)),
+        Source(
+            "assignment",
+            "任务分解",
+            Assignment,
+            ("indicator_id", "role", "unit_id"),
+            Q(inherited=False),
+            ("inherited",),
+        ),
         Source("indicatorsystem", "测评体系", IndicatorSystem, ("name",)),
-        Source("negativelistitem", "负面清单事项", NegativeListItem, ("code", "title")),
+        Source("negativelistitem", "负面清单事项", NegativeListItem, ("code", "title"), separator=" "),
         Source("pointtype", "点位类别", PointType, ("name",)),
         Source("point", "点位", Point, ("name",)),
         Source("campaign", "创建活动（评比规则）", Campaign, ("name",)),
@@ -197,6 +206,15 @@ def _related_model(source: Source, attname: str) -> type[models.Model] | None:
         if f.attname == attname and f.is_relation:
             return f.related_model
     return None
+
+
+def _label(source: Source, f: models.Field) -> str:
+    """The field's Chinese name; a relation without its own takes its model's (测评指标)."""
+    model_field = source.model._meta.get_field(f.name)
+    label = str(model_field.verbose_name)
+    if model_field.is_relation and label == model_field.name.replace("_", " "):
+        return str(model_field.related_model._meta.verbose_name)
+    return label
 
 
 def _plain(value, model_field: models.Field | None) -> str:
@@ -413,21 +431,23 @@ def _entry(row: _Row, names: _Names, users: dict) -> Change:
     labels, before, after = {}, {}, {}
     current, previous = row.current, row.previous
     for f in _tracked(source):
+        if f.name in source.hidden:
+            continue
         old = previous.get(f.attname) if previous else None
         new = current.get(f.attname)
         if row.change == "+" or previous is None and row.change == "~":
             if new in (None, ""):
                 continue
-            labels[f.attname] = str(source.model._meta.get_field(f.name).verbose_name)
-            after[f.attname] = render(current, f)
+            labels[f.name] = _label(source, f)
+            after[f.name] = render(current, f)
         elif row.change == "-":
             if new in (None, ""):
                 continue
-            labels[f.attname] = str(source.model._meta.get_field(f.name).verbose_name)
-            before[f.attname] = render(current, f)
+            labels[f.name] = _label(source, f)
+            before[f.name] = render(current, f)
         elif old != new:
-            labels[f.attname] = str(source.model._meta.get_field(f.name).verbose_name)
-            before[f.attname], after[f.attname] = render(previous, f), render(current, f)
+            labels[f.name] = _label(source, f)
+            before[f.name], after[f.name] = render(previous, f), render(current, f)
     for name, label, _snapshot, _owner, _target in _m2m(source):
         new_set, old_set = current.get(name, set()), (previous or {}).get(name, set())
         if row.change == "-":
@@ -440,7 +460,7 @@ def _entry(row: _Row, names: _Names, users: dict) -> Change:
             labels[name] = label
             before[name], after[name] = render_set(previous, name), render_set(current, name)
 
-    object_repr = " · ".join(
+    object_repr = source.separator.join(
         text
         for text in (
             render(current, next(f for f in _tracked(source) if f.attname == attname)) for attname in source.repr_fields

@@ -83,7 +83,8 @@ def test_an_indicator_weight_methods_and_units_are_recorded(office, standard, ci
     assigned = feed(model="assignment")
     assert len(assigned) == 1  # the inherited rows the rebuild derived are not audited
     assert assigned[0].user == office
-    assert assigned[0].after["unit_id"] == "示范市城市管理局"
+    assert assigned[0].after == {"indicator": "Ⅲ-1 农贸市场秩序", "unit": "示范市城市管理局", "role": "责任单位"}
+    assert assigned[0].labels["indicator"] == "测评指标"
     assert "示范市城市管理局" in assigned[0].object_repr
 
 
@@ -101,8 +102,8 @@ def test_a_point_type_and_a_point_record_departments_unit_and_sponsor(office, ma
     )
     point = latest("point", market.pk)
     assert point.user == office
-    assert (point.before["unit_id"], point.after["unit_id"]) == ("甲一社区", "甲二社区")
-    assert point.after["sponsor_id"] == "甲街道"
+    assert (point.before["unit"], point.after["unit"]) == ("甲一社区", "甲二社区")
+    assert point.after["sponsor"] == "甲街道"
     assert point.after["departments"] == "示范市文明办"
 
 
