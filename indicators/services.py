@@ -31,6 +31,7 @@ from .models import (
     RiskEvent,
 )
 from .permissions import can_review_material, unit_owns_indicator
+from .signals import veto_events_changed
 
 # --- Systems and the tree ---------------------------------------------------------------------
 
@@ -507,9 +508,20 @@ def risk_event_create(
         raise ValidationError({"occurred_on": "发生日期不能晚于今天。"})
     if not (description or "").strip():
         raise ValidationError({"description": "请填写情况说明。"})
-    return RiskEvent.objects.create(
+    event = RiskEvent.objects.create(
         item=item, unit=unit, occurred_on=occurred_on, description=description.strip(), created_by=user
     )
+    if item.veto:
+        campaign_id = item.system.campaign_id
+        days = (timezone.localdate() - occurred_on).days
+        moments = [occurred_on + datetime.timedelta(days=offset) for offset in range(0, days + 1, 7)]
+        moments.append(timezone.localdate())
+        transaction.on_commit(
+            lambda: veto_events_changed.send(
+                sender=RiskEvent, campaign_id=campaign_id, moments=moments, reason=f"登记一票否决事件 #{event.pk}"
+            )
+        )
+    return event
 
 
 @transaction.atomic

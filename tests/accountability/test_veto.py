@@ -430,3 +430,28 @@ def test_a_liaisons_unit_page_has_no_dead_link(web, liaison_jia, city, rendered_
         total = re.search(r'data-testid="list-total">共 (\d+) 条', answer.content.decode())
         if text.isdigit() and total and ("charged=" in href or "counted=" in href):
             assert total.group(1) == text, (href, text, total.group(1))
+
+
+def test_registering_a_veto_recomputes_the_weeks_already_published(
+    weeks, city, office, veto_item, django_capture_on_commit_callbacks
+):
+    """A veto registered after its week was published makes the next version of that week (a draft
+    to publish again), through the same refresh as a late inspection; an ordinary risk event does not."""
+    from accountability.models import RollupVersion
+
+    publish_w44(weeks, office)
+    rollup_compute(campaign=weeks, week=WEEK)
+    rollup_publish(campaign=weeks, week=WEEK, user=office, bulletin=False)
+    plain = indicator_services.negative_item_create(system=veto_item.system, title="发生一般违规事件", veto=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        veto(plain, city.district_yi, office)
+    assert not RollupVersion.objects.filter(campaign=weeks, week=WEEK, status="draft").exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        event = veto(veto_item, city.district_yi, office)
+    draft = RollupVersion.objects.get(campaign=weeks, week=WEEK, status="draft")
+    yi = districts(draft)["乙区"]
+    assert (yi.vetoed, yi.rank, yi.board) == (True, None, BoardList.BLACK)
+    assert [e["id"] for e in yi.veto_events] == [event.pk]
+    # The week before the event is untouched.
+    assert not RollupVersion.objects.filter(campaign=weeks, week=W44, status="draft").exists()
