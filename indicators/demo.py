@@ -9,6 +9,7 @@ import random
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.utils import timezone
 
 from campaign.demo import demo_liaison, step
 
@@ -105,6 +106,16 @@ def seed(context: dict) -> None:
         unit=units["北塘区"],
         occurred_on=datetime.date(2026, 11, 18),
         description="运河街道背街小巷垃圾堆积被网民曝光，正在处置。",
+    )
+    # An open 一票否决 event in the last complete week: 南湖区's row shows 否决 in that week's ranking,
+    # the 黑榜, the bulletin and the forecast (no title while it is open).
+    today = timezone.localdate()
+    services.risk_event_create(
+        user=office,
+        item=items["发生重大环境污染事件"],
+        unit=units["南湖区"],
+        occurred_on=today - datetime.timedelta(days=today.weekday() + 5),
+        description="南塘镇某化工企业夜间偷排废水致河道污染，已立案调查，正在处置。",
     )
     step(context, "负面清单与风险事件")
 
