@@ -24,6 +24,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from campaign.choices import UnitKind
+from campaign.exporting import append_row
 from campaign.models import Unit
 from campaign.selectors import scope_for
 from inspections.choices import ProblemStatus, Severity
@@ -772,7 +773,7 @@ def _sheet(workbook, title: str, columns, rows) -> None:
     from openpyxl.utils import get_column_letter
 
     sheet = workbook.create_sheet(title)
-    sheet.append([header for header, *_ in columns])
+    append_row(sheet, [header for header, *_ in columns])
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="E8EEF7")
     for cell in sheet[1]:
@@ -782,7 +783,7 @@ def _sheet(workbook, title: str, columns, rows) -> None:
     for index, (_header, width, _fmt, _value) in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     for row in rows:
-        sheet.append([_cell(value(row)) for _header, _width, _fmt, value in columns])
+        append_row(sheet, [_cell(value(row)) for _header, _width, _fmt, value in columns])
     for index, (_header, _width, number_format, _value) in enumerate(columns, start=1):
         if number_format:
             for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
@@ -838,7 +839,7 @@ def bulletin_xlsx(*, version: RollupVersion, data: dict | None = None) -> bytes:
     ]
     sheet.append([])
     for label, value in info:
-        sheet.append([label, value])
+        append_row(sheet, [label, value])
         sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
         if isinstance(value, datetime.datetime):
             sheet.cell(row=sheet.max_row, column=2).number_format = "yyyy-mm-dd hh:mm"

@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from campaign.choices import UnitKind
+from campaign.exporting import append_row
 from campaign.generic import ImportView, xlsx_response
 from campaign.models import Campaign, Unit
 from campaign.permissions import can_manage
@@ -132,11 +133,11 @@ def survey_template_workbook() -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "问卷调查结果"
-    sheet.append([column.header for column in SURVEY_COLUMNS])
+    append_row(sheet, [column.header for column in SURVEY_COLUMNS])
     for name in (
         Unit.objects.filter(kind=UnitKind.DISTRICT, active=True).order_by("path").values_list("name", flat=True)
     ):
-        sheet.append([name, "", "", "", "", "", ""])
+        append_row(sheet, [name, "", "", "", "", "", ""])
     for letter, width in zip("ABCDEFG", (18, 14, 10, 10, 10, 10, 10), strict=True):
         sheet.column_dimensions[letter].width = width
     buffer = io.BytesIO()

@@ -24,6 +24,7 @@ from django.db import transaction
 
 from campaign import lookups
 from campaign.choices import UnitKind
+from campaign.exporting import append_row
 from campaign.importing import (
     Column,
     ImportFileError,
@@ -797,7 +798,7 @@ def indicators_export(*, system: IndicatorSystem) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "任务分解表"
-    sheet.append([HEADERS[key] for key in keys])
+    append_row(sheet, [HEADERS[key] for key in keys])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -827,7 +828,7 @@ def indicators_export(*, system: IndicatorSystem) -> bytes:
         return getattr(own, key) or None
 
     for path, own in lines:
-        sheet.append([value(key, path, own) for key in keys])
+        append_row(sheet, [value(key, path, own) for key in keys])
         for column, key in enumerate(keys, start=1):
             cell = sheet.cell(row=sheet.max_row, column=column)
             cell.alignment = Alignment(vertical="center", wrap_text=True)

@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from campaign.exporting import append_row
 from campaign.generic import (
     Col,
     ImportView,
@@ -610,7 +611,7 @@ def _task_export(rows, unit: Unit):
         "材料状态",
         "退回原因",
     ]
-    sheet.append(headers)
+    append_row(sheet, headers)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     rows = list(rows)
@@ -618,7 +619,8 @@ def _task_export(rows, unit: Unit):
     for row in rows:
         indicator = row.indicator
         status = STATUS_LABELS.get(row.material_status) or ("未报送" if indicator.is_declaration else "无需申报")
-        sheet.append(
+        append_row(
+            sheet,
             [
                 indicator.system.name,
                 indicator.code,
@@ -631,7 +633,7 @@ def _task_export(rows, unit: Unit):
                 row.due,
                 status,
                 (row.return_reason or "") if row.material_status == MaterialStatus.RETURNED else "",
-            ]
+            ],
         )
         if row.due:
             sheet.cell(row=sheet.max_row, column=9).number_format = "yyyy-mm-dd"

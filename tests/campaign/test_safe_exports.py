@@ -80,3 +80,20 @@ def test_the_admin_offers_only_the_safe_formats():
 
     for model in (Unit, Indicator):
         assert {type(f()).__name__ for f in admin.site._registry[model].get_export_formats()} == {"SafeXLSX", "SafeCSV"}
+
+
+def test_the_indicator_export_writes_a_hostile_requirement_as_text(campaign):
+    """The 任务分解表 export (and so the task lists, the bulletin workbook and the survey template,
+    which write through the same `append_row`) keeps a formula-like text as text."""
+    from indicators import services as indicator_services
+    from indicators.importing import indicators_export
+
+    system = indicator_services.indicator_system_create(campaign=campaign, name="测评体系", kind="national", year=2026)
+    top = indicator_services.indicator_create(system=system, level=1, title="思想道德", code="Ⅰ-1")
+    content = indicator_services.indicator_create(system=system, level=2, title="公益广告", code="Ⅱ-1", parent=top)
+    indicator_services.indicator_create(
+        system=system, level=3, title="标准", code="1)", parent=content, requirements="=1+1"
+    )
+    sheet = load_workbook(io.BytesIO(indicators_export(system=system))).active
+    cells = [cell for row in sheet.iter_rows(min_row=2) for cell in row if cell.value == "=1+1"]
+    assert cells and all(cell.data_type == "s" and cell.quotePrefix for cell in cells)
