@@ -123,14 +123,17 @@ def test_office_creates_a_unit_and_sees_service_errors_on_the_form(web, city, of
     assert Unit.objects.get(code="JIA-1-3").parent == city.street_jia
 
 
-def test_unit_list_paginates_a_thousand_rows_with_constant_queries(web, city, office, django_assert_num_queries):
+def test_unit_list_paginates_a_thousand_rows_with_constant_queries(
+    web, city, office, campaign, django_assert_num_queries
+):
     Unit.objects.bulk_create(
         [Unit(name=f"网格{i:04d}", code=f"W{i:04d}", kind=UnitKind.OTHER, path=f"/9{i:05d}/") for i in range(1000)]
     )
     client = web(office)
-    # session, user, memberships (scope), count, page of units with parents, campaign and unread
-    # notifications (nav), open veto events (banner), the filter drop-down's districts/streets/
-    # departments (whatever the number of communities).
+    # session, user, memberships (scope), count, page of units with parents, the campaigns (the
+    # current one and the switcher) and unread notifications (nav), the current campaign's open
+    # veto events (banner), the filter drop-down's districts/streets/departments (whatever the
+    # number of communities).
     with django_assert_num_queries(9):
         response = client.get("/units/", {"page": 3})
     assert response.status_code == 200
