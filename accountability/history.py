@@ -25,11 +25,12 @@ from decimal import Decimal
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db import models
-from django.db.models import F, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import BigIntegerField, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Cast
 from django.utils import timezone
 
 from accountability.models import CalendarDay
+from campaign.audit import m2m_history_models
 from campaign.models import Campaign, Membership
 from campaign.selectors import scope_for
 from indicators.models import Assignment, Indicator, IndicatorMethod, IndicatorSystem, NegativeListItem
@@ -165,7 +166,7 @@ def change_keys(
             rows.order_by()
             .annotate(
                 k_source=Value(key, output_field=models.CharField()),
-                k_row=Cast(F(pk), IntegerField()),
+                k_row=Cast(F(pk), BigIntegerField()),
                 k_at=F(at),
             )
             .values_list("k_source", "k_row", "k_at")
@@ -185,10 +186,8 @@ def _tracked(source: Source) -> list[models.Field]:
 
 def _m2m(source: Source) -> list[tuple[str, str, type[models.Model], str, str]]:
     """(field name, label, snapshot model, owner column, target column) of each tracked M2M."""
-    from campaign.audit import _m2m_history_models
-
     out = []
-    for m2m_field, snapshot in _m2m_history_models(source.model.history.model):
+    for m2m_field, snapshot in m2m_history_models(source.model.history.model):
         out.append(
             (
                 m2m_field.name,

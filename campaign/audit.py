@@ -24,7 +24,7 @@ from django.db import models
 SNAPSHOT_CHUNK = 2000  # ids per IN (…) when reading the links to snapshot
 
 
-def _m2m_history_models(history_model) -> list[tuple[models.ManyToManyField, type[models.Model]]]:
+def m2m_history_models(history_model) -> list[tuple[models.ManyToManyField, type[models.Model]]]:
     """(tracked M2M field, its snapshot model) pairs of a historical model."""
     pairs = []
     for field in getattr(history_model, "_history_m2m_fields", []):
@@ -44,7 +44,7 @@ def history_record(model: type[models.Model], objs, *, change: str = "~", user=N
     manager = model.history
     rows = manager.bulk_history_create(objs, update=change != "+", default_user=user) or []
     history_model = manager.model
-    for field, snapshot in _m2m_history_models(history_model):
+    for field, snapshot in m2m_history_models(history_model):
         through = field.remote_field.through
         source = field.m2m_field_name()
         target = field.m2m_reverse_field_name()

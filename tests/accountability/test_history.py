@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from accountability.calendar import calendar_import
@@ -224,7 +225,7 @@ def test_filters_by_user_and_dates(office, leader, ads_item):
     with acting(leader):
         services.check_item_update(item=ads_item, cap=Decimal(4))
     assert [e.after["cap"] for e in feed(model="checkitem", user_id=office.pk)] == ["3.00"]
-    today = datetime.date.today()
+    today = timezone.localdate()
     assert len(feed(model="checkitem", date_from=today, date_to=today)) == 3
     assert feed(model="checkitem", date_to=today - datetime.timedelta(days=1)) == []
 
