@@ -68,6 +68,7 @@ class Route:
     query: str = ""
     no_writes: str = ""  # why a route that accepts writes has none declared here
     public: str = ""  # why its 200 body may name any district's objects (no leak check)
+    export: bool = False  # also read as ?export=xlsx (same statuses; the workbook's cells leak-checked)
 
 
 def pk(kind: str, key: str = "pk") -> Callable:
@@ -130,7 +131,7 @@ ROUTES: dict[str, Route] = {
         body=const({"old_password": "x", "new_password1": "越权密码2026x", "new_password2": "越权密码2026x"}),
     ),
     "password_change_done": Route(PAGE_ALL),
-    "unit-list": Route(PAGE_ALL),
+    "unit-list": Route(PAGE_ALL, export=True),
     "unit-tree": Route(PAGE_ALL),
     "unit-create": Route(PAGE_OFFICE, writes={"post": WRITE_OFFICE}, body=UNIT_FORM),
     "unit-import": Route(PAGE_OFFICE, writes={"post": WRITE_OFFICE}, body=sheet()),
@@ -147,7 +148,7 @@ ROUTES: dict[str, Route] = {
     "unit-delete": Route(
         S(302, 200, 403, 403, (403, 404), (403, 404), (403, 404)), pk("unit"), {"post": WRITE_OFFICE_SCOPED}, const({})
     ),
-    "membership-list": Route(PAGE_OFFICE),
+    "membership-list": Route(PAGE_OFFICE, export=True),
     "membership-create": Route(
         PAGE_OFFICE,
         writes={"post": WRITE_OFFICE},
@@ -159,7 +160,7 @@ ROUTES: dict[str, Route] = {
         },
     ),
     "membership-delete": Route(PAGE_POST_ONLY | {"anon": 302}, pk("membership"), {"post": WRITE_OFFICE}, const({})),
-    "campaign-list": Route(PAGE_ALL),
+    "campaign-list": Route(PAGE_ALL, export=True),
     # The switcher writes only the session (any signed-in user may pick a campaign).
     "campaign-switch": Route(
         PAGE_POST_ONLY | {"anon": 302},
@@ -231,9 +232,9 @@ ROUTES: dict[str, Route] = {
     "indicator-units": Route(
         PAGE_OFFICE, pk("indicator"), {"post": WRITE_OFFICE}, lambda w, side: {"lead": [w.city.street_yi.pk]}
     ),
-    "task-list-mine": Route(PAGE_ALL),
-    "task-list": Route(PAGE_SCOPED, pk("unit", "unit_pk")),
-    "material-list": Route(PAGE_ALL),
+    "task-list-mine": Route(PAGE_ALL, export=True),
+    "task-list": Route(PAGE_SCOPED, pk("unit", "unit_pk"), export=True),
+    "material-list": Route(PAGE_ALL, export=True),
     "material-upload": Route(
         S(302, 403, 403, 403, 200, 200, 200),
         writes={"post": S(302, 403, 403, 403, OK, OK, OK)},
@@ -266,7 +267,7 @@ ROUTES: dict[str, Route] = {
         writes={"post": WRITE_OFFICE},
         body=lambda w, side: {"system": w.obj("system", side).pk, "title": "越权事项", "veto": "on"},
     ),
-    "risk-event-list": Route(PAGE_OFFICE_LEADER),
+    "risk-event-list": Route(PAGE_OFFICE_LEADER, export=True),
     "risk-event-create": Route(
         PAGE_OFFICE,
         writes={"post": WRITE_OFFICE},
@@ -279,7 +280,7 @@ ROUTES: dict[str, Route] = {
     ),
     "risk-event-resolve": Route(PAGE_OFFICE, pk("risk"), {"post": WRITE_OFFICE}, const({"resolution": "越权处置"})),
     # --- Inspections pages -------------------------------------------------------------------------
-    "point-list": Route(PAGE_ALL),
+    "point-list": Route(PAGE_ALL, export=True),
     "point-map": Route(PAGE_ALL),
     "point-create": Route(
         PAGE_OFFICE,
@@ -302,9 +303,9 @@ ROUTES: dict[str, Route] = {
             "unit": w.obj("unit", side).pk,
         },
     ),
-    "checkitem-list": Route(PAGE_ALL),
+    "checkitem-list": Route(PAGE_ALL, export=True),
     "checkitem-import": Route(PAGE_OFFICE, writes={"post": WRITE_OFFICE}, body=sheet()),
-    "round-list": Route(S(302, 200, 200, 200, 403, 403, 403)),
+    "round-list": Route(S(302, 200, 200, 200, 403, 403, 403), export=True),
     "round-create": Route(
         PAGE_OFFICE,
         writes={"post": WRITE_OFFICE},
@@ -342,8 +343,8 @@ ROUTES: dict[str, Route] = {
         {"post": S(302, OK, OK, 403, (403, 404), (403, 404), (403, 404))},
         const({"client_uuid": "6f1c1f1e-1111-4222-8333-444455556666", "correction_reason": "越权更正"}),
     ),
-    "observation-list": Route(PAGE_ALL),
-    "problem-list": Route(PAGE_ALL),
+    "observation-list": Route(PAGE_ALL, export=True),
+    "problem-list": Route(PAGE_ALL, export=True),
     "problem-create": Route(
         PAGE_OFFICE,
         writes={"post": WRITE_OFFICE},
@@ -361,9 +362,10 @@ ROUTES: dict[str, Route] = {
         PAGE_OFFICE_LEADER,
         writes={"post": S(302, OK, 403, 403, 403, 403, 403)},
         body=lambda w, side: {"problems": [w.obj("problem", side).pk], "handler": w.obj("unit", side).pk},
+        export=True,
     ),
-    "problem-queue-review": Route(PAGE_OFFICE_LEADER),
-    "problem-mine": Route(S(302, 403, 403, 403, 200, 200, 200)),
+    "problem-queue-review": Route(PAGE_OFFICE_LEADER, export=True),
+    "problem-mine": Route(S(302, 403, 403, 403, 200, 200, 200), export=True),
     # Problems are in 复查 (reviewing): the office approves or rejects; a handler has nothing to do.
     "problem-transition": Route(
         PAGE_POST_ONLY | {"anon": 302},

@@ -14,18 +14,22 @@ Every route × the seven personas, with real object ids of the persona's own sco
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 
 import pytest
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection
 from django.urls import URLResolver, get_resolver, reverse
+from openpyxl import load_workbook
 from rest_framework.views import APIView
 
+from campaign.generic import ObjectListView
 from tests.access.conftest import MARKER_A, MARKER_B
 from tests.access.matrix import ADMIN, OK, PERSONAS, ROUTES, SIDES, SKIP, Bug, Route
 
 WRITE_METHODS = ("post", "put", "patch", "delete")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Rows these tables hold are not the product's data: the session (a request may touch it) and the
 # login lockout's records.
 UNCHECKED_TABLES = {"django_session", "axes_accessattempt", "axes_accesslog", "axes_accessfailurelog"}
@@ -90,6 +94,12 @@ def test_every_route_is_declared():
         route = ROUTES.get(key)
         if route is None:
             continue
+        view_class = getattr(callback, "view_class", None)
+        exports = name in ("task-list", "task-list-mine") or (
+            view_class is not None and issubclass(view_class, ObjectListView) and bool(view_class.export_name)
+        )
+        if exports != route.export:
+            problems.append(f"{key}: the view {'exports' if exports else 'does not export'} xlsx: declare export=")
         implemented = implemented_writes(callback)
         declared = set(route.writes)
         if implemented is not None and not route.no_writes and implemented != declared:
@@ -126,7 +136,7 @@ def _cases(kind: str):
                 expected = _split(by_persona[persona])
                 if kind == "write" and all(e == OK for e in expected):
                     continue
-                bugs = [e.reason for e in expected if isinstance(e, Bug)]
+                bugs = list(dict.fromkeys(e.reason for e in expected if isinstance(e, Bug)))
                 marks = [pytest.mark.xfail(strict=True, raises=DeclaredBug, reason="; ".join(bugs))] if bugs else []
                 args = (name, persona) if kind == "read" else (name, method, persona)
                 params.append(pytest.param(*args, marks=marks, id="-".join(args)))
@@ -138,22 +148,28 @@ def _url(world, name: str, route: Route, side: str) -> str:
     return reverse(name, kwargs=kwargs) + route.query.format(week=world.week)
 
 
-def _requests(world, name: str, route: Route, persona: str, expect):
-    """(url, side, expected) for the persona's own side and, when its URL differs, the other side."""
+def _requests(world, name: str, route: Route, persona: str, expect, kind: str = "write"):
+    """(url, side, expected) for the persona's own side and, when its URL differs, the other side;
+    a read of a list that exports also reads its workbook."""
     own, other = SIDES[persona]
     expected = _split(expect)
-    first = _url(world, name, route, own)
-    yield first, own, expected[0]
-    second = _url(world, name, route, other)
-    if second != first:
-        yield second, other, expected[1]
+    first, second = _url(world, name, route, own), _url(world, name, route, other)
+    for url, side, status in ((first, own, expected[0]), (second, other, expected[1])):
+        if side == other and url == first:
+            break
+        yield url, side, status
+        if route.export and kind == "read":
+            yield url + ("&" if "?" in url else "?") + "export=xlsx", side, status
 
 
 def _body_text(response) -> str:
-    if getattr(response, "streaming", False):
-        data = b"".join(response.streaming_content)
-    else:
-        data = response.content
+    """The text a reader gets: the page, the JSON, or every cell of a workbook."""
+    data = b"".join(response.streaming_content) if getattr(response, "streaming", False) else response.content
+    if response.get("Content-Type", "").startswith(XLSX):
+        workbook = load_workbook(io.BytesIO(data), read_only=True)
+        return "\n".join(
+            str(value) for sheet in workbook for row in sheet.iter_rows(values_only=True) for value in row if value
+        )
     return data.decode("utf-8", errors="replace")
 
 
@@ -180,7 +196,7 @@ def test_reads(world, db, name, persona):
     route = ROUTES[name]
     client = world.client(persona)
     bugs: list = []
-    for url, side, expected in _requests(world, name, route, persona, route.get[persona]):
+    for url, side, expected in _requests(world, name, route, persona, route.get[persona], "read"):
         response = client.get(url)
         marker = LEAK_MARKERS.get(persona)
         leak = response.status_code == 200 and marker and not route.public and marker in _body_text(response)
