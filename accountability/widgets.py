@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from campaign.selectors import campaign_current, scope_for
 from inspections.choices import ProblemStatus as S
-from inspections.selectors import charged_q, overdue_q, problem_list, with_deadline_facts
+from inspections.selectors import charged_q, is_department_liaison, overdue_q, problem_list, with_deadline_facts
 
 from .views import mine_q
 from .workflow import OPEN
@@ -50,10 +50,14 @@ def home_widgets(request) -> dict[str, str]:
         visible = problem_list(user=user, campaign=campaign)
         mine = visible.filter(mine_q(user), status__in=OPEN).order_by("deadline", "id")
         problems = list(with_deadline_facts(mine, today=today)[:8])
-        # The 条 count: open problems its units lose points for, whoever handles them (the list's
-        # 本部门被计分 filter, open ones). One aggregate with the overdue count, like the mine counts.
-        charged = visible.filter(charged_q(user), status__in=OPEN).aggregate(
-            total=Count("pk"), overdue=Count("pk", filter=overdue_q(today))
+        # A department's 条 count: open problems it loses points for, whoever handles them (the
+        # list's 本部门被计分 filter, open ones), with its overdue ones in the same aggregate.
+        charged = (
+            visible.filter(charged_q(user), status__in=OPEN).aggregate(
+                total=Count("pk"), overdue=Count("pk", filter=overdue_q(today))
+            )
+            if is_department_liaison(user)
+            else None
         )
         widgets["problems_liaison"] = render_to_string(
             "accountability/_widget_liaison.html",

@@ -29,6 +29,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from campaign.choices import UnitKind
 from campaign.models import Unit
 from campaign.selectors import scope_for
 
@@ -239,7 +240,18 @@ def problem_list(*, user, campaign=None) -> QuerySet[Problem]:
     # handler to compare paths. Uncorrelated IN lists, each hashed once: no per-problem subquery
     # (the charges read by the (unit, observation) index).
     units = Unit.objects.filter(scope.unit_q()).values("pk")
-    return queryset.filter(Q(unit__in=units) | _handled_by(units) | _charged_to(units))
+    visible = Q(unit__in=units) | _handled_by(units)
+    if is_department_liaison(user):
+        # Only a department needs its charges: a territorial unit is charged for the points located
+        # in it, whose problems the first list already holds; reading a district's charges of all
+        # history (every observation there, passes included) would only hash the same problems again.
+        visible |= _charged_to(units)
+    return queryset.filter(visible)
+
+
+def is_department_liaison(user) -> bool:
+    """Whether the user is the liaison of a department (a 条 unit; only departments sit under one)."""
+    return any(unit.kind == UnitKind.DEPARTMENT for unit in scope_for(user).liaison_units)
 
 
 def liaison_units(user) -> QuerySet[Unit]:

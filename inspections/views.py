@@ -42,7 +42,7 @@ from indicators.models import IndicatorSystem
 
 from . import importing, services
 from .choices import Result, RoundKind, Severity
-from .filters import CheckItemFilterSet, PointFilterSet, ProblemFilterSet, RoundFilterSet
+from .filters import RELATIONS, CheckItemFilterSet, PointFilterSet, ProblemFilterSet, RoundFilterSet
 from .forms import CorrectionForm, DrawForm, PointForm, ProblemForm, RoundForm
 from .models import CheckItem, Inspection, InspectionRound, Photo, PointType, Problem
 from .selectors import (
@@ -51,6 +51,7 @@ from .selectors import (
     check_items_for,
     deadline_fact,
     inspection_list,
+    is_department_liaison,
     observation_list,
     photo_visible_to,
     point_list,
@@ -1132,6 +1133,9 @@ class ProblemPageFilterSet(ChineseFilterLabelsMixin, ProblemFilterSet):
         request = kwargs.get("request")
         if request is None or not scope_for(request.user).liaison_units:
             self.filters.pop("relation", None)  # only a liaison has units of its own
+        elif not is_department_liaison(request.user):
+            # 本部门被计分 is a department's view; a territorial unit's charges are its located problems.
+            self.filters["relation"].extra["choices"] = [c for c in RELATIONS if c[0] != "charged"]
         for name in ("point", "round"):
             self.filters[name].extra["widget"] = forms.HiddenInput
         self.filters["week"].extra["widget"] = forms.TextInput(attrs={"placeholder": "2026-W47"})

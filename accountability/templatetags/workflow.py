@@ -28,7 +28,6 @@ NEEDS_NOTE = {
     A.REQUEST_REASSIGN,
     A.REQUEST_EXTENSION,
     A.SUBMIT,
-    A.COMMENT,
 }
 NEEDS_DATE = {
     A.REQUEST_EXTENSION: "延期到",
@@ -57,8 +56,6 @@ def problem_workflow(problem, request):
         observation.entry, observation.at = "sighting", observation.inspection.submitted_at
     timeline = sorted([*events, *sightings], key=lambda entry: entry.at)
     actions = allowed_actions(user, problem) if not scope_for(user).read_only else []
-    if problem.pk and can_comment(user):
-        actions = [*actions, A.COMMENT]  # every reader with a working role, after the transitions
     units = None
     if {A.ASSIGN, A.REASSIGN} & set(actions):
         units = list(Unit.objects.filter(active=True).order_by("path").only("pk", "name", "depth"))
@@ -95,6 +92,8 @@ def problem_workflow(problem, request):
         "co_handlers": list(problem.co_handlers.all()) if problem.pk else [],
         "overdue": bool(problem.deadline and problem.status in WORKING and problem.deadline < today),
         "forms": forms,
+        # Every reader with a working role comments, below the history (not a transition).
+        "can_comment": bool(problem.pk) and can_comment(user),
         "units": units,
         "actions": dict(A.choices),
     }

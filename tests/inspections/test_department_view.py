@@ -208,6 +208,17 @@ def test_the_department_home_counts_what_the_list_shows(api, web, failures, offi
     assert widget_counts() == (listed("relation=charged&open=true"), listed("relation=charged&overdue=true")) == (2, 1)
 
 
+def test_a_territorial_liaison_sees_what_it_saw_and_no_department_count(api, web, failures, liaison_jia, city):
+    """A street is charged for the points located in it: its list is its located and handled
+    problems, as before; the department's count and filter are not offered to it."""
+    located = sorted(Problem.objects.filter(unit__path__startswith=city.street_jia.path).values_list("pk", flat=True))
+    assert ids(api(liaison_jia).get("/api/v1/problems/")) == located
+    assert page_ids(web(liaison_jia), "/inspections/problems/") == located
+    assert 'data-testid="charged-problems"' not in web(liaison_jia).get("/").content.decode()
+    html = web(liaison_jia).get("/inspections/problems/").content.decode()
+    assert "本单位主办" in html and "本部门被计分" not in html
+
+
 def test_the_problem_page_names_every_unit_charged_linking_only_what_the_reader_opens(
     web, failures, liaison_jia, office, market, city
 ):
