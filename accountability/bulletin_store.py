@@ -18,6 +18,7 @@ import logging
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -25,6 +26,7 @@ from django.http import FileResponse
 from django.utils import timezone
 
 from campaign.choices import JobStatus
+from campaign.jobs import job_enqueue
 from campaign.models import JobRun
 from campaign.selectors import scope_for
 from campaign.services import job_run_create, job_run_finish, job_run_start
@@ -146,9 +148,9 @@ def bulletin_queue(*, version: RollupVersion, user=None, force: bool = False) ->
     """Queue the render of a published version's files, once: while a render of this version is
     queued or running nothing more is queued (idempotent); files already there (made, or failed)
     are left alone unless `force` (the office's 重新生成). The job is handed to a worker when the
-    transaction commits; with eager Celery (no broker) it runs then, in this process."""
-    from .tasks import bulletin_render_task
-
+    transaction commits, through the jobs' outbox (campaign.jobs): a broker that is down leaves
+    the run and its files queued for the sweeper, and never fails the publish that queued it; with
+    eager Celery (no broker) it runs then, in this process."""
     with transaction.atomic():
         # One queue at a time per version (a no-op on SQLite, which serialises writers anyway).
         locked = RollupVersion.objects.select_for_update().filter(pk=version.pk).values_list("status", flat=True)
@@ -177,9 +179,9 @@ def bulletin_queue(*, version: RollupVersion, user=None, force: bool = False) ->
                     "run": run,
                 },
             )
-        version_id = version.pk
-        # robust: a failing render (recorded on its rows) must not fail the publish that queued it.
-        transaction.on_commit(lambda: bulletin_render_task.delay(version_id), robust=True)
+        # job_dispatch never raises: a failing render (recorded on its rows) or a broker that is
+        # down must not fail the publish that queued it.
+        job_enqueue(run)
     return bulletin_state(version=version)
 
 
@@ -209,6 +211,44 @@ def bulletin_regenerate(*, version: RollupVersion, user) -> BulletinState:
     if not state.may_regenerate:
         raise ValidationError("周通报正在生成，请稍候再试。")
     return bulletin_queue(version=version, user=user, force=True)
+
+
+LOST_RENDER = "生成任务的执行节点失联或超时，已多次重试仍未完成，请点击“重新生成”。"
+
+
+def bulletin_sweep(*, now: datetime.datetime) -> dict:
+    """The jobs sweeper's pass over the 周通报's files (campaign.jobs, JOB_SWEEPERS), after it has
+    re-queued or failed the runs whose worker was lost: files still 生成中 under a run queued again
+    go back to 排队中 (so the next delivery claims them); files pending under a run failed for good
+    fail with it; files pending with no live run (older data, a run finished without them) get a
+    new run, which the sweeper then dispatches. A few UPDATEs, one run per such version."""
+    live = (JobStatus.QUEUED, JobStatus.RUNNING)
+    requeued = BulletinFile.objects.filter(status=BulletinStatus.RENDERING, run__status=JobStatus.QUEUED).update(
+        status=BulletinStatus.QUEUED, progress=0
+    )
+    failed = BulletinFile.objects.filter(status__in=PENDING, run__status=JobStatus.FAILED).update(
+        status=BulletinStatus.FAILED, error=LOST_RENDER
+    )
+    late = now - datetime.timedelta(minutes=settings.JOB_REDISPATCH_MINUTES)
+    orphans = (
+        BulletinFile.objects.filter(status__in=PENDING, queued_at__lt=late)
+        .exclude(run__status__in=live)
+        .values_list("version_id", flat=True)
+        .distinct()
+    )
+    versions = RollupVersion.objects.filter(pk__in=orphans, status=VersionStatus.PUBLISHED).only(
+        "pk", "campaign_id", "week"
+    )
+    adopted = 0
+    for version in versions:  # rare (a lost run): one run per version, not per file
+        run = job_run_create(
+            name=JOB_NAME, params={"version": version.pk, "campaign": version.campaign_id, "week": version.week}
+        )
+        BulletinFile.objects.filter(version=version, status__in=PENDING).update(
+            status=BulletinStatus.QUEUED, progress=0, run=run
+        )
+        adopted += 1
+    return {"bulletin_requeued": requeued, "bulletin_failed": failed, "bulletin_adopted": adopted}
 
 
 def _claim(version: RollupVersion) -> tuple[JobRun, list[BulletinFile]] | None:

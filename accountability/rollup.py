@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import time
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import (
@@ -44,9 +46,10 @@ from django.db.models.functions import Coalesce, Rank, Round
 from django.utils import timezone
 
 from campaign.choices import JobStatus
+from campaign.jobs import job_enqueue
 from campaign.models import Campaign, JobRun, Unit
 from campaign.selectors import scope_for
-from campaign.services import job_run_create, job_run_finish, job_run_start
+from campaign.services import job_run_claim, job_run_create, job_run_finish
 from indicators.choices import RiskStatus
 from indicators.selectors import week_veto_events
 from inspections.choices import ProblemStatus, Result
@@ -606,11 +609,15 @@ def rollup_diff(*, draft: RollupVersion, published: RollupVersion) -> list[dict]
 
 def rollup_run(*, run_id: int) -> dict:
     """Execute a queued roll-up run (in a worker, or in-process without a broker)."""
-    run = JobRun.objects.get(pk=run_id)
-    job_run_start(run=run)
+    run = job_run_claim(run_id=run_id)
+    if run is None:  # delivered twice (a re-dispatch, a redelivery): the first delivery runs it
+        return JobRun.objects.filter(pk=run_id).values_list("result", flat=True).first() or {}
     try:
         campaign = Campaign.objects.get(pk=run.params["campaign"])
-        version, outcome = rollup_compute(campaign=campaign, week=run.params["week"], run=run)
+        with transaction.atomic():
+            version, outcome = rollup_compute(campaign=campaign, week=run.params["week"], run=run)
+            if settings.ROLLUP_TEST_DELAY_SECONDS:  # test-only: a worker killed here loses nothing
+                time.sleep(settings.ROLLUP_TEST_DELAY_SECONDS)
     except Exception as exc:
         job_run_finish(run=run, error=_error_text(exc))
         raise
@@ -626,11 +633,11 @@ def _error_text(exc: Exception) -> str:
 
 
 def rollup_enqueue(*, campaign: Campaign, week: str, user=None, reason: str = "") -> JobRun:
-    """Record a run and hand it to a worker once the transaction commits. Without a broker (eager
-    Celery) it runs in-process before returning, so the returned run is finished."""
+    """Record a run and hand it to a worker once the transaction commits, through the jobs' outbox
+    (campaign.jobs): a broker that is down never fails the caller, the run waits queued and the
+    sweeper sends it. Without a broker (eager Celery) it runs in-process before returning, so the
+    returned run is finished."""
     from campaign.celery import app
-
-    from .tasks import rollup_week_task
 
     _week(week)
     current = Campaign.objects.filter(pk=campaign.pk).first()
@@ -643,8 +650,22 @@ def rollup_enqueue(*, campaign: Campaign, week: str, user=None, reason: str = ""
             rollup_run(run_id=run.pk)
         run.refresh_from_db()
     else:
-        transaction.on_commit(lambda: rollup_week_task.delay(run.pk))
+        job_enqueue(run)
     return run
+
+
+def rollup_pending(*, version: RollupVersion) -> bool:
+    """待重算: the week's data changed after this version was computed — a run of its campaign and
+    week was queued after the version's computed_at and has not finished (queued, waiting for a
+    worker or the sweeper, or running). The page and the API say so until that run completes.
+    One query."""
+    return JobRun.objects.filter(
+        name=JOB_NAME,
+        status__in=(JobStatus.QUEUED, JobStatus.RUNNING),
+        params__campaign=version.campaign_id,
+        params__week=version.week,
+        queued_at__gt=version.computed_at,
+    ).exists()
 
 
 def rollup_weeks_touched(*, campaign_id: int, moments) -> list[str]:

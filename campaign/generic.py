@@ -19,7 +19,6 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
@@ -438,8 +437,8 @@ class ImportView(OfficeRequiredMixin, LoginRequiredMixin, View):
         return f"{cls.__module__}.{cls.__qualname__}"
 
     def job_start(self, *, token: str, filename: str, dry_run: bool, rows: int) -> JobRun:
+        from .jobs import job_enqueue
         from .services import job_run_create
-        from .tasks import import_job_task
 
         request = self.request
         run = job_run_create(
@@ -457,8 +456,7 @@ class ImportView(OfficeRequiredMixin, LoginRequiredMixin, View):
                 "rows": rows,
             },
         )
-        transaction.on_commit(lambda: import_job_task.delay(run.pk))
-        return run
+        return job_enqueue(run)  # after commit; a broker that is down leaves it queued for the sweeper
 
     def job_run(self, pk) -> JobRun:
         """A run of this import page (any office member's), else 404."""
@@ -578,12 +576,11 @@ def import_job_run(*, run_id: int) -> dict:
     the kept upload, writing its progress as it goes and its result (ImportResult.as_dict() and
     the summary) at the end. A run already started is left alone (a redelivered task)."""
     from .audit import acting_for
-    from .services import job_run_finish, job_run_progress, job_run_start
+    from .services import job_run_claim, job_run_finish, job_run_progress
 
+    if job_run_claim(run_id=run_id) is None:  # delivered twice, or already taken
+        return JobRun.objects.filter(pk=run_id).values_list("result", flat=True).first() or {}
     run = JobRun.objects.select_related("created_by").get(pk=run_id)
-    if run.status != JobStatus.QUEUED:
-        return run.result
-    job_run_start(run=run)
     params = run.params
     storage, token = import_storage(), params.get("token", "")
     try:

@@ -213,6 +213,13 @@ class JobRun(models.Model):
     queued_at = models.DateTimeField("排队时间", default=timezone.now)
     started_at = models.DateTimeField("开始时间", null=True, blank=True)
     finished_at = models.DateTimeField("结束时间", null=True, blank=True)
+    # The transactional outbox (campaign/jobs.py): the row is written in the caller's transaction
+    # and handed to the broker after commit; these say whether that hand-over happened, and how
+    # often a worker took the run (a run whose worker was lost is queued again, a bounded number
+    # of times).
+    dispatched_at = models.DateTimeField("派发时间", null=True, blank=True)
+    dispatch_error = models.TextField("派发错误", blank=True)
+    attempts = models.PositiveSmallIntegerField("执行次数", default=0)
 
     class Meta:
         verbose_name = "后台任务记录"

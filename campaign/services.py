@@ -567,9 +567,23 @@ def job_run_create(*, name: str, params: dict | None = None, user=None) -> JobRu
 
 
 def job_run_start(*, run: JobRun) -> JobRun:
+    """Mark a run this process already owns as running (a scheduled job's fresh run, a render that
+    claimed its files). A run that may be delivered twice is taken with job_run_claim instead."""
     run.status, run.started_at, run.worker = JobStatus.RUNNING, timezone.now(), socket.gethostname()
-    run.save(update_fields=["status", "started_at", "worker"])
+    run.attempts += 1
+    run.save(update_fields=["status", "started_at", "worker", "attempts"])
     return run
+
+
+def job_run_claim(*, run_id: int) -> JobRun | None:
+    """Take a queued run for this worker, or None when it is not queued any more (done, failed,
+    or running elsewhere). One conditional UPDATE: the outbox may hand a run over more than once
+    (the sweeper's re-dispatch, the broker's redelivery after a lost worker), and only one
+    delivery runs it — this is what keeps every job idempotent."""
+    taken = JobRun.objects.filter(pk=run_id, status=JobStatus.QUEUED).update(
+        status=JobStatus.RUNNING, started_at=timezone.now(), worker=socket.gethostname(), attempts=F("attempts") + 1
+    )
+    return JobRun.objects.filter(pk=run_id).first() if taken else None
 
 
 def job_run_progress(*, run: JobRun, percent: int, rows_done: int = 0, rows_total: int | None = None, stage: str = ""):
@@ -605,17 +619,17 @@ def job_run_finish(*, run: JobRun, result: dict | None = None, error: str = "") 
 
 def worker_check_run(*, run_id: int) -> dict:
     """Run on a worker: mark the run as done by this host, with what the worker sees in the database."""
-    run = JobRun.objects.get(pk=run_id)
-    job_run_start(run=run)
+    run = job_run_claim(run_id=run_id)
+    if run is None:  # delivered twice: the first delivery ran it
+        return JobRun.objects.filter(pk=run_id).values_list("result", flat=True).first() or {}
     result = {"units": Unit.objects.count(), "campaigns": Campaign.objects.count(), "worker": socket.gethostname()}
     job_run_finish(run=run, result=result)
     return result
 
 
 def worker_check_enqueue(*, user=None) -> JobRun:
-    """Queue a worker check once the surrounding transaction commits."""
-    from .tasks import worker_check_task
+    """Queue a worker check once the surrounding transaction commits (through the jobs' outbox: a
+    broker that is down leaves the run queued for the sweeper, never an error for the caller)."""
+    from .jobs import job_enqueue
 
-    run = job_run_create(name="worker_check", user=user)
-    transaction.on_commit(lambda: worker_check_task.delay(run.pk))
-    return run
+    return job_enqueue(job_run_create(name="worker_check", user=user))

@@ -183,11 +183,39 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# A worker that dies (SIGKILL, OOM, a lost machine) leaves its message unacked: a child process
+# lost is rejected back to the queue at once; a whole worker lost is redelivered by Redis after the
+# visibility timeout, which must exceed the longest task (the hard time limit) or a task still
+# running would be delivered twice. Every task is idempotent and claims its run first, so a late
+# redelivery of a run already done is a no-op. The sweeper (campaign.jobs) re-queues sooner.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 * 60)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 10 * 60}
+# The jobs' outbox and sweeper (campaign/jobs.py): which Celery task runs each JobRun name (and
+# which of its params the task takes, else the run's id); a queued run not handed over, or handed
+# over this many minutes ago and not started, is dispatched again; a running run older than the
+# time limit plus the margin lost its worker and is queued again, at most JOB_MAX_ATTEMPTS times.
+JOB_TASKS = {
+    "worker_check": {"task": "campaign.worker_check"},
+    "import": {"task": "campaign.import_job"},
+    "weekly_rollup": {"task": "accountability.rollup_week"},
+    "bulletin_render": {"task": "accountability.bulletin_render", "arg": "version"},
+}
+JOB_SWEEPERS = ["accountability.bulletin_store.bulletin_sweep"]  # app-specific states, after the runs'
+JOB_REDISPATCH_MINUTES = env.int("JOB_REDISPATCH_MINUTES", default=5)
+JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
+JOB_STALE_MARGIN_MINUTES = env.int("JOB_STALE_MARGIN_MINUTES", default=5)
+# Test-only: seconds a roll-up waits inside its transaction after writing its rows, so a fault test
+# can kill the worker mid roll-up. Never set it in production.
+ROLLUP_TEST_DELAY_SECONDS = env.float("ROLLUP_TEST_DELAY_SECONDS", default=0)
 CELERY_BEAT_SCHEDULE: dict = {
     # Deadline reminders for handlers and escalation to the office, every morning.
     "reminders": {"task": "accountability.reminders_send", "schedule": crontab(hour=8, minute=30)},
     # The weekly roll-up of the week just ended, for every active campaign, early Monday morning.
     "weekly-rollup": {"task": "accountability.rollup_last_week", "schedule": crontab(hour=1, minute=0, day_of_week=1)},
+    # The jobs' sweeper: re-dispatches runs the broker never got, re-queues runs whose worker died.
+    "jobs-sweep": {"task": "campaign.jobs_sweep", "schedule": 60.0},
 }
 
 REST_FRAMEWORK = {

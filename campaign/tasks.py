@@ -18,3 +18,12 @@ def import_job_task(run_id: int) -> dict:
     from .generic import import_job_run
 
     return import_job_run(run_id=run_id)
+
+
+@shared_task(name="campaign.jobs_sweep", soft_time_limit=50, time_limit=55)
+def jobs_sweep_task() -> dict:
+    """Every minute from beat: re-dispatch the runs the broker never got, re-queue the runs whose
+    worker died (campaign.jobs). Not itself recorded as a run: it would be 1,440 rows a day."""
+    from .jobs import jobs_sweep
+
+    return jobs_sweep()
