@@ -111,13 +111,9 @@ API_WRITE_OFFICE_SCOPED = S(403, OK, 403, 403, (403, 404), (403, 404), (403, 404
 RISK_LEAK = "a liaison lists other streets' risk events (unit, description) through the API"
 RISK_READ = "a liaison reads another street's risk event (unit, description) through the API"
 
-UNIT_FORM = lambda w, side: {  # noqa: E731
-    "name": "越权改名",
-    "code": "X-1",
-    "kind": "community",
-    "parent": w.city.street_jia.pk,
-    "active": "on",
-}
+
+def unit_form(w, side) -> dict:
+    return {"name": "越权改名", "code": "X-1", "kind": "community", "parent": w.city.street_jia.pk, "active": "on"}
 
 
 ROUTES: dict[str, Route] = {
@@ -133,11 +129,11 @@ ROUTES: dict[str, Route] = {
     "password_change_done": Route(PAGE_ALL),
     "unit-list": Route(PAGE_ALL, export=True),
     "unit-tree": Route(PAGE_ALL),
-    "unit-create": Route(PAGE_OFFICE, writes={"post": WRITE_OFFICE}, body=UNIT_FORM),
+    "unit-create": Route(PAGE_OFFICE, writes={"post": WRITE_OFFICE}, body=unit_form),
     "unit-import": Route(PAGE_OFFICE, writes={"post": WRITE_OFFICE}, body=sheet()),
     "unit-detail": Route(PAGE_SCOPED, pk("unit")),
     "unit-edit": Route(
-        S(302, 200, 403, 403, (403, 404), (403, 404), (403, 404)), pk("unit"), {"post": WRITE_OFFICE_SCOPED}, UNIT_FORM
+        S(302, 200, 403, 403, (403, 404), (403, 404), (403, 404)), pk("unit"), {"post": WRITE_OFFICE_SCOPED}, unit_form
     ),
     "unit-contacts": Route(
         S(302, 200, 403, 403, (200, 404), (200, 404), (200, 404)),
