@@ -20,7 +20,14 @@ from campaign.selectors import campaign_current, scope_for
 from inspections import services as inspection_services
 from inspections.choices import ProblemStatus as S
 from inspections.models import Photo, Problem
-from inspections.selectors import handled_q, overdue_q, photo_visible_to, problem_list, with_deadline_facts
+from inspections.selectors import (
+    handled_q,
+    is_department_liaison,
+    overdue_q,
+    photo_visible_to,
+    problem_list,
+    with_deadline_facts,
+)
 from inspections.views import photo_response
 
 from .choices import Action as A
@@ -216,7 +223,8 @@ class MyProblemsView(_ProblemQueue):
         tabs = [("open", "未办结", sum(counts.get(s, 0) for s in OPEN)), ("overdue", "已超期", overdue)]
         tabs += [(value, label, counts.get(value, 0)) for value, label in S.choices]
         tabs.append(("all", "全部", sum(counts.values())))
-        context.update(tabs=tabs, current_status=self.status())
+        # A department also answers for what it is charged, whoever handles it: its 条 list.
+        context.update(tabs=tabs, current_status=self.status(), department=is_department_liaison(self.request.user))
         return context
 
 

@@ -201,6 +201,8 @@ def test_the_department_home_counts_what_the_list_shows(api, web, failures, offi
 
     assert widget_counts() == (listed("relation=charged&open=true"), listed("relation=charged&overdue=true")) == (3, 0)
     assert web(liaison_dept).get("/inspections/problems/?relation=charged&open=true").context["total"] == 3
+    mine = web(liaison_dept).get("/problems/mine/").content.decode()
+    assert 'href="/inspections/problems/?relation=charged&amp;open=true" data-testid="charged-link"' in mine
     # Void one and make another overdue: both the count and the list follow.
     first, second = sorted(charged_to(city.dept_cg) - {failures.pk})
     problem_transition(user=office, problem=Problem.objects.get(pk=first), data=TransitionInput(A.VOID, note="重复"))
