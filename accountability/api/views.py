@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import django_filters
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics
@@ -19,7 +19,7 @@ from campaign.api.exceptions import Conflict
 from campaign.api.serializers import ImportUploadSerializer
 from campaign.api.views import run_import
 from campaign.permissions import IsOffice
-from inspections.models import Photo, Problem
+from inspections.models import Observation, Photo, Problem
 from inspections.selectors import problem_list
 
 from ..calendar import calendar_import
@@ -73,6 +73,11 @@ class ProblemTransitionView(APIView):
             raise Conflict(str(exc) or TransitionConflict.message) from None
         except DjangoPermissionDenied as exc:
             raise exceptions.PermissionDenied(str(exc) or None) from None
+        # The answer's sightings with their inspection and inspector: one query, not two per sighting.
+        sightings = Observation.objects.select_related("inspection__inspector").order_by(
+            "inspection__submitted_at", "id"
+        )
+        prefetch_related_objects([problem], Prefetch("sightings", queryset=sightings))
         context = {"request": request, "allowed_actions": allowed_actions(request.user, problem)}
         return Response(ProblemWithActionsSerializer(problem, context=context).data)
 
