@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Min
 from django.http import FileResponse
 from django.utils import timezone
 
@@ -230,25 +231,25 @@ def bulletin_sweep(*, now: datetime.datetime) -> dict:
         status=BulletinStatus.FAILED, error=LOST_RENDER
     )
     late = now - datetime.timedelta(minutes=settings.JOB_REDISPATCH_MINUTES)
-    orphans = (
-        BulletinFile.objects.filter(status__in=PENDING, queued_at__lt=late)
+    orphans = dict(
+        BulletinFile.objects.filter(status__in=PENDING, queued_at__lt=late, version__status=VersionStatus.PUBLISHED)
         .exclude(run__status__in=live)
-        .values_list("version_id", flat=True)
-        .distinct()
+        .order_by()
+        .values("version_id")
+        .annotate(first=Min("queued_at"))
+        .values_list("version_id", "first")
     )
-    versions = RollupVersion.objects.filter(pk__in=orphans, status=VersionStatus.PUBLISHED).only(
-        "pk", "campaign_id", "week"
-    )
-    adopted = 0
+    versions = RollupVersion.objects.filter(pk__in=orphans).only("pk", "campaign_id", "week")
     for version in versions:  # rare (a lost run): one run per version, not per file
         run = job_run_create(
             name=JOB_NAME, params={"version": version.pk, "campaign": version.campaign_id, "week": version.week}
         )
+        # Queued when its files were: past the grace of a fresh run, so this sweep dispatches it.
+        JobRun.objects.filter(pk=run.pk).update(queued_at=orphans[version.pk])
         BulletinFile.objects.filter(version=version, status__in=PENDING).update(
             status=BulletinStatus.QUEUED, progress=0, run=run
         )
-        adopted += 1
-    return {"bulletin_requeued": requeued, "bulletin_failed": failed, "bulletin_adopted": adopted}
+    return {"bulletin_requeued": requeued, "bulletin_failed": failed, "bulletin_adopted": len(orphans)}
 
 
 def _claim(version: RollupVersion) -> tuple[JobRun, list[BulletinFile]] | None:

@@ -38,6 +38,7 @@ from .rollup import (
     formula_text,
     rollup_diff,
     rollup_enqueue,
+    rollup_pending,
     rollup_publish,
     week_in_progress,
 )
@@ -144,6 +145,7 @@ def ranking_week(request):
             querystring=query.urlencode(),
             formula=formula_text(version.rules),
             board_rule=board_text(version.rules),
+            pending_recompute=rollup_pending(version=version),
             city=UnitWeekScore.objects.filter(rollup=version, unit__isnull=True).first(),
             # The check-item versions a published week counted (recorded when it was published).
             check_item_versions=version.check_item_versions.count()

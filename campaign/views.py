@@ -458,7 +458,15 @@ class JobRunListView(OfficeRequiredMixin, ObjectListView):
         Col("排队时间", "queued_at"),
         Col("开始时间", "started_at"),
         Col("结束时间", "finished_at"),
-        Col("结果", lambda run: run.error or ("、".join(f"{k}={v}" for k, v in run.result.items()))),
+        Col("执行次数", "attempts"),
+        Col(
+            "结果",
+            lambda run: (
+                run.error
+                or (f"未能交给任务队列，等待自动重发：{run.dispatch_error}" if run.dispatch_error else "")
+                or "、".join(f"{k}={v}" for k, v in run.result.items())
+            ),
+        ),
     ]
     empty_message = "还没有后台任务记录。"
 

@@ -22,7 +22,7 @@ from campaign.selectors import campaign_current, scope_for
 
 from ..choices import RANKED_POPULATIONS, CaseStatus, Population
 from ..models import AccountabilityCase, UnitWeekScore
-from ..rollup import JOB_NAME, METRICS, case_decide, formula_text, rollup_enqueue, rollup_publish
+from ..rollup import JOB_NAME, METRICS, case_decide, formula_text, rollup_enqueue, rollup_pending, rollup_publish
 from ..selectors import case_list, latest_published, ranking_rows, shown_version, week_versions
 
 
@@ -125,6 +125,8 @@ class RankingView(generics.ListAPIView):
             "computed_at": version.computed_at,
             "published_at": version.published_at,
             "formula": formula_text(version.rules),
+            # 待重算: the week's data changed after this version was computed; a run is on its way.
+            "pending_recompute": rollup_pending(version=version),
             **response.data,
         }
         return response
