@@ -27,6 +27,7 @@ from django.utils.dateparse import parse_datetime
 from django.views import View
 from django.views.decorators.http import require_POST
 
+from campaign.exporting import safe_row
 from campaign.generic import (
     Col,
     ImportView,
@@ -179,7 +180,7 @@ class PointListView(InspectionListMixin, ObjectListView):
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet("点位")
         for row in importing.points_export_rows(self.get_queryset()):
-            sheet.append(row)
+            sheet.append(safe_row(sheet, row))
         buffer = io.BytesIO()
         workbook.save(buffer)
         return xlsx_response(buffer.getvalue(), f"点位-{timezone.localdate():%Y%m%d}.xlsx")

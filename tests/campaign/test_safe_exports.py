@@ -97,3 +97,14 @@ def test_the_indicator_export_writes_a_hostile_requirement_as_text(campaign):
     sheet = load_workbook(io.BytesIO(indicators_export(system=system))).active
     cells = [cell for row in sheet.iter_rows(min_row=2) for cell in row if cell.value == "=1+1"]
     assert cells and all(cell.data_type == "s" and cell.quotePrefix for cell in cells)
+
+
+def test_the_points_export_writes_a_hostile_point_name_as_text(web, city, office):
+    from inspections import services as inspection_services
+    from inspections.models import PointType
+
+    point_type = PointType.objects.create(name="农贸市场", order=1)
+    inspection_services.point_create(name=HOSTILE[0], point_type=point_type, unit=city.street_jia)
+    sheet = load_workbook(io.BytesIO(web(office).get("/inspections/points/?export=xlsx").content)).active
+    cells = [row[0] for row in sheet.iter_rows(min_row=2) if row[0].value == HOSTILE[0]]
+    assert cells and cells[0].data_type == "s" and cells[0].quotePrefix
