@@ -105,8 +105,8 @@ class CampaignLists:
 
     def list_campaign(self):
         """The campaign the list reads (None: every campaign, or not a list)."""
-        if getattr(self, "action", None) != "list":
-            return None
+        if getattr(self, "action", None) != "list" or getattr(self, "swagger_fake_view", False):
+            return None  # (the OpenAPI schema is generated without a database to read)
         raw = (self.request.query_params.get("campaign") or "").strip()
         if not raw:
             return campaign_current()
