@@ -80,6 +80,8 @@ def home_widgets(request) -> dict[str, str]:
             {
                 "rounds": rounds,
                 "week_label": week_label(week),
+                "week": week,
+                "campaign": campaign,
                 "total": total,
                 "visited": visited,
                 "coverage": round(100 * visited / total) if total else 0,

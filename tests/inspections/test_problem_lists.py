@@ -342,3 +342,19 @@ def test_the_api_carries_the_deadline_facts(api, office, states):
     assert (rows["超期未改"]["days_overdue"], rows["超期未改"]["closed_on_time"]) == (3, None)
     assert (rows["按期"]["days_overdue"], rows["按期"]["closed_on_time"]) == (None, True)
     assert rows["超期"]["closed_on_time"] is False and rows["挂账"]["days_overdue"] is None
+
+
+def test_the_office_homes_week_count_opens_the_list_with_that_number(web, office, campaign, city, round_):
+    """本周发现问题 N on the office home opens this week's list of the campaign, which says 共 N 条
+    (it used to open every problem ever found)."""
+    import re
+
+    now = timezone.now()
+    register(office, campaign, city.street_jia, description="本周的问题", found_at=now)
+    register(office, campaign, city.street_jia, description="上周的问题", found_at=now - datetime.timedelta(days=8))
+    client = web(office)
+    html = client.get("/").content.decode()
+    link = re.search(r'<a href="([^"]+)" data-testid="week-problems">(\d+)</a>', html)
+    assert link and link.group(2) == "1"
+    listed = client.get(link.group(1).replace("&amp;", "&")).content.decode()
+    assert "共 1 条" in listed and "本周的问题" in listed and "上周的问题" not in listed
