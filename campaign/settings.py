@@ -191,7 +191,13 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 * 60)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 10 * 60}
+# A broker that does not answer must not hold a request (gunicorn's 30 s): connecting gives up
+# after a few seconds, and the job waits in the outbox for the sweeper.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_TASK_TIME_LIMIT + 10 * 60,
+    "socket_connect_timeout": 3,
+    "socket_timeout": 10,
+}
 # The jobs' outbox and sweeper (campaign/jobs.py): which Celery task runs each JobRun name (and
 # which of its params the task takes, else the run's id); a queued run not handed over, or handed
 # over this many minutes ago and not started, is dispatched again; a running run older than the

@@ -98,8 +98,10 @@ def own_redis():
 
 
 @pytest.fixture
-def broker(own_redis, transactional_db):
-    """This process sends its tasks to the test's own Redis, on a queue of its own, not eagerly."""
+def broker(own_redis, transactional_db, settings):
+    """This process sends its tasks to the test's own Redis, on a queue of its own, not eagerly; its
+    cache is on that Redis too, as in production (one REDIS_URL), so stopping it stops both."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": own_redis.url}}
     conf = celery_app.conf
     previous = (conf.broker_url, conf.task_always_eager, conf.task_default_queue)
     queue = f"faults-{uuid.uuid4().hex[:8]}"
