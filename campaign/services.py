@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import OperationalError, transaction
-from django.db.models import F, Value
+from django.db.models import DO_NOTHING, F, ProtectedError, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 
@@ -498,6 +498,25 @@ def campaign_set_phases(
         Phase.objects.create(campaign=campaign, kind=kind, start_date=start, end_date=end, note=note)
         for kind, start, end, note in ordered
     ]
+
+
+@transaction.atomic
+def campaign_delete(*, campaign: Campaign) -> None:
+    """Delete a campaign that nothing but its own phases refers to. Its work groups, systems,
+    rounds and weeks would otherwise go with it (CASCADE) or stop the delete half-way (PROTECT,
+    once a 500): refuse, naming what still refers to it, and point at archiving instead. Counted
+    through the model's reverse relations, so the kernel names the higher apps' tables without
+    importing them."""
+    in_use = []
+    for relation in Campaign._meta.related_objects:
+        if not relation.one_to_many or relation.related_model is Phase or relation.on_delete is DO_NOTHING:
+            continue  # phases belong to the campaign; history rows (DO_NOTHING) do not hold it
+        count = relation.related_model._base_manager.filter(**{relation.field.name: campaign}).count()
+        if count:
+            in_use.append(f"{relation.related_model._meta.verbose_name} {count} 条")
+    if in_use:
+        raise ProtectedError(f"该创建活动还有{'、'.join(in_use)}，不能删除；可改为停用（归档）。", set())
+    campaign.delete()
 
 
 # --- People ----------------------------------------------------------------------------------

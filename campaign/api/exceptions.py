@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -25,6 +26,21 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
+class InUse(Conflict):
+    """A delete refused because other records still refer to the object."""
+
+    default_code = "protected"
+
+
+def _in_use(exc: ProtectedError | RestrictedError) -> InUse:
+    """A service's own Chinese reason, else the kinds of record that still refer to the object."""
+    message = str(exc.args[0]) if exc.args else ""
+    if message and not message.isascii():
+        return InUse(message)
+    kinds = sorted({str(obj._meta.verbose_name) for obj in (exc.args[1] if len(exc.args) > 1 else ())})
+    return InUse(f"仍有{'、'.join(kinds) or '其他记录'}引用该对象，不能删除；可改为停用。")
+
+
 def _django_validation_to_drf(exc: DjangoValidationError) -> exceptions.ValidationError:
     if hasattr(exc, "error_dict"):
         return exceptions.ValidationError({k: [m for e in v for m in e.messages] for k, v in exc.error_dict.items()})
@@ -34,6 +50,8 @@ def _django_validation_to_drf(exc: DjangoValidationError) -> exceptions.Validati
 def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         exc = _django_validation_to_drf(exc)
+    elif isinstance(exc, (ProtectedError, RestrictedError)):
+        exc = _in_use(exc)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -1,4 +1,5 @@
 import logging
+from collections.abc import Mapping
 
 from django.contrib.auth import authenticate
 from django.db import transaction
@@ -102,6 +103,9 @@ class CampaignViewSet(viewsets.ModelViewSet):
     def perform_update(self, serializer):
         serializer.instance = services.campaign_update(campaign=serializer.instance, **serializer.validated_data)
 
+    def perform_destroy(self, instance):
+        services.campaign_delete(campaign=instance)
+
 
 class UnitViewSet(viewsets.ModelViewSet):
     """Units (单位). A liaison sees its own subtree and keeps its units' contacts current."""
@@ -128,6 +132,8 @@ class UnitViewSet(viewsets.ModelViewSet):
             return super().update(request, *args, **kwargs)
         if not can_edit_unit_contacts(request.user, unit):
             raise PermissionDenied("您没有修改该单位的权限。")
+        if not isinstance(request.data, Mapping):  # a JSON list or string: no field names to check
+            raise drf_serializers.ValidationError({"non_field_errors": ["请求体应为 JSON 对象（字段名: 值）。"]})
         extra = set(request.data) - set(UnitContactsSerializer.Meta.fields)
         if extra:
             raise PermissionDenied("单位联络员只能修改主要负责人、联络员和联系电话。")

@@ -36,6 +36,7 @@ class CoordinateField(serializers.DecimalField):
     """A latitude or longitude. Phones send many decimals: round to 6 places rather than refuse."""
 
     def __init__(self, *, label: str, bound: int, **kwargs):
+        self.bound = Decimal(bound)
         kwargs.setdefault(
             "error_messages",
             {
@@ -56,6 +57,10 @@ class CoordinateField(serializers.DecimalField):
         )
 
     def validate_precision(self, value):
+        # Range first: quantizing 1e20 to six places overflows the decimal context
+        # (decimal.InvalidOperation, once a 500); the range validators run only after this.
+        if abs(value) > self.bound:
+            self.fail("max_value", max_value=self.bound)
         return value.quantize(SIX_PLACES, rounding=ROUND_HALF_UP)
 
 
@@ -315,7 +320,8 @@ class RoundDrawSerializer(serializers.Serializer):
         error_messages={
             "required": "请填写抽样配额 quota。",
             "empty": "请填写抽样配额 quota。",
-            "not_a_dict": "quota 应为 {点位类别编号: 数量}。",
+            # DRF formats the message with str.format: the braces are doubled to stay literal.
+            "not_a_dict": "quota 应为 {{点位类别编号: 数量}}。",
         },
     )
     seed = serializers.IntegerField(
