@@ -51,6 +51,29 @@ def seed(context: dict) -> None:
 
     demo_health.seed(context)
 
+    _changes(context)
+
+
+def _changes(context: dict) -> None:
+    """Score-relevant edits by the office, after the weeks were published, so 变更记录 shows who
+    changed what with before → after (and the published weeks keep the versions they counted)."""
+    from types import SimpleNamespace
+
+    from campaign.audit import acting_for
+    from inspections.models import CheckItem
+    from inspections.services import check_item_update
+
+    item = (
+        CheckItem.objects.filter(indicator__system__campaign=context["campaign"], active=True)
+        .order_by("point_type__order", "order", "id")
+        .first()
+    )
+    if item is None:
+        return
+    with acting_for(SimpleNamespace(user=context["users"]["office"])):
+        check_item_update(item=item, cap=item.cap + 1, counting_rule=(item.counting_rule + "（最高扣分上调）").strip())
+    step(context, "变更记录（上调一项测评细则的最高扣分）")
+
 
 # One commit, not one per transition (SQLite syncs the disk on each). It must commit before the
 # weeks are computed: the transitions' after-commit refreshes then find no computed week, as before.

@@ -40,6 +40,7 @@ STEPS = [
     "八周排名计算、发布与问责",
     "满意度调查",
     "国家卫生城市复审（测评体系、检查项、两周暗访与排名）",
+    "变更记录（上调一项测评细则的最高扣分）",
 ]
 
 
@@ -179,6 +180,19 @@ def test_the_demo_city():
         assert not crossed.exists(), model
     assert not Observation.objects.exclude(campaign=F("inspection__round__campaign")).exists()
     assert not InspectionRound.objects.filter(campaign=archived).exists()
+
+    # 变更记录 has a real before → after: the office raised one check item's cap after the weeks were
+    # published, and the published weeks still point at the version they counted.
+    from accountability.models import RollupVersion
+    from inspections.models import CheckItem
+
+    changed = CheckItem.history.filter(history_type="~", history_user__username="office").latest("history_date")
+    assert CheckItem.objects.get(pk=changed.id).cap == changed.prev_record.cap + 1
+    counted = RollupVersion.objects.filter(status="published", check_item_versions__id=changed.id).values_list(
+        "check_item_versions__cap", flat=True
+    )
+    assert counted.exists()
+    assert set(counted.filter(check_item_versions__id=changed.id)) == {changed.prev_record.cap}
 
     with pytest.raises(CommandError):
         call_command("seed_demo")
