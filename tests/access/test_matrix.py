@@ -25,6 +25,7 @@ from openpyxl import load_workbook
 from rest_framework.views import APIView
 
 from campaign.generic import ObjectListView
+from campaign.models import Unit
 from tests.access.conftest import MARKER_A, MARKER_B
 from tests.access.matrix import ADMIN, OK, PERSONAS, ROUTES, SIDES, SKIP, Bug, Route
 
@@ -212,18 +213,37 @@ def test_admin_is_the_office_s(world, db):
 # --- Refused writes --------------------------------------------------------------------------------
 
 
-def database_checksum() -> dict[str, tuple[int, str]]:
+def database_checksum() -> dict[str, tuple]:
     """Per table (all of them but the session's and the lockout's): the row count and a hash of its
-    rows, in an order that does not depend on how the database returns them."""
-    result = {}
+    rows, in an order that does not depend on how the database returns them. PostgreSQL hashes
+    every table in one statement; SQLite's rows are hashed here."""
+    quote = connection.ops.quote_name
     with connection.cursor() as cursor:
-        for table in sorted(connection.introspection.table_names(cursor)):
-            if table in UNCHECKED_TABLES:
-                continue
-            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")
+        tables = [t for t in sorted(connection.introspection.table_names(cursor)) if t not in UNCHECKED_TABLES]
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                " UNION ALL ".join(
+                    f"SELECT %s, count(*), md5(coalesce(string_agg(r::text, E'\\n' ORDER BY r::text), ''))"
+                    f" FROM {quote(table)} AS r"
+                    for table in tables
+                ),
+                tables,
+            )
+            return {table: (count, digest) for table, count, digest in cursor.fetchall()}
+        result = {}
+        for table in tables:
+            cursor.execute(f"SELECT * FROM {quote(table)}")
             rows = sorted(repr(row) for row in cursor.fetchall())
             result[table] = (len(rows), hashlib.sha256("\n".join(rows).encode()).hexdigest())
-    return result
+        return result
+
+
+def test_the_checksum_sees_one_changed_field(world, db):
+    before = database_checksum()
+    assert before == database_checksum()
+    Unit.objects.filter(pk=world.city.street_yi.pk).update(phone="13900000000")
+    after = database_checksum()
+    assert [table for table in before if before[table] != after[table]] == [Unit._meta.db_table]
 
 
 def _send(client, method: str, url: str, body: dict):
