@@ -70,7 +70,9 @@ class RankingView(generics.ListAPIView):
     ranked units first, then the vetoed, then 样本不足. Without `week`: the latest published week.
     Only the office sees drafts. A row of a unit with a 一票否决 event open during the week has
     `vetoed` true, `rank` and `rank_change` null, `list` "black", and names the events in
-    `veto_events` ([{"id", "title", "occurred_on", "status"}], the status as of the week's end)."""
+    `veto_events` ([{"id", "title", "occurred_on", "status"}], the status as of the week's end).
+    `pending_recompute` is true (待重算) while a recompute of the week, queued after this version was
+    computed, has not completed: the week's data changed and these numbers are about to."""
 
     serializer_class = RankingRowSerializer
     filter_backends: list = []
