@@ -252,6 +252,7 @@ def ranking_unit(request, pk: int):
         "cases": case_list(request.user).filter(unit=unit, campaign=campaign).order_by("-week")[:10],
         "formula": formula_text(version.rules) if version else "",
         "counts_open": may_open_counts(scope, unit),
+        "pending_recompute": rollup_pending(version=version) if version else False,
     }
     return render(request, "accountability/ranking_unit.html", context)
 

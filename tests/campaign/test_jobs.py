@@ -102,6 +102,9 @@ def test_an_inspection_submitted_while_the_broker_is_down_answers_201_and_its_re
     assert page.status_code == 200 and 'data-testid="pending-recompute"' in page.content.decode()
     data = api(office).get("/api/v1/rankings/", {"campaign": campaign.pk, "week": THIS_WEEK}).json()
     assert data["pending_recompute"] is True
+    unit_url = f"/rankings/units/{Unit.objects.get(name='甲区').pk}/"
+    unit_page = web(office).get(unit_url, {"campaign": campaign.pk, "week": THIS_WEEK})
+    assert 'data-testid="pending-recompute"' in unit_page.content.decode()
 
     # The broker is back: the sweeper sends it, a worker runs it, the week counts the inspection.
     broker.is_up = True
@@ -122,6 +125,8 @@ def test_an_inspection_submitted_while_the_broker_is_down_answers_201_and_its_re
         'data-testid="pending-recompute"'
         not in web(office).get("/rankings/", {"campaign": campaign.pk, "week": THIS_WEEK}).content.decode()
     )
+    unit_page = web(office).get(unit_url, {"campaign": campaign.pk, "week": THIS_WEEK})
+    assert 'data-testid="pending-recompute"' not in unit_page.content.decode()
 
 
 def test_a_roll_up_posted_while_the_broker_is_down_answers_202_and_runs_after_it_returns(
