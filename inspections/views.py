@@ -1140,6 +1140,11 @@ class ProblemPageFilterSet(ChineseFilterLabelsMixin, ProblemFilterSet):
         for name in ("point", "round"):
             self.filters[name].extra["widget"] = forms.HiddenInput
         self.filters["week"].extra["widget"] = forms.TextInput(attrs={"placeholder": "2026-W47"})
+        # The filters are deep copies of the class's; a form field an earlier reader built on the
+        # class's filter (the API schema, another page) is copied too and would ignore `extra`.
+        for name in ("relation", "point", "round", "week"):
+            if name in self.filters:
+                self.filters[name].__dict__.pop("_field", None)
 
 
 class ProblemListView(InspectionListMixin, ObjectListView):
