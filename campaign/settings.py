@@ -230,8 +230,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Unknown query parameters are a 400 (campaign/api/filters.py), number filters bounded.
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "campaign.api.filters.UnknownQueryParams",
+        "campaign.api.filters.FilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
@@ -249,6 +251,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The shared error answers (400/401/403/404/405/409/415/429) documented on every operation.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "campaign.api.schema.document_errors",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "MaterialStatusEnum": "indicators.choices.MaterialStatus",
         "RiskStatusEnum": "indicators.choices.RiskStatus",

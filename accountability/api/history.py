@@ -11,11 +11,13 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.views import APIView
 
+from campaign.api.filters import check_query_params
 from campaign.api.pagination import PageNumberPagination
 
 from ..history import SOURCES, HistoryFilterForm, change_entries, may_read_history, user_display
 
 FIELD_NAMES = {"date_from": "from", "date_to": "to"}  # the form's names → the query's
+PAGE_PARAMS = (PageNumberPagination.page_query_param, PageNumberPagination.page_size_query_param)
 
 
 class HistoryUserSerializer(serializers.Serializer):
@@ -77,6 +79,9 @@ class HistoryView(APIView):
     def get(self, request):
         if not may_read_history(request.user):
             raise exceptions.PermissionDenied("变更记录仅对创建办和领导开放。")
+        check_query_params(
+            request, [*(FIELD_NAMES.get(name, name) for name in HistoryFilterForm.base_fields), *PAGE_PARAMS]
+        )
         form = HistoryFilterForm(request.query_params)
         if not form.is_valid():
             raise exceptions.ValidationError(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from campaign.api.serializers import ModelSerializer, Serializer
 from campaign.models import Unit
 from inspections.api.serializers import ProblemSerializer
 
@@ -11,7 +12,7 @@ from ..choices import Action
 from ..models import CalendarDay, Notification, ProblemEvent
 
 
-class TransitionRequestSerializer(serializers.Serializer):
+class TransitionRequestSerializer(Serializer):
     action = serializers.ChoiceField(
         choices=Action.choices, error_messages={"invalid_choice": "未知的操作“{input}”。", "required": "请选择操作。"}
     )
@@ -48,7 +49,7 @@ class ProblemWithActionsSerializer(ProblemSerializer):
         return self.context.get("allowed_actions", [])
 
 
-class ProblemEventSerializer(serializers.ModelSerializer):
+class ProblemEventSerializer(ModelSerializer):
     action_display = serializers.SerializerMethodField()
     actor_name = serializers.SerializerMethodField()
     photos = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
@@ -81,7 +82,7 @@ class ProblemEventSerializer(serializers.ModelSerializer):
         return event.actor.get_full_name() or event.actor.get_username()
 
 
-class NotificationSerializer(serializers.ModelSerializer):
+class NotificationSerializer(ModelSerializer):
     read = serializers.SerializerMethodField()
 
     class Meta:
@@ -93,15 +94,15 @@ class NotificationSerializer(serializers.ModelSerializer):
         return notification.read_at is not None
 
 
-class NotificationReadSerializer(serializers.Serializer):
+class NotificationReadSerializer(Serializer):
     ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, allow_null=True)
 
 
-class NotificationReadResultSerializer(serializers.Serializer):
+class NotificationReadResultSerializer(Serializer):
     marked = serializers.IntegerField()
 
 
-class CalendarDaySerializer(serializers.ModelSerializer):
+class CalendarDaySerializer(ModelSerializer):
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
 
     class Meta:

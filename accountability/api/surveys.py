@@ -105,4 +105,4 @@ class SurveyImportView(APIView):
         def importer(*, file, dry_run):
             return survey_import(campaign=campaign, user=request.user, file=file, dry_run=dry_run)
 
-        return run_import(request, importer)
+        return run_import(request, importer, also=("campaign",))

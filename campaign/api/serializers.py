@@ -1,11 +1,50 @@
+from collections.abc import Mapping
+
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from ..models import Campaign, Phase, Unit, WorkGroup
 from ..selectors import campaign_days_left, campaign_phase_on
 
+# Sent by Django's HTML forms (the browsable API); never a field of ours.
+IGNORED_INPUT = frozenset({"csrfmiddlewaretoken"})
 
-class PhaseSerializer(serializers.ModelSerializer):
+
+class StrictFieldsMixin:
+    """Unknown fields in a body are a 400 naming them (issue 12: a PATCH with a misspelt field once
+    answered 200 and changed nothing). Read-only fields a client echoes back (a GET body PUT again)
+    are known and ignored, as DRF does; `extra_input_fields` names fields of the same body that
+    another serializer of the view reads (an import's `system` beside its `file`). Nested
+    serializers check their own objects: an unknown key in an observation line is named there."""
+
+    extra_input_fields: tuple[str, ...] = ()
+
+    def is_extra_input(self, name: str) -> bool:
+        """Whether a field named by a pattern (e.g. `replace_<id>`) is read by the view itself."""
+        return False
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            known = set(self.fields) | set(self.extra_input_fields) | IGNORED_INPUT
+            unknown = [name for name in data if name not in known and not self.is_extra_input(str(name))]
+            if unknown:
+                writable = sorted(name for name, field in self.fields.items() if not field.read_only)
+                listed = "、".join([*writable, *self.extra_input_fields]) or "无"
+                raise serializers.ValidationError(
+                    {str(name)[:50]: [f"未知的字段“{str(name)[:50]}”。可提交的字段：{listed}。"] for name in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+class Serializer(StrictFieldsMixin, serializers.Serializer):
+    """The API's base serializer: unknown input fields are refused."""
+
+
+class ModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    """The API's base model serializer: unknown input fields are refused."""
+
+
+class PhaseSerializer(ModelSerializer):
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
 
     class Meta:
@@ -13,7 +52,7 @@ class PhaseSerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "kind_display", "start_date", "end_date", "note"]
 
 
-class CampaignSerializer(serializers.ModelSerializer):
+class CampaignSerializer(ModelSerializer):
     phases = PhaseSerializer(many=True, read_only=True)
     level_display = serializers.CharField(source="get_level_display", read_only=True)
     current_phase = serializers.SerializerMethodField()
@@ -46,7 +85,7 @@ class CampaignSerializer(serializers.ModelSerializer):
         return campaign_days_left(campaign=obj)
 
 
-class UnitSerializer(serializers.ModelSerializer):
+class UnitSerializer(ModelSerializer):
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
     parent = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all(), allow_null=True, required=False)
 
@@ -71,13 +110,13 @@ class UnitSerializer(serializers.ModelSerializer):
         extra_kwargs = {"code": {"validators": []}}
 
 
-class UnitContactsSerializer(serializers.ModelSerializer):
+class UnitContactsSerializer(ModelSerializer):
     class Meta:
         model = Unit
         fields = ["leader_name", "liaison_name", "phone"]
 
 
-class WorkGroupSerializer(serializers.ModelSerializer):
+class WorkGroupSerializer(ModelSerializer):
     leaders = serializers.PrimaryKeyRelatedField(many=True, queryset=get_user_model().objects.all())
     units = serializers.PrimaryKeyRelatedField(many=True, queryset=Unit.objects.all())
 
@@ -86,18 +125,18 @@ class WorkGroupSerializer(serializers.ModelSerializer):
         fields = ["id", "campaign", "name", "duties", "leaders", "units", "order"]
 
 
-class ImportUploadSerializer(serializers.Serializer):
+class ImportUploadSerializer(Serializer):
     # An empty file reaches the importer, which answers in the import error shape.
     file = serializers.FileField(allow_empty_file=True, error_messages={"required": "请上传文件（字段 file）。"})
     dry_run = serializers.BooleanField(default=False)
 
 
-class TokenRequestSerializer(serializers.Serializer):
+class TokenRequestSerializer(Serializer):
     username = serializers.CharField(error_messages={"required": "请填写用户名。", "blank": "请填写用户名。"})
     password = serializers.CharField(
         error_messages={"required": "请填写密码。", "blank": "请填写密码。"}, style={"input_type": "password"}
     )
 
 
-class TokenSerializer(serializers.Serializer):
+class TokenSerializer(Serializer):
     token = serializers.CharField()

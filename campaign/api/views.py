@@ -78,11 +78,22 @@ class TokenView(APIView):
         return Response({"token": token.key})
 
 
-def run_import(request, importer):
-    """Shared body of every `…/import/` endpoint: preview with dry_run=1, else all or nothing."""
+def run_import(request, importer, *, also: tuple[str, ...] = ()):
+    """Shared body of every `…/import/` endpoint: preview with dry_run=1, else all or nothing.
+    `dry_run` is read from the form or, as the schema documents it, the query string. `also` names
+    the other form fields the endpoint reads itself (the check items' `system`), so that the upload's
+    strict check does not refuse them."""
     upload = ImportUploadSerializer(data=request.data)
+    upload.extra_input_fields = also
     upload.is_valid(raise_exception=True)
-    result = importer(file=upload.validated_data["file"], dry_run=upload.validated_data["dry_run"])
+    dry_run = upload.validated_data["dry_run"]
+    if "dry_run" in request.query_params:
+        flag = drf_serializers.BooleanField(error_messages={"invalid": "dry_run 应为 1 或 0。"})
+        try:
+            dry_run = dry_run or flag.run_validation(request.query_params["dry_run"])
+        except drf_serializers.ValidationError as exc:
+            raise drf_serializers.ValidationError({"dry_run": exc.detail}) from None
+    result = importer(file=upload.validated_data["file"], dry_run=dry_run)
     if not result.ok:
         return import_error_response(result)
     return Response({"detail": result.summary, **result.as_dict()}, status=status.HTTP_200_OK)
@@ -215,7 +226,7 @@ class JobRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     permission_classes = [IsOffice]
     filterset_fields = ["name", "status"]
 
-    @extend_schema(request=None, responses=JobRunSerializer)
+    @extend_schema(request=None, responses={202: JobRunSerializer})
     @action(detail=False, methods=["post"], url_path="worker-check")
     def worker_check(self, request):
         """Queue a job that a Celery worker records itself on; with no broker it runs in-process."""

@@ -1,9 +1,12 @@
 """Serializers of the 测评体系 API. Reads only: every write goes through indicators.services."""
 
+import re
+
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from campaign.api.serializers import ModelSerializer, Serializer
 from campaign.models import Campaign, Unit
 
 from ..choices import AssignmentRole, Method
@@ -12,7 +15,7 @@ from ..models import Indicator, IndicatorSystem, Material, MaterialEvent, Materi
 METHOD_ORDER = {value: index for index, value in enumerate(Method.values)}
 
 
-class IndicatorSystemSerializer(serializers.ModelSerializer):
+class IndicatorSystemSerializer(ModelSerializer):
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
     node_count = serializers.IntegerField(read_only=True, default=0)
 
@@ -52,7 +55,7 @@ class MethodsField(serializers.ListField):
         return sorted((row.method for row in instance.method_rows.all()), key=METHOD_ORDER.get)
 
 
-class IndicatorSerializer(serializers.ModelSerializer):
+class IndicatorSerializer(ModelSerializer):
     """One node of the tree. Units are ids; `*_inherited` says they come from an ancestor."""
 
     system = serializers.PrimaryKeyRelatedField(queryset=IndicatorSystem.objects.all())
@@ -139,12 +142,12 @@ def _pk(value):
     return getattr(value, "pk", value)
 
 
-class IndicatorUnitsSerializer(serializers.Serializer):
+class IndicatorUnitsSerializer(Serializer):
     role = serializers.ChoiceField(choices=AssignmentRole.choices)
     units = serializers.PrimaryKeyRelatedField(many=True, queryset=Unit.objects.all(), allow_empty=True)
 
 
-class MaterialFileSerializer(serializers.ModelSerializer):
+class MaterialFileSerializer(ModelSerializer):
     name = serializers.CharField(source="original_name")
     url = serializers.SerializerMethodField()
 
@@ -158,7 +161,7 @@ class MaterialFileSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(path) if request else path
 
 
-class MaterialEventSerializer(serializers.ModelSerializer):
+class MaterialEventSerializer(ModelSerializer):
     action_display = serializers.CharField(source="get_action_display")
     actor = serializers.SerializerMethodField()
 
@@ -170,7 +173,7 @@ class MaterialEventSerializer(serializers.ModelSerializer):
         return obj.actor.get_full_name() or obj.actor.get_username()
 
 
-class MaterialSerializer(serializers.ModelSerializer):
+class MaterialSerializer(ModelSerializer):
     system = serializers.IntegerField(source="indicator.system_id")
     indicator_label = serializers.CharField(source="indicator.label")
     unit_name = serializers.CharField(source="unit.name")
@@ -199,7 +202,7 @@ class MaterialSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MaterialSubmitSerializer(serializers.Serializer):
+class MaterialSubmitSerializer(Serializer):
     """What a liaison sends (multipart). `unit` may be left out by a liaison of a single unit."""
 
     indicator = serializers.PrimaryKeyRelatedField(queryset=Indicator.objects.select_related("system"))
@@ -207,16 +210,21 @@ class MaterialSubmitSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, default="")
     # Checked by the service (size, content type) with Chinese messages naming the file.
     files = serializers.ListField(child=serializers.FileField(allow_empty_file=True), required=False, default=list)
+    extra_input_fields = ("files[]",)  # the form's other spelling of `files`, read by the view
 
 
-class MaterialResubmitSerializer(serializers.Serializer):
+class MaterialResubmitSerializer(Serializer):
     """A new description and/or new files; `replace_<file id>` fields replace a current file."""
 
     description = serializers.CharField(required=False, allow_blank=True)
     files = serializers.ListField(child=serializers.FileField(allow_empty_file=True), required=False, default=list)
+    extra_input_fields = ("files[]",)
+
+    def is_extra_input(self, name: str) -> bool:
+        return re.fullmatch(r"replace_\d+", name) is not None  # read by the view, file by file
 
 
-class MaterialReviewSerializer(serializers.Serializer):
+class MaterialReviewSerializer(Serializer):
     action = serializers.ChoiceField(
         choices=[("approve", "通过"), ("return", "退回")],
         error_messages={"invalid_choice": "审核操作只能是 approve（通过）或 return（退回）。"},
@@ -224,7 +232,7 @@ class MaterialReviewSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class NegativeListItemSerializer(serializers.ModelSerializer):
+class NegativeListItemSerializer(ModelSerializer):
     system = serializers.PrimaryKeyRelatedField(queryset=IndicatorSystem.objects.all())
 
     class Meta:
@@ -234,7 +242,7 @@ class NegativeListItemSerializer(serializers.ModelSerializer):
         extra_kwargs = {"order": {"required": False}}
 
 
-class RiskEventSerializer(serializers.ModelSerializer):
+class RiskEventSerializer(ModelSerializer):
     item = serializers.PrimaryKeyRelatedField(queryset=NegativeListItem.objects.all())
     unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all())
     item_title = serializers.CharField(source="item.title", read_only=True)
@@ -262,11 +270,11 @@ class RiskEventSerializer(serializers.ModelSerializer):
         read_only_fields = ["status", "resolution", "created_at", "resolved_at"]
 
 
-class RiskEventResolveSerializer(serializers.Serializer):
+class RiskEventResolveSerializer(Serializer):
     resolution = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class ImportResultSerializer(serializers.Serializer):
+class ImportResultSerializer(Serializer):
     """The answer of an import (documentation only)."""
 
     detail = serializers.CharField()

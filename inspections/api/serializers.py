@@ -11,7 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
-from campaign.api.serializers import ImportUploadSerializer
+from campaign.api.serializers import ImportUploadSerializer, ModelSerializer, Serializer
 from campaign.choices import Role
 from campaign.models import Campaign, Unit
 from indicators.models import Indicator, IndicatorSystem
@@ -85,7 +85,7 @@ def _photo_url(name: str, photo_id: int, request) -> str | None:
 # --- Reference data ---------------------------------------------------------------------------
 
 
-class PointTypeSerializer(serializers.ModelSerializer):
+class PointTypeSerializer(ModelSerializer):
     name = serializers.CharField(
         max_length=50,
         validators=[UniqueValidator(queryset=PointType.objects.all(), message="已有同名的点位类别。")],
@@ -101,7 +101,7 @@ class PointTypeSerializer(serializers.ModelSerializer):
         read_only_fields = ["national"]
 
 
-class PointSerializer(serializers.ModelSerializer):
+class PointSerializer(ModelSerializer):
     point_type = serializers.PrimaryKeyRelatedField(
         queryset=PointType.objects.all(), error_messages=_pk_messages("点位类别", "point_type")
     )
@@ -153,7 +153,7 @@ class PointSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class CheckItemSerializer(serializers.ModelSerializer):
+class CheckItemSerializer(ModelSerializer):
     point_type = serializers.PrimaryKeyRelatedField(
         queryset=PointType.objects.all(), error_messages=_pk_messages("点位类别", "point_type")
     )
@@ -219,7 +219,8 @@ class CheckItemSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class CheckItemImportSerializer(serializers.Serializer):
+class CheckItemImportSerializer(Serializer):
+    extra_input_fields = ("file", "dry_run")  # read by the shared import (run_import)
     system = serializers.PrimaryKeyRelatedField(
         queryset=IndicatorSystem.objects.all(), error_messages=_pk_messages("测评体系", "system")
     )
@@ -242,7 +243,7 @@ def _inspectors():
     return get_user_model().objects.filter(memberships__role=Role.INSPECTOR).distinct()
 
 
-class RoundSerializer(serializers.ModelSerializer):
+class RoundSerializer(ModelSerializer):
     campaign = serializers.PrimaryKeyRelatedField(
         queryset=Campaign.objects.all(), error_messages=_pk_messages("创建活动", "campaign")
     )
@@ -312,7 +313,7 @@ class RoundSerializer(serializers.ModelSerializer):
         }
 
 
-class RoundDrawSerializer(serializers.Serializer):
+class RoundDrawSerializer(Serializer):
     quota = serializers.DictField(
         child=serializers.IntegerField(error_messages={"invalid": "抽取数量应为整数。"}),
         allow_empty=False,
@@ -353,7 +354,7 @@ class RoundDrawSerializer(serializers.Serializer):
 # --- Photos -----------------------------------------------------------------------------------
 
 
-class PhotoUploadSerializer(serializers.Serializer):
+class PhotoUploadSerializer(Serializer):
     # Any file reaches the service, which checks the content and answers in Chinese.
     file = serializers.FileField(
         allow_empty_file=True,
@@ -365,7 +366,7 @@ class PhotoUploadSerializer(serializers.Serializer):
     )
 
 
-class PhotoSerializer(serializers.ModelSerializer):
+class PhotoSerializer(ModelSerializer):
     url = serializers.SerializerMethodField()
     thumbnail_url = serializers.SerializerMethodField()
 
@@ -383,7 +384,7 @@ class PhotoSerializer(serializers.ModelSerializer):
 # --- Inspections and observations -------------------------------------------------------------
 
 
-class ObservationInputSerializer(serializers.Serializer):
+class ObservationInputSerializer(Serializer):
     """One line of an inspection. Only the types are checked here; the service checks the rest
     (applies to the point's type, result, occurrences 0–100, photos) with the line number."""
 
@@ -415,7 +416,7 @@ class ReadableInspectionField(serializers.PrimaryKeyRelatedField):
         return super().get_queryset()
 
 
-class InspectionCreateSerializer(serializers.Serializer):
+class InspectionCreateSerializer(Serializer):
     round = serializers.PrimaryKeyRelatedField(
         queryset=InspectionRound.objects.select_related("campaign"), error_messages=_pk_messages("督查批次", "round")
     )
@@ -453,7 +454,7 @@ class InspectionCreateSerializer(serializers.Serializer):
     correction_reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class ObservationInInspectionSerializer(serializers.ModelSerializer):
+class ObservationInInspectionSerializer(ModelSerializer):
     result_display = serializers.CharField(source="get_result_display", read_only=True)
     photos = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     charged_units = serializers.SerializerMethodField()
@@ -479,7 +480,7 @@ class ObservationInInspectionSerializer(serializers.ModelSerializer):
         return sorted(charge.unit_id for charge in obj.charges.all())
 
 
-class ProblemSummarySerializer(serializers.ModelSerializer):
+class ProblemSummarySerializer(ModelSerializer):
     status_display = serializers.CharField(source="get_status_display", read_only=True)
 
     class Meta:
@@ -487,7 +488,7 @@ class ProblemSummarySerializer(serializers.ModelSerializer):
         fields = ["id", "status", "status_display", "observation", "unit", "severity", "deduction", "description"]
 
 
-class InspectionSerializer(serializers.ModelSerializer):
+class InspectionSerializer(ModelSerializer):
     point_name = serializers.CharField(source="point.name", read_only=True)
     inspector_name = serializers.SerializerMethodField()
     observations = serializers.SerializerMethodField()
@@ -543,7 +544,7 @@ class InspectionSerializer(serializers.ModelSerializer):
         return ProblemSummarySerializer(problems, many=True, context=self.context).data
 
 
-class ObservationSerializer(serializers.ModelSerializer):
+class ObservationSerializer(ModelSerializer):
     charged_units = serializers.SerializerMethodField(help_text="计分单位编号（升序）")
 
     class Meta:
@@ -570,7 +571,7 @@ class ObservationSerializer(serializers.ModelSerializer):
 # --- Problems ---------------------------------------------------------------------------------
 
 
-class SightingSerializer(serializers.ModelSerializer):
+class SightingSerializer(ModelSerializer):
     """A later failing observation of the same item at the same point while the problem was open:
     which observation, in which inspection, by whom and when it was submitted."""
 
@@ -589,7 +590,7 @@ class SightingSerializer(serializers.ModelSerializer):
         return inspector.get_full_name() or inspector.get_username()
 
 
-class ProblemSerializer(serializers.ModelSerializer):
+class ProblemSerializer(ModelSerializer):
     """A problem and its workflow state (read-only; accountability's endpoints move it). `overdue`
     is computed from the row: open, not shelved, deadline before today (Asia/Shanghai)."""
 
@@ -653,7 +654,7 @@ class ProblemSerializer(serializers.ModelSerializer):
         return getattr(problem, "closed_on_time", None)
 
 
-class ProblemCreateSerializer(serializers.Serializer):
+class ProblemCreateSerializer(Serializer):
     """A problem the office registers (领导交办, 12345转办, 市民随手拍, 上级通报). Only the shapes are
     checked here; inspections.services.problem_create checks the rest, in Chinese. `photos` are
     ids from POST photos/; `campaign` defaults to the current one."""

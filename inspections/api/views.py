@@ -103,6 +103,8 @@ class CampaignLists:
     400, never a silent fall-back to another campaign's numbers. A record opened by its id is
     found whatever its campaign."""
 
+    extra_query_params = ("campaign",)
+
     def list_campaign(self):
         """The campaign the list reads (None: every campaign, or not a list)."""
         if getattr(self, "action", None) != "list" or getattr(self, "swagger_fake_view", False):
@@ -177,6 +179,7 @@ class PointViewSet(
     pagination_class = KeyPagePagination
     permission_classes = [IsOfficeOrReadOnly]
     ordering_fields = ["name", "id"]
+    extra_query_params = ("near",)
 
     def get_queryset(self):
         return point_list(user=self.request.user).prefetch_related(
@@ -267,7 +270,8 @@ class CheckItemViewSet(
         """Import check items of a 测评体系 (`system`) from Excel: `file`, `dry_run=1` for the preview."""
         target = CheckItemImportSerializer(data=request.data)
         target.is_valid(raise_exception=True)
-        return run_import(request, partial(check_items_import, system=target.validated_data["system"]))
+        importer = partial(check_items_import, system=target.validated_data["system"])
+        return run_import(request, importer, also=("system",))
 
 
 # --- Rounds -----------------------------------------------------------------------------------
