@@ -18,11 +18,12 @@ PYTEST := DJANGO_ALLOW_ASYNC_UNSAFE=true $(VENV)/bin/pytest -p no:cacheprovider
 
 DEMO_PASSWORD := demo-pass-2026
 
-.PHONY: help venv run test lint clean browser-deps require-services
+.PHONY: help venv run test fuzz lint clean browser-deps require-services
 
 help:
 	@echo "make run     演示环境（SQLite）：迁移、载入演示数据、启动 http://127.0.0.1:$(PORT)/  (PORT=9000 可改端口)"
 	@echo "make test    迁移检查 + pytest（SQLite）；设置了 DATABASE_URL=postgres… 和 REDIS_URL 时再跑一遍（含集成测试）"
+	@echo "make fuzz    接口模糊测试（schemathesis，每个接口×角色 $(FUZZ_EXAMPLES) 例；make test 只跑少量）"
 	@echo "make lint    ruff check + ruff format --check"
 	@echo "make clean   删除 db.sqlite3、media/、staticfiles/（保留 .venv）"
 
@@ -121,6 +122,14 @@ browser-deps:
 	  echo "Not root: run this, then make test again (browser tests are skipped meanwhile):"; \
 	  echo "  sudo env DEBIAN_FRONTEND=noninteractive sh -c 'apt-get update && apt-get install -y $${missing[*]}'"; \
 	fi
+
+# --- fuzz -------------------------------------------------------------------------------------
+# The schema fuzzer of the suite (tests/fuzz) with many more examples per operation and persona;
+# `make test` runs it with a few (FUZZ_EXAMPLES, default 4). SQLite, as the first test pass.
+FUZZ_EXAMPLES ?= 200
+
+fuzz: $(VENV)/.stamp-dev
+	env -u DATABASE_URL -u REDIS_URL FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PYTEST) tests/fuzz $(PYTEST_ARGS)
 
 # --- lint / clean -----------------------------------------------------------------------------
 lint: $(VENV)/.stamp-dev
