@@ -6,6 +6,7 @@ A problem is looked up through inspections' problem_list, so one outside the use
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import Prefetch, prefetch_related_objects
 from django.shortcuts import get_object_or_404
@@ -155,8 +156,24 @@ class NotificationReadView(APIView):
         return Response({"marked": notification_mark_read(user=request.user, ids=ids)})
 
 
+class YearFilter(django_filters.NumberFilter):
+    field_class = forms.IntegerField
+
+
 class CalendarDayFilterSet(django_filters.FilterSet):
-    year = django_filters.NumberFilter(field_name="date", lookup_expr="year", label="年份")
+    # A whole year a date can have: `year=0.01` once reached the date lookup as year 0 (a 500).
+    year = YearFilter(
+        field_name="date",
+        lookup_expr="year",
+        label="年份",
+        min_value=1,
+        max_value=9999,
+        error_messages={
+            "invalid": "年份（year）应为整数。",
+            "min_value": "年份（year）应在 1 到 9999 之间。",
+            "max_value": "年份（year）应在 1 到 9999 之间。",
+        },
+    )
 
     class Meta:
         model = CalendarDay

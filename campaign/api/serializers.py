@@ -10,13 +10,14 @@ from ..selectors import campaign_days_left, campaign_phase_on
 IGNORED_INPUT = frozenset({"csrfmiddlewaretoken"})
 
 
+# Unknown fields in a body are a 400 naming them (issue 12: a PATCH with a misspelt field once
+# answered 200 and changed nothing). Read-only fields a client echoes back (a GET body PUT again)
+# are known and ignored, as DRF does; `extra_input_fields` names fields of the same body that
+# another serializer of the view reads (an import's `system` beside its `file`). Nested
+# serializers check their own objects: an unknown key in an observation line is named there.
+# (Comments, not docstrings: drf-spectacular would show a base class's docstring on every
+# serializer without its own.)
 class StrictFieldsMixin:
-    """Unknown fields in a body are a 400 naming them (issue 12: a PATCH with a misspelt field once
-    answered 200 and changed nothing). Read-only fields a client echoes back (a GET body PUT again)
-    are known and ignored, as DRF does; `extra_input_fields` names fields of the same body that
-    another serializer of the view reads (an import's `system` beside its `file`). Nested
-    serializers check their own objects: an unknown key in an observation line is named there."""
-
     extra_input_fields: tuple[str, ...] = ()
 
     def is_extra_input(self, name: str) -> bool:
@@ -36,12 +37,12 @@ class StrictFieldsMixin:
         return super().to_internal_value(data)
 
 
-class Serializer(StrictFieldsMixin, serializers.Serializer):
-    """The API's base serializer: unknown input fields are refused."""
+class Serializer(StrictFieldsMixin, serializers.Serializer):  # the API's base: unknown fields refused
+    pass
 
 
-class ModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
-    """The API's base model serializer: unknown input fields are refused."""
+class ModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):  # the same for model serializers
+    pass
 
 
 class PhaseSerializer(ModelSerializer):
