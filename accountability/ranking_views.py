@@ -260,15 +260,18 @@ def ranking_unit(request, pk: int):
 @login_required
 def case_list_page(request):
     scope = scope_for(request.user)
-    cases = case_list(request.user).select_related("unit", "decided_by").order_by("-week", "status", "unit__path")
+    campaign = _campaign(request)
+    # The tabs count what their links open: the campaign's cases of the chosen week, by status.
+    base = case_list(request.user).filter(campaign=campaign)
+    week = request.GET.get("week", "")
+    if week:
+        base = base.filter(week=week)
+    cases = base.select_related("unit", "decided_by").order_by("-week", "status", "unit__path")
     status = request.GET.get("status", "")
     if status in CaseStatus.values:
         cases = cases.filter(status=status)
-    week = request.GET.get("week", "")
-    if week:
-        cases = cases.filter(week=week)
     page = Paginator(cases, 50).get_page(request.GET.get("page"))
-    counts = dict(case_list(request.user).values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
+    counts = dict(base.order_by().values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -276,6 +279,7 @@ def case_list_page(request):
         "accountability/case_list.html",
         {
             "title": "问责事项（谁丢分、谁领责）",
+            "campaign": campaign,
             "page_obj": page,
             "cases": page.object_list,
             "status": status,

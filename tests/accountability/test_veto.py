@@ -455,3 +455,21 @@ def test_registering_a_veto_recomputes_the_weeks_already_published(
     assert [e["id"] for e in yi.veto_events] == [event.pk]
     # The week before the event is untouched.
     assert not RollupVersion.objects.filter(campaign=weeks, week=W44, status="draft").exists()
+
+
+def test_the_case_tabs_count_what_they_open(weeks, city, office, veto_item, web):
+    """The 问责事项 tabs count the campaign's cases of the chosen week, as their links list them."""
+    import re
+
+    publish_w44(weeks, office)
+    veto(veto_item, city.district_yi, office)
+    rollup_compute(campaign=weeks, week=WEEK)
+    rollup_publish(campaign=weeks, week=WEEK, user=office, bulletin=False)
+    client = web(office)
+    html = client.get("/rankings/cases/", {"week": WEEK}).content.decode()
+    tabs = re.findall(r'href="(\?status=[^"]*)">([^<]+)<span class="badge ms-1">(\d+)</span>', html)
+    assert tabs
+    for href, _label, count in tabs:
+        listed = client.get("/rankings/cases/" + href.replace("&amp;", "&")).context["page_obj"].paginator.count
+        assert listed == int(count)
+    assert AccountabilityCase.objects.filter(campaign=weeks).exclude(week=WEEK).exists()  # other weeks not counted
