@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from campaign.demo import demo_liaison, step
+from campaign.files import minimal_pdf
 
 from . import services
 from .models import Assignment
@@ -50,7 +51,7 @@ NEGATIVE_LIST = [
     ("发生志愿服务领域重大负面事件", False),
 ]
 
-PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF_BYTES = minimal_pdf("demo")
 
 
 def _png_bytes(seed: int) -> bytes:

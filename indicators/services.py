@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from campaign.audit import history_record
+from campaign.files import document_problem
 from campaign.importing import megabytes
 from campaign.models import Campaign, Unit
 from campaign.selectors import scope_for
@@ -367,6 +368,9 @@ def _validate_upload(upload) -> tuple[bytes, str]:
         raise ValidationError(
             {"files": f"文件“{upload.name}”的类型不受支持：只接受 PDF、Word (.docx)、Excel (.xlsx)、JPG、PNG。"}
         )
+    problem = document_problem(data, kind)  # the whole file, not only its first bytes
+    if problem:
+        raise ValidationError({"files": f"文件“{upload.name}”{problem}"})
     return data, kind
 
 

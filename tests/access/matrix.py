@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from campaign.files import minimal_pdf
 from tests.campaign.xlsx import make_xlsx, upload
 
 OK = "ok"  # the persona may do it: not sent by the refused-writes test
@@ -233,7 +234,7 @@ ROUTES: dict[str, Route] = {
             "indicator": w.obj("indicator", side).pk,
             "unit": w.obj("unit", side).pk,
             "description": "越权报送",
-            "files": upload("a.pdf", b"%PDF-1.4\n%%EOF\n"),
+            "files": upload("a.pdf", minimal_pdf()),
         },
     ),
     "material-detail": Route(PAGE_SCOPED, pk("material")),
@@ -617,7 +618,7 @@ ROUTES: dict[str, Route] = {
             "indicator": w.obj("indicator", side).pk,
             "unit": w.obj("unit", side).pk,
             "description": "越权报送",
-            "files": upload("a.pdf", b"%PDF-1.4\n%%EOF\n"),
+            "files": upload("a.pdf", minimal_pdf()),
         },
     ),
     "indicators-api:material-detail": Route(API_SCOPED, pk("material")),

@@ -6,6 +6,7 @@ import pytest
 from openpyxl import Workbook
 from playwright.sync_api import expect
 
+from campaign.files import minimal_pdf
 from campaign.models import Unit
 from indicators.models import IndicatorSystem, Material
 from tests.browser.conftest import login, logout
@@ -84,9 +85,9 @@ def test_declaration_journey(page, live_server, demo_city, shot, tmp_path):
         workbook.active.append(row)
     workbook.save(sheet)
     first_pdf = tmp_path / "公益广告工作方案.pdf"
-    first_pdf.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    first_pdf.write_bytes(minimal_pdf("first"))
     second_pdf = tmp_path / "公益广告工作方案-盖章.pdf"
-    second_pdf.write_bytes(b"%PDF-1.4\n% stamped\n%%EOF\n")
+    second_pdf.write_bytes(minimal_pdf("stamped"))
     hubin = Unit.objects.get(short_name="湖滨街道")
 
     # The office creates a system for the campaign and imports the sheet: upload → preview → confirm.

@@ -9,6 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from campaign.files import minimal_pdf
 from indicators import services
 from indicators.choices import AssignmentRole, Method
 from indicators.models import (
@@ -415,7 +416,7 @@ def test_office_deletes_a_node_but_not_one_with_materials(api, tree, city, offic
         indicator=tree["st1"],
         unit=city.street_jia,
         description="照片",
-        files=[SimpleUploadedFile("a.pdf", b"%PDF-1.4\n%%EOF\n")],
+        files=[SimpleUploadedFile("a.pdf", minimal_pdf())],
     )
     before = tree_snapshot()
     response = client.delete(f"/api/v1/indicators/{tree['c1'].pk}/")

@@ -8,15 +8,16 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from campaign import services as campaign_services
+from campaign.files import minimal_pdf, tiny_png
 from indicators import services
 from indicators.choices import MaterialStatus
 from indicators.models import Material, MaterialEvent, MaterialFile
 
 User = get_user_model()
 
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-PDF_V2 = b"%PDF-1.4\n% second take\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+PDF = minimal_pdf("first")
+PDF_V2 = minimal_pdf("second take")
+PNG = tiny_png()
 
 
 def pdf(name="宣传栏照片.pdf", data=PDF):
@@ -478,3 +479,14 @@ def test_a_work_group_leader_of_other_units_cannot_review(api, material, leader,
     before = snapshot()
     assert review(api, leader, material, "approve").status_code == 403
     assert snapshot() == before
+
+
+def test_a_random_body_behind_a_pdf_header_is_refused_and_nothing_saved(api, tree, city, liaison_jia):
+    """Issue 12: the whole file must parse as what it claims (it used to pass on its first bytes)."""
+    import os
+
+    fake = SimpleUploadedFile("伪装.pdf", b"%PDF-1.4\n" + os.urandom(200_000), content_type="application/pdf")
+    response = submit(api, liaison_jia, tree["st1"], city.street_jia, files=[fake])
+    assert response.status_code == 400
+    assert "不是完整的 PDF 文件" in response.json()["detail"]
+    assert not Material.objects.exists() and not MaterialFile.objects.exists()

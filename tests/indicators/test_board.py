@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from campaign.files import minimal_pdf
 from indicators import services
 from indicators.choices import RiskStatus
 from indicators.models import RiskEvent
@@ -18,7 +19,7 @@ from indicators.selectors import (
     veto_banners,
 )
 
-PDF = b"%PDF-1.4\n%%EOF\n"
+PDF = minimal_pdf()
 
 
 def submit(user, indicator, unit):

@@ -5,13 +5,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from campaign import services as campaign_services
+from campaign.files import minimal_pdf, tiny_png
 from indicators import services
 from indicators.choices import MaterialAction, MaterialStatus
 from indicators.models import Material, MaterialEvent, MaterialFile
 from indicators.services import sniff_material_type
 
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+PDF = minimal_pdf()
+PNG = tiny_png()
 
 
 def pdf(name="材料.pdf", data=PDF):

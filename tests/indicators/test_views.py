@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from campaign import services as campaign_services
+from campaign.files import minimal_pdf
 from indicators import services
 from indicators.choices import AssignmentRole, MaterialAction, MaterialStatus, Method, RiskStatus
 from indicators.models import (
@@ -30,7 +31,7 @@ from indicators.models import (
 from indicators.navigation import nav_items
 from tests.campaign.xlsx import make_xlsx, upload
 
-TINY_PDF = b"%PDF-1.4\n%%EOF\n"
+TINY_PDF = minimal_pdf()
 
 
 def pdf(name="方案.pdf", data=TINY_PDF):
