@@ -25,7 +25,16 @@ from campaign.selectors import scope_for
 
 from .. import services
 from ..filters import IndicatorFilterSet, MaterialFilterSet, RiskEventFilterSet
-from ..models import Assignment, Indicator, Material, MaterialEvent, MaterialFile, NegativeListItem, RiskEvent
+from ..models import (
+    Assignment,
+    Indicator,
+    IndicatorSystem,
+    Material,
+    MaterialEvent,
+    MaterialFile,
+    NegativeListItem,
+    RiskEvent,
+)
 from ..permissions import can_review_material, can_submit_for
 from ..selectors import material_list, system_list
 from .serializers import (
@@ -67,7 +76,9 @@ class IndicatorSystemViewSet(
         return system_list().order_by("-year", "id")
 
     def perform_create(self, serializer):
-        system = services.indicator_system_create(**serializer.validated_data)
+        # `kind` may be left out (the model's default, 全国文明城市); the service wants it said.
+        data = {"kind": IndicatorSystem._meta.get_field("kind").default, **serializer.validated_data}
+        system = services.indicator_system_create(**data)
         serializer.instance = self.get_queryset().get(pk=system.pk)
 
     def perform_update(self, serializer):
