@@ -4,7 +4,8 @@ DELETE) and every list's query parameters, and sends them as each persona — of
 leader, a liaison, anonymous — through the WSGI application in-process. Path ids are the world's
 own objects, in the liaison's district and outside it.
 
-Each answer must be no 5xx, a status the schema documents, and a body matching the schema for that
+Requests are both valid ones and ones that break the schema (schemathesis' positive and negative
+modes). Each answer must be no 5xx, a status the schema documents, and a body matching the schema for that
 status; a refused write (4xx) must change no table. `FUZZ_EXAMPLES` examples per operation and
 persona (default 4, `make fuzz` runs 200), derandomized: the same examples on every run and on CI.
 Each example runs in a savepoint rolled back afterwards, so every request meets the same world.
@@ -22,6 +23,7 @@ from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
+from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -124,7 +126,15 @@ def test_fuzz(fuzz_world, baseline, wsgi_app, db, key, persona):
     method, path = key.split(" ", 1)
     operation = SCHEMA[path][method]
     headers = {} if persona == "anon" else {"Authorization": f"Token {fuzz_world.tokens[persona]}"}
-    cases = st.one_of([operation.as_strategy(path_parameters=params) for params in _path_ids(fuzz_world, path)])
+    # Valid requests (positive) and requests that break the schema (negative: a list where an object
+    # is due, a string for a number …), on each path id.
+    cases = st.one_of(
+        [
+            operation.as_strategy(generation_mode=mode, path_parameters=params)
+            for params in _path_ids(fuzz_world, path)
+            for mode in GenerationMode
+        ]
+    )
 
     @settings(
         max_examples=EXAMPLES,
