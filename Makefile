@@ -125,7 +125,7 @@ browser-deps:
 
 # --- fuzz -------------------------------------------------------------------------------------
 # The schema fuzzer of the suite (tests/fuzz) with many more examples per operation and persona;
-# `make test` runs it with a few (FUZZ_EXAMPLES, default 4). SQLite, as the first test pass.
+# `make test` runs it with a few (FUZZ_EXAMPLES, default 10). SQLite, as the first test pass.
 FUZZ_EXAMPLES ?= 200
 
 fuzz: $(VENV)/.stamp-dev

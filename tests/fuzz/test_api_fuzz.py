@@ -7,7 +7,8 @@ own objects, in the liaison's district and outside it.
 Requests are both valid ones and ones that break the schema (schemathesis' positive and negative
 modes). Each answer must be no 5xx, a status the schema documents, and a body matching the schema for that
 status; a refused write (4xx) must change no table. `FUZZ_EXAMPLES` examples per operation and
-persona (default 4, `make fuzz` runs 200), derandomized: the same examples on every run and on CI.
+persona (default 10, about a minute on SQLite; `make fuzz` runs 200), derandomized: the same
+examples on every run and on CI.
 Each example runs in a savepoint rolled back afterwards, so every request meets the same world.
 """
 
@@ -32,7 +33,7 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.access.test_matrix import database_checksum
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "4"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
 VERBOSE = os.environ.get("FUZZ_VERBOSE") == "1"  # print every request and its answer (with -s)
 PERSONAS = ("office", "inspector", "leader", "liaison_a", "anon")
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
