@@ -15,6 +15,8 @@ from rest_framework import exceptions, generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from campaign.api.filters import check_query_params
+from campaign.api.serializers import Serializer as StrictSerializer
 from campaign.api.views import JobRunSerializer
 from campaign.models import Campaign, JobRun
 from campaign.permissions import IsOffice
@@ -28,9 +30,11 @@ from ..selectors import case_list, latest_published, ranking_rows, shown_version
 
 class RankingRowSerializer(serializers.ModelSerializer):
     unit_name = serializers.CharField(source="unit.name", read_only=True)
-    score_rate = serializers.FloatField()
-    on_time_rate = serializers.FloatField()
-    composite = serializers.FloatField()
+    # Null when there is nothing to rate: no observation (得分率), no problem due (按期整改率), or
+    # too small a sample (composite).
+    score_rate = serializers.FloatField(allow_null=True)
+    on_time_rate = serializers.FloatField(allow_null=True)
+    composite = serializers.FloatField(allow_null=True)
     deduction_points = serializers.FloatField()
     list = serializers.SerializerMethodField()
 
@@ -43,7 +47,7 @@ class RankingRowSerializer(serializers.ModelSerializer):
         return row.board or None
 
 
-class WeekRequestSerializer(serializers.Serializer):
+class WeekRequestSerializer(StrictSerializer):
     campaign = serializers.PrimaryKeyRelatedField(
         queryset=Campaign.objects.all(),
         error_messages={"does_not_exist": "创建活动不存在。", "required": "请指定创建活动。"},
@@ -111,9 +115,11 @@ class RankingView(generics.ListAPIView):
         return population
 
     def get_queryset(self):
+        check_query_params(self.request, {"campaign", "week", "population", "page", "page_size"})
         return ranking_rows(version=self._version(), population=self._population())
 
     def list(self, request, *args, **kwargs):
+        check_query_params(request, {"campaign", "week", "population", "page", "page_size"})
         population = self._population()
         response = super().list(request, *args, **kwargs)
         version = self._version()
@@ -148,6 +154,7 @@ class RollupView(generics.ListCreateAPIView):
         scope = scope_for(self.request.user)
         if not (scope.is_office or scope.is_leader):
             raise exceptions.PermissionDenied("只有创建办和领导可以查看计算记录。")
+        check_query_params(self.request, {"campaign", "page", "page_size"})
         runs = JobRun.objects.filter(name=JOB_NAME).order_by("-queued_at", "-id")
         campaign = self.request.query_params.get("campaign")
         if campaign and str(campaign).isdigit():
@@ -228,7 +235,7 @@ class CaseSerializer(serializers.ModelSerializer):
         ]
 
 
-class CaseDecisionSerializer(serializers.Serializer):
+class CaseDecisionSerializer(StrictSerializer):
     status = serializers.ChoiceField(
         choices=[CaseStatus.INTERVIEWED, CaseStatus.NOTIFIED, CaseStatus.HELD, CaseStatus.WITHDRAWN],
         error_messages={"invalid_choice": "处理结果应为 interviewed、notified、held 或 withdrawn。"},
