@@ -1,10 +1,13 @@
 from collections.abc import Mapping
 
 from django.contrib.auth import get_user_model
+from django.core.validators import MaxValueValidator, MinValueValidator
 from rest_framework import serializers
+from rest_framework.utils.formatting import lazy_format
 
 from ..models import Campaign, Phase, Unit, WorkGroup
 from ..selectors import campaign_days_left, campaign_phase_on
+from .filters import BIGINT
 
 # Sent by Django's HTML forms (the browsable API); never a field of ours.
 IGNORED_INPUT = frozenset({"csrfmiddlewaretoken"})
@@ -24,6 +27,12 @@ class StrictFieldsMixin:
         """Whether a field named by a pattern (e.g. `replace_<id>`) is read by the view itself."""
         return False
 
+    def get_fields(self):
+        fields = super().get_fields()
+        for field in fields.values():
+            _bound_integers(field)
+        return fields
+
     def to_internal_value(self, data):
         if isinstance(data, Mapping):
             known = set(self.fields) | set(self.extra_input_fields) | IGNORED_INPUT
@@ -35,6 +44,24 @@ class StrictFieldsMixin:
                     {str(name)[:50]: [f"未知的字段“{str(name)[:50]}”。可提交的字段：{listed}。"] for name in unknown}
                 )
         return super().to_internal_value(data)
+
+
+def _bound_integers(field) -> None:
+    """An integer input (a list's items too) without bounds gets the bigint's: an id like 2**90 is
+    a 400, not an OverflowError of the database driver (`pk__in=[2**90]` on SQLite, a 500)."""
+    child = getattr(field, "child", None)
+    if child is not None:
+        _bound_integers(child)
+    if not isinstance(field, serializers.IntegerField) or field.read_only:
+        return
+    if field.max_value is None:
+        field.max_value = BIGINT
+        message = lazy_format(field.error_messages["max_value"], max_value=BIGINT)
+        field.validators.append(MaxValueValidator(BIGINT, message=message))
+    if field.min_value is None:
+        field.min_value = -BIGINT
+        message = lazy_format(field.error_messages["min_value"], min_value=-BIGINT)
+        field.validators.append(MinValueValidator(-BIGINT, message=message))
 
 
 class Serializer(StrictFieldsMixin, serializers.Serializer):  # the API's base: unknown fields refused
