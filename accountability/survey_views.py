@@ -17,7 +17,7 @@ from campaign.exporting import append_row
 from campaign.generic import ImportView, xlsx_response
 from campaign.models import Campaign, Unit
 from campaign.permissions import can_manage
-from campaign.selectors import scope_for
+from campaign.selectors import campaign_choices, campaign_current, scope_for
 
 from .surveys import (
     RATE_FIELDS,
@@ -31,12 +31,12 @@ from .surveys import (
 
 
 def selected_campaign(request) -> tuple[Campaign | None, list[Campaign]]:
-    """The campaign named by ?campaign=, else the current one; with every campaign for a picker.
-    One query: the list is in campaign_current's order, so its first is the current one."""
-    campaigns = list(Campaign.objects.order_by("-active", "evaluation_date", "id"))
+    """The campaign named by ?campaign= (404 if there is none), else the current one — the header
+    switcher's choice included; with every campaign for a picker (the request's one read of them)."""
+    campaigns = campaign_choices()
     wanted = request.GET.get("campaign", "")
     if not wanted:
-        return (campaigns[0] if campaigns else None), campaigns
+        return campaign_current(), campaigns
     chosen = next((c for c in campaigns if str(c.pk) == wanted), None)
     if chosen is None:
         raise Http404("未找到该创建活动。")

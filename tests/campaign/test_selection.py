@@ -61,10 +61,23 @@ def test_the_switcher_refuses_an_unknown_campaign_and_a_foreign_next(web, office
     assert answer["Location"] == reverse("home")
 
 
-def test_the_switcher_needs_a_login_and_a_post(client, campaign, health):
-    assert client.post(reverse("campaign-switch"), {"campaign": health.pk}).status_code == 302
+def test_the_switcher_needs_a_login_and_a_post(client, web, office, campaign, health):
+    answer = client.post(reverse("campaign-switch"), {"campaign": health.pk})
+    assert answer.status_code == 302 and answer["Location"].startswith(reverse("login"))
     assert SESSION_KEY not in client.session
-    assert client.get(reverse("campaign-switch")).status_code in (302, 405)
+    signed_in = web(office)
+    assert signed_in.get(reverse("campaign-switch"), {"campaign": health.pk}).status_code == 405
+    assert SESSION_KEY not in signed_in.session
+
+
+def test_the_dashboard_and_surveys_follow_the_switcher(web, office, campaign, health):
+    """Pages with their own campaign picker start from the header's choice, not the default."""
+    client = web(office)
+    client.post(reverse("campaign-switch"), {"campaign": health.pk})
+    assert client.get("/dashboard/").context["campaign"] == health
+    assert client.get("/surveys/").context["campaign"] == health
+    assert client.get("/dashboard/", {"campaign": campaign.pk}).context["campaign"] == campaign
+    assert client.get("/dashboard/", {"campaign": 999999}).status_code == 404
 
 
 def test_an_unknown_selected_campaign_falls_back_to_the_default(web, office, campaign, health):
