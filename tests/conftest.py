@@ -110,6 +110,11 @@ def liaison_dept(city):
 
 @pytest.fixture
 def campaign(db) -> Campaign:
+    return create_campaign()
+
+
+def create_campaign() -> Campaign:
+    """The tests' campaign: 创建全国文明城市, evaluated 2027-06-30, with its launch and rectify phases."""
     campaign = services.campaign_create(
         name="创建全国文明城市",
         level=CampaignLevel.NATIONAL,

@@ -39,7 +39,7 @@ from accountability.surveys import survey_import
 from accountability.workflow import TransitionInput, problem_transition
 from campaign import services
 from campaign.celery import app as celery_app
-from campaign.choices import CampaignLevel, PhaseKind, Role, UnitKind
+from campaign.choices import Role, UnitKind
 from campaign.importing import SheetRow
 from campaign.models import Membership
 from indicators import services as indicator_services
@@ -47,7 +47,7 @@ from indicators.choices import AssignmentRole, Method
 from inspections import services as inspection_services
 from inspections.choices import NATIONAL_POINT_TYPES, ProblemSource
 from inspections.models import PointType, Problem
-from tests.conftest import City, _user
+from tests.conftest import City, _user, create_campaign
 
 MARKER_A = "甲区专用"  # names of objects of district A only (the department's are among them)
 MARKER_B = "乙区专用"  # names of objects of district B only
@@ -124,19 +124,7 @@ def build_world() -> World:
         "dept": _user("liaison_cg", Role.LIAISON, city.dept_cg),
     }
     office = users["office"]
-    campaign = services.campaign_create(
-        name="创建全国文明城市",
-        level=CampaignLevel.NATIONAL,
-        start_date=datetime.date(2026, 3, 1),
-        evaluation_date=datetime.date(2027, 6, 30),
-    )
-    services.campaign_set_phases(
-        campaign=campaign,
-        phases=[
-            (PhaseKind.LAUNCH, datetime.date(2026, 3, 1), datetime.date(2026, 5, 31), ""),
-            (PhaseKind.RECTIFY, datetime.date(2026, 6, 1), datetime.date(2026, 12, 31), ""),
-        ],
-    )
+    campaign = create_campaign()
     services.campaign_update(campaign=campaign, min_sample=1)
     group = services.work_group_create(
         campaign=campaign, name="宣传组", leaders=[users["leader"]], units=[city.street_jia, city.dept_cg]
