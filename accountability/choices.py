@@ -33,10 +33,17 @@ class Population(models.TextChoices):
     STREET = "street", "街道乡镇"
     COMMUNITY = "community", "社区村"
     DEPARTMENT = "department", "市直部门"
+    DISTRICT_DEPARTMENT = "district_department", "区直部门"
     CITY = "city", "全市"
 
 
-RANKED_POPULATIONS = [Population.DISTRICT, Population.STREET, Population.COMMUNITY, Population.DEPARTMENT]
+RANKED_POPULATIONS = [
+    Population.DISTRICT,
+    Population.STREET,
+    Population.COMMUNITY,
+    Population.DEPARTMENT,
+    Population.DISTRICT_DEPARTMENT,
+]
 
 
 class VersionStatus(models.TextChoices):

@@ -45,3 +45,10 @@ class BoardMode(models.TextChoices):
 
     RANK = "rank", "按名次（前 k 名红榜、后 k 名黑榜）"
     THRESHOLD = "threshold", "按分数线（红榜 ≥ 红线，黑榜 < 黑线）"
+
+
+class DistrictDepartmentRanking(models.TextChoices):
+    """Where the 区直部门 (departments under a district) are ranked: a campaign rule."""
+
+    SEPARATE = "separate", "区直部门单独排名"
+    WITH_CITY = "with_city", "与市直部门一起排名"

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from .choices import BoardMode, CampaignLevel, JobStatus, PhaseKind, Role, UnitKind
+from .choices import BoardMode, CampaignLevel, DistrictDepartmentRanking, JobStatus, PhaseKind, Role, UnitKind
 
 
 class Campaign(models.Model):
@@ -37,6 +37,13 @@ class Campaign(models.Model):
         "超期问题问责线", default=5, help_text="周末仍超期未整改的问题多于此数时立案问责"
     )
     survey_target = models.DecimalField("满意率目标(%)", max_digits=5, decimal_places=2, default=85)
+    district_departments = models.CharField(
+        "区直部门排名",
+        max_length=20,
+        choices=DistrictDepartmentRanking.choices,
+        default=DistrictDepartmentRanking.SEPARATE,
+        help_text="区县下属部门（区直部门）单独排名，或与市直部门一起排名",
+    )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     history = HistoricalRecords()
 
@@ -164,6 +171,25 @@ class Membership(models.Model):
     def __str__(self) -> str:
         where = f" · {self.unit}" if self.unit_id else ""
         return f"{self.user} · {self.get_role_display()}{where}"
+
+
+class UserProfile(models.Model):
+    """What the product keeps about a person beyond Django's user: the mobile number offices list
+    people by, and whether the password was issued by the office (an import's one-time password)
+    and must be changed at the first sign-in."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile", verbose_name="用户"
+    )
+    phone = models.CharField("手机号", max_length=20, blank=True, db_index=True)
+    must_change_password = models.BooleanField("首次登录须修改密码", default=False)
+
+    class Meta:
+        verbose_name = "人员信息"
+        verbose_name_plural = "人员信息"
+
+    def __str__(self) -> str:
+        return str(self.user)
 
 
 class WorkGroup(models.Model):

@@ -17,6 +17,7 @@ class PointType(models.Model):
     """A 点位类别 (农贸市场, 背街小巷 …) with the departments that usually supervise it (条)."""
 
     name = models.CharField("名称", max_length=50, unique=True)
+    category = models.CharField("分类", max_length=50, blank=True, help_text="如：公共场所、窗口单位、交通站点")
     order = models.PositiveSmallIntegerField("排序", default=0)
     national = models.BooleanField("国家测评点位类别", default=False)
     active = models.BooleanField("启用", default=True)
@@ -209,6 +210,9 @@ class Observation(models.Model):
     occurrences = models.PositiveIntegerField("问题处数", default=0)
     note = models.TextField("说明", blank=True)
     deduction = models.DecimalField("扣分", max_digits=6, decimal_places=2)
+    # The deduction was given as a value (a third-party evaluator's 扣分 0.3 of a cap of 1), not
+    # counted from occurrences: it is stored and scored as given (score = 1 − deduction / cap).
+    deduction_given = models.BooleanField("按扣分值录入", default=False)
     loss = models.DecimalField("失分率", max_digits=7, decimal_places=6)
     score = models.DecimalField("得分", max_digits=7, decimal_places=6)
     observed_at = models.DateTimeField("观测时间", db_index=True)

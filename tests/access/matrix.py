@@ -671,6 +671,24 @@ ROUTES: dict[str, Route] = {
     ),
 }
 
+
+
+def _merge_feature_routes() -> None:
+    """Routes declared beside the feature that added them, one module each (`routes_*.py` in this
+    package, each with its own `ROUTES` dict built from this module's helpers), merged here so
+    several features can declare theirs without editing one file."""
+    import importlib
+    import pathlib
+
+    for path in sorted(pathlib.Path(__file__).parent.glob("routes_*.py")):
+        module = importlib.import_module(f"{__package__}.{path.stem}")
+        clashes = ROUTES.keys() & module.ROUTES.keys()
+        assert not clashes, f"{path.name} declares routes already declared: {sorted(clashes)}"
+        ROUTES.update(module.ROUTES)
+
+
+_merge_feature_routes()
+
 # Routes the matrix does not request, each with its reason. Keys: a route name, or "admin:*" for
 # every route of the Django admin (declared as one group in ADMIN), or a pattern for unnamed routes.
 SKIP: dict[str, str] = {
