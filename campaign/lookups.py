@@ -9,6 +9,7 @@ from .models import Unit
 from .services import closest_names
 
 LIST_SEPARATORS = re.compile(r"[、，,；;\n]+")
+SPACES = re.compile(r"[\s\u3000]+")
 
 
 def split_list(text: str) -> list[str]:
@@ -40,7 +41,9 @@ class UnitLookup:
         if len(candidates) == 1:
             return candidates[0], None
         if len(candidates) > 1:
-            return None, f"有多个单位叫“{text}”，请填写全称或编码。"
+            named = "、".join(f"{u.name}（编码 {u.code}）" for u in candidates[:5])
+            more = f"等 {len(candidates)} 个" if len(candidates) > 5 else ""
+            return None, f"有多个单位叫“{text}”：{named}{more}，请填写全称或编码。"
         wrong_kind = ([self.by_code[text]] if text in self.by_code else []) + self.by_name.get(text, [])
         if wrong_kind and kinds is not None:
             allowed = "或".join(UnitKind(k).label for k in UnitKind.values if k in kinds)
@@ -48,3 +51,22 @@ class UnitLookup:
         hint = closest_names(text, sorted(self.by_name))
         suffix = f"相近的单位：{'、'.join(hint)}。" if hint else "请先在“单位”中新建或导入该单位。"
         return None, f"找不到单位“{text}”。{suffix}"
+
+    def resolve_many(self, text: str, *, kinds=None) -> tuple[list[Unit], list[str]]:
+        """Several units in one cell, separated by 、 ， , ； ; line breaks — or spaces, as
+        evaluators write them ("区政务办 消防大队"): a part that names a unit as it stands is kept
+        whole (a name may hold a space), otherwise it is split at its spaces. Returns the units
+        (each once, in the cell's order) and the messages of the parts that resolve to none."""
+        units: list[Unit] = []
+        errors: list[str] = []
+        for part in split_list(text):
+            unit, message = self.resolve(part, kinds=kinds)
+            pieces = [(unit, message)]
+            if unit is None and SPACES.search(part):
+                pieces = [self.resolve(piece, kinds=kinds) for piece in SPACES.split(part) if piece]
+            for found, error in pieces:
+                if found is None:
+                    errors.append(error)
+                elif found not in units:
+                    units.append(found)
+        return units, errors

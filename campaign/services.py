@@ -29,7 +29,8 @@ ALLOWED_PARENT_KINDS: dict[str, set] = {
     UnitKind.DISTRICT: {None, UnitKind.OTHER},
     UnitKind.STREET: {UnitKind.DISTRICT},
     UnitKind.COMMUNITY: {UnitKind.STREET},
-    UnitKind.DEPARTMENT: {None, UnitKind.DEPARTMENT, UnitKind.OTHER},
+    # A department under a district is a 区直部门: charged, ranked and scoped like a city one.
+    UnitKind.DEPARTMENT: {None, UnitKind.DISTRICT, UnitKind.DEPARTMENT, UnitKind.OTHER},
     UnitKind.OTHER: {None, UnitKind.DISTRICT, UnitKind.STREET, UnitKind.COMMUNITY, UnitKind.DEPARTMENT, UnitKind.OTHER},
 }
 
