@@ -68,6 +68,8 @@ class ImportResult:
     dry_run: bool
     errors: list[RowError] = field(default_factory=list)
     rows: list[RowChange] = field(default_factory=list)
+    # Things the office should know that do not stop the import (a field-only system's blank 分值).
+    warnings: list[RowError] = field(default_factory=list)
 
     @property
     def created(self) -> int:
@@ -99,6 +101,7 @@ class ImportResult:
             "updated": self.updated,
             "unchanged": self.unchanged,
             "errors": [e.as_dict() for e in self.errors],
+            "warnings": [w.as_dict() for w in self.warnings],
             "rows": [r.as_dict() for r in self.rows],
         }
 
@@ -108,6 +111,7 @@ class ImportResult:
         return cls(
             dry_run=data.get("dry_run", True),
             errors=[RowError(**error) for error in data.get("errors", [])],
+            warnings=[RowError(**warning) for warning in data.get("warnings", [])],
             rows=[
                 RowChange(
                     row=row["row"],
