@@ -51,8 +51,11 @@ POINT_FIELDS = (
 
 
 def _validate_point_unit(unit: Unit) -> None:
-    if unit.kind not in (UnitKind.COMMUNITY, UnitKind.STREET):
-        raise ValidationError({"unit": "点位的所属单位必须是社区(村)或街道(乡镇)。"})
+    """A point sits in a community or a street — or directly under a district when the city's data
+    has no street for it (an evaluator's rows without a street): its territorial chain is then the
+    district alone."""
+    if unit.kind not in (UnitKind.COMMUNITY, UnitKind.STREET, UnitKind.DISTRICT):
+        raise ValidationError({"unit": "点位的所属单位必须是社区(村)、街道(乡镇)，或没有街道时的区县。"})
 
 
 def _validate_coordinates(latitude, longitude) -> None:
@@ -398,6 +401,35 @@ class ObservationInput:
     occurrences: int = 0
     note: str = ""
     photos: list[int] = field(default_factory=list)
+    # A deduction given as a value (0 ≤ value ≤ the item's cap, two decimals at most), stored and
+    # scored as given: 合格 when 0, else 不合格 (or 严重不合格 when `result` says so).
+    deduction: Decimal | None = None
+    # Departments charged for this observation instead of the check item's or the point's (a
+    # third-party evaluator names them per row); None = the usual rule.
+    departments: list[Unit] | None = None
+
+
+def _given_result(obs: ObservationInput) -> str:
+    """The result an observation is recorded with: as given, unless its deduction is given as a
+    value, which decides between 合格 and 不合格 (严重不合格 kept when said)."""
+    if obs.deduction is None:
+        return obs.result
+    if obs.deduction == 0:
+        return Result.PASS
+    return Result.SEVERE if obs.result == Result.SEVERE else Result.FAIL
+
+
+def _deduction_errors(where: str, item: CheckItem, value) -> list[str]:
+    if not isinstance(value, Decimal):
+        try:
+            value = Decimal(str(value))
+        except ArithmeticError:
+            return [f"{where}：检查项“{item.text}”的扣分“{value}”不是数字。"]
+    if not value.is_finite() or not 0 <= value <= item.cap:
+        return [f"{where}：检查项“{item.text}”的扣分 {value} 应在 0 到最高扣分 {item.cap:g} 之间。"]
+    if value != value.quantize(Decimal("0.01")):
+        return [f"{where}：检查项“{item.text}”的扣分 {value} 最多保留两位小数。"]
+    return []
 
 
 def distance_m(lat1, lng1, lat2, lng2) -> int:
@@ -496,9 +528,12 @@ def inspection_submit(
     supersedes: Inspection | None = None,
     correction_reason: str = "",
     observed_at: datetime.datetime | None = None,
+    open_problems: bool = True,
 ) -> tuple[Inspection, bool]:
     """Record an inspection; returns (inspection, created). The same client_uuid returns the first
     inspection unchanged, so a phone that retries never duplicates. Nothing is half-saved.
+    `open_problems=False` records the observations and their charges but opens no problem (a
+    third-party evaluator's results imported for the scores only).
 
     `observed_at` is when the inspector was at the point (a phone that synced later says so); it
     must fall within the round's dates and not in the future. Default: now."""
@@ -559,6 +594,10 @@ def inspection_submit(
         seen_items.add(obs.check_item)
         if obs.result not in Result.values:
             errors.setdefault("observations", []).append(f"{where}：结果只能是合格、不合格或严重不合格。")
+        if obs.deduction is not None:
+            errors.setdefault("observations", []).extend(_deduction_errors(where, item, obs.deduction))
+        if obs.departments is not None and any(unit.kind != UnitKind.DEPARTMENT for unit in obs.departments):
+            errors.setdefault("observations", []).append(f"{where}：责任部门只能是部门。")
         if not isinstance(obs.occurrences, int) or obs.occurrences < 0:
             errors.setdefault("observations", []).append(f"{where}：问题处数不能小于 0。")
         elif obs.occurrences > MAX_OCCURRENCES:
@@ -625,13 +664,18 @@ def inspection_submit(
     # costs the same number of queries whether it has 2 observations or 20.
     territorial = _territorial_chain(point)
     point_departments = []
-    if any(not items[obs.check_item].departments.all() for obs in observations):
+    if any(obs.departments is None and not items[obs.check_item].departments.all() for obs in observations):
         point_departments = list(point.departments.all())
     built = []
     for obs in observations:
         item = items[obs.check_item]
+        result = _given_result(obs)
         scored = score_observation(
-            result=obs.result, occurrences=obs.occurrences, per_occurrence=item.per_occurrence, cap=item.cap
+            result=result,
+            occurrences=obs.occurrences,
+            per_occurrence=item.per_occurrence,
+            cap=item.cap,
+            deduction=None if obs.deduction is None else Decimal(str(obs.deduction)),
         )
         built.append(
             Observation(
@@ -640,10 +684,11 @@ def inspection_submit(
                 check_item=item,
                 indicator_id=item.indicator_id,
                 point=point,
-                result=obs.result,
-                occurrences=obs.occurrences if obs.result != Result.FAIL else max(obs.occurrences, 1),
+                result=result,
+                occurrences=obs.occurrences if result != Result.FAIL else max(obs.occurrences, 1),
                 note=obs.note.strip(),
                 deduction=scored.deduction,
+                deduction_given=obs.deduction is not None,
                 loss=scored.loss,
                 score=scored.score,
                 observed_at=observed_at,
@@ -662,20 +707,26 @@ def inspection_submit(
     charges = Charge.objects.bulk_create(
         [
             Charge(observation=observation, unit=unit, kind=kind)
-            for observation in built
-            for unit, kind in _charges_for(
-                territorial=territorial,
-                item_departments=list(observation.check_item.departments.all()),
-                point_departments=point_departments,
+            for observation, obs in zip(built, observations, strict=True)
+            for unit, kind in (
+                _charges_for(territorial=territorial, item_departments=list(obs.departments), point_departments=[])
+                if obs.departments is not None
+                else _charges_for(
+                    territorial=territorial,
+                    item_departments=list(observation.check_item.departments.all()),
+                    point_departments=point_departments,
+                )
             )
         ]
     )
     failing = [
         (observation, items[obs.check_item], obs)
         for observation, obs in zip(built, observations, strict=True)
-        if obs.result != Result.PASS
+        if observation.result != Result.PASS
     ]
-    problems = _open_or_attach_problems(round_=round_, point=point, failing=failing, user=user) if failing else []
+    problems = []
+    if failing and open_problems:
+        problems = _open_or_attach_problems(round_=round_, point=point, failing=failing, user=user)
     inspection.submitted_observations = _as_read(
         built=built, observations=observations, charges=charges, photos=photos, problems=problems
     )

@@ -31,3 +31,30 @@ def test_score(result, occurrences, per, cap, deduction, loss, score):
 def test_unknown_result_is_refused():
     with pytest.raises(ValueError):
         score_observation(result="maybe", occurrences=1, per_occurrence=Decimal(1), cap=Decimal(1))
+
+
+@pytest.mark.parametrize(
+    ("result", "given", "cap", "deduction", "loss", "score"),
+    [
+        ("fail", "0.3", "1", "0.30", "0.3", "0.7"),  # an evaluator's 扣分 0.3 of a cap of 1
+        ("pass", "0", "1", "0.00", "0", "1"),
+        ("fail", "0.0", "1", "0.00", "0", "1"),
+        ("severe", "0.5", "2", "0.50", "0.25", "0.75"),  # a given value wins over the result's rule
+        ("fail", "1", "1", "1.00", "1", "0"),
+        ("fail", "0.25", "3", "0.25", "0.083333", "0.916667"),
+        ("fail", "2", "2", "2.00", "1", "0"),
+    ],
+)
+def test_a_given_deduction_is_scored_as_given(result, given, cap, deduction, loss, score):
+    scored = score_observation(
+        result=result, occurrences=0, per_occurrence=Decimal("0.5"), cap=Decimal(cap), deduction=Decimal(given)
+    )
+    assert (scored.deduction, scored.loss, scored.score) == (Decimal(deduction), Decimal(loss), Decimal(score))
+
+
+@pytest.mark.parametrize("given", ["-0.1", "1.01", "0.333"])
+def test_a_given_deduction_outside_the_cap_or_with_three_decimals_is_refused(given):
+    with pytest.raises(ValueError):
+        score_observation(
+            result="fail", occurrences=0, per_occurrence=Decimal(1), cap=Decimal(1), deduction=Decimal(given)
+        )
