@@ -45,12 +45,14 @@ from .models import Assignment, Indicator, IndicatorMethod, IndicatorSystem
 INDICATOR_COLUMNS = [
     Column("project", "测评项目", ("一级指标", "测评项目名称", "项目"), required=True),
     Column("indicator", "指标名称", ("二级指标", "测评指标")),
-    Column("content", "测评内容", ("三级指标", "测评内容名称"), required=True),
-    Column("weight", "分值", ("权数", "分数", "权重", "分值(分)"), required=True),
+    # A system imported only to score field checks (the evaluator's data) may lack the columns
+    # below, or leave their cells blank: a warning each (RELAXED_COLUMNS), never an error.
+    Column("content", "测评内容", ("三级指标", "测评内容名称")),
+    Column("weight", "分值", ("权数", "分数", "权重", "分值(分)")),
     Column("standard", "测评标准", ("测评细则", "评分标准", "测评标准及要求"), required=True),
-    Column("methods", "测评方法", ("考察方法", "测评方式"), required=True),
-    Column("lead", "牵头单位", ("牵头部门", "牵头责任单位"), required=True),
-    Column("responsible", "责任单位", ("责任部门", "配合单位", "责任单位(配合单位)"), required=True),
+    Column("methods", "测评方法", ("考察方法", "测评方式")),
+    Column("lead", "牵头单位", ("牵头部门", "牵头责任单位")),
+    Column("responsible", "责任单位", ("责任部门", "配合单位", "责任单位(配合单位)")),
     Column("requirements", "材料要求", ("申报材料要求", "网上申报材料要求", "佐证材料")),
     Column("point_types", "适用点位", ("点位类型", "实地考察点位", "考察点位")),
     Column("veto", "一票否决", ("是否一票否决",)),
@@ -107,7 +109,11 @@ _AFTER_CODE = re.compile(r"^[\s、.．:：]+")
 # Chinese characters, Chinese punctuation and quotes: the neighbours that make punctuation Chinese.
 WIDE = "\u3000-\u303f\u4e00-\u9fff\u2018\u2019\u201c\u201d\uff01-\uff1f"
 _WIDE_CHAR = re.compile(rf"[{WIDE}]")
-_SPACE_BETWEEN_WIDE = re.compile(rf"(?<=[{WIDE}])[ \t]+(?=[{WIDE}])")
+# Chinese punctuation (、。《》，（）：；… and the curly quotes): a space beside one is stray.
+WIDE_PUNCTUATION_CHARS = "\u3001-\u303f\uff01-\uff0f\uff1a-\uff1f\u2018\u2019\u201c\u201d"
+_SPACE_BESIDE_WIDE_PUNCTUATION = re.compile(
+    rf"[ \t]+(?=[{WIDE_PUNCTUATION_CHARS}])|(?<=[{WIDE_PUNCTUATION_CHARS}])[ \t]+"
+)
 _PUNCTUATION_NEAR_WIDE = re.compile(rf"(?<=[{WIDE}])[ \t]*([,;:?!])[ \t]*|[ \t]*([,;:?!])[ \t]*(?=[{WIDE}])")
 _PARENTHESES = re.compile(r"\(([^()\n]*)\)")
 WIDE_PUNCTUATION = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！"}
@@ -128,9 +134,10 @@ def _chinese_punctuation(text: str) -> str:
 
 def clean_text(value) -> str:
     """What the office meant to type: full-width letters and digits made half-width, Chinese
-    punctuation kept Chinese, no stray spaces (not even between two Chinese characters), Roman
-    numeral codes kept."""
-    return _SPACE_BETWEEN_WIDE.sub("", _chinese_punctuation(normalize_text(value)))
+    punctuation kept Chinese, Roman numeral codes kept; spaces trimmed at the ends, runs of them
+    made one, none beside Chinese punctuation — but a space between two words stays, Chinese ones
+    included ("…项目 第0条标准": the evaluator's titles are matched as written)."""
+    return _SPACE_BESIDE_WIDE_PUNCTUATION.sub("", _chinese_punctuation(normalize_text(value)))
 
 
 def split_code_title(text) -> tuple[str, str]:
@@ -280,11 +287,12 @@ def _child_key(level: int, code: str, title: str) -> tuple:
 
 
 class _Planner:
-    def __init__(self, errors: list[RowError], has_indicator_column: bool):
+    def __init__(self, errors: list[RowError], present: set[str]):
         self.errors = errors
         self.root = _Node(level=0, code="", title="", text="", parent=None, row=0)
         self.nodes: list[_Node] = []
-        self.levels = [(lvl, key) for lvl, key in LEVEL_COLUMNS if key != "indicator" or has_indicator_column]
+        self.levels = [(lvl, key) for lvl, key in LEVEL_COLUMNS if key == "project" or key in present]
+        self.has_content = "content" in present
 
     def error(self, row: int, key: str, value: str, message: str) -> None:
         self.errors.append(RowError(row, HEADERS[key], value, message))
@@ -330,7 +338,8 @@ class _Planner:
         if found is not None:
             if code:
                 message = (
-                    f"编号“{code}”在同一测评内容下重复：第 {found.row} 行已有“{cell_label(found.code, found.title)}”。"
+                    f"编号“{code}”在同一{Level(content.level).label}下重复："
+                    f"第 {found.row} 行已有“{cell_label(found.code, found.title)}”。"
                 )
             else:
                 message = f"与第 {found.row} 行的测评标准重复。"
@@ -397,9 +406,9 @@ def _row_values(row, units: UnitLookup, errors: list[RowError]) -> _RowValues | 
     )
 
 
-def _plan(rows, *, has_indicator_column: bool, errors: list[RowError]) -> _Planner:
+def _plan(rows, *, present: set[str], errors: list[RowError]) -> _Planner:
     """Walk the rows top to bottom, keeping the nodes the row above named at each level."""
-    planner = _Planner(errors, has_indicator_column)
+    planner = _Planner(errors, present)
     units = UnitLookup()
     current: dict[int, _Node | _Broken | None] = {level: None for level, _ in planner.levels}
     for row in rows:
@@ -442,10 +451,13 @@ def _plan(rows, *, has_indicator_column: bool, errors: list[RowError]) -> _Plann
         if broken:
             continue
 
-        content = current[Level.CONTENT]
+        content = current.get(Level.CONTENT)
         deepest: _Node = parent
         if row.get("standard"):
-            if content is None:
+            # A sheet without a 测评内容 column (a field-only system): the standards hang under the
+            # deepest node the row names (its 指标名称, else its 测评项目), and carry their 分值.
+            holder = content if planner.has_content else parent
+            if holder is None:
                 planner.error(
                     n,
                     "content",
@@ -453,7 +465,7 @@ def _plan(rows, *, has_indicator_column: bool, errors: list[RowError]) -> _Plann
                     "此行有测评标准，但测评内容为空，上方也没有可沿用的测评内容，无法确定该标准属于哪个测评内容。",
                 )
                 continue
-            standard = planner.standard(content, row.get("standard"), n)
+            standard = planner.standard(holder, row.get("standard"), n)
             if standard is None:
                 continue
             deepest = standard
@@ -491,6 +503,61 @@ def _plan(rows, *, has_indicator_column: bool, errors: list[RowError]) -> _Plann
         deepest.veto = values.veto
         deepest.deadline = values.deadline
     return planner
+
+
+# --- Warnings: what a field-only system may leave out ----------------------------------------------
+
+# The columns a system imported only to score field checks may lack or leave blank, and what a
+# blank means downstream (a warning on the preview, never an error). The rest stay errors: a row
+# must name its 测评项目 (or have one above it), a code needs a title, 测评标准 is a column of every
+# sheet, and a 测评内容 column left blank with none above a standard is ambiguous.
+RELAXED_COLUMNS = ("content", "weight", "methods", "lead", "responsible")
+BLANK_WARNINGS = {
+    "weight": "未填分值：该指标按实地考察计分时不影响，网上申报完成度将不计其权重。",
+    "methods": "未填测评方法：该指标不计入网上申报完成度；实地考察按检查项计分，不受影响。",
+    "lead": "未填牵头单位：该指标不会列入任何单位的任务单；实地考察按点位和检查项计分，不受影响。",
+    "responsible": "未填责任单位：该指标不会列入任何单位的任务单；实地考察按点位和检查项计分，不受影响。",
+}
+MISSING_COLUMN_WARNINGS = {
+    "content": "表中没有“测评内容”列：测评标准直接列在指标名称（或测评项目）下，分值填在测评标准所在行。",
+    "weight": "表中没有“分值”列：各指标都没有分值，按实地考察计分时不影响，网上申报完成度将不计其权重。",
+    "methods": "表中没有“测评方法”列：各指标都不计入网上申报完成度；实地考察按检查项计分，不受影响。",
+    "lead": "表中没有“牵头单位”列：各指标都不会按牵头单位列入任务单；实地考察不受影响。",
+    "responsible": "表中没有“责任单位”列：各指标都不会按责任单位列入任务单；实地考察不受影响。",
+}
+
+
+def _warnings(planner: _Planner, present: set[str]) -> list[RowError]:
+    """One warning per column a field-only sheet left out, then one per row whose node ends up
+    without a 分值, a 测评方法, a 牵头单位 or a 责任单位 — neither its own nor one inherited from a
+    node above it (a standard takes its content's 分值, methods and units pass down). Only the
+    nodes the sheet names are checked, and only leaves: a parent's values are its leaves'."""
+    warnings = [
+        RowError(None, HEADERS[key], "", MISSING_COLUMN_WARNINGS[key]) for key in RELAXED_COLUMNS if key not in present
+    ]
+    weight_warned: set[int] = set()
+    for node in planner.nodes:
+        if node.children:
+            continue
+        chain = []
+        walker: _Node | None = node
+        while walker is not None and walker.level:
+            chain.append(walker)
+            walker = walker.parent
+        row = node.own_row or node.row
+        if "weight" in present and not any(n.weight is not None for n in chain):
+            # The 分值 is the content's: one warning on the row naming it, not one per standard.
+            weighted = next((n for n in chain if n.level == Level.CONTENT), node)
+            if id(weighted) not in weight_warned:
+                weight_warned.add(id(weighted))
+                warnings.append(RowError(weighted.row, HEADERS["weight"], "", BLANK_WARNINGS["weight"]))
+        if "methods" in present and not any(n.methods for n in chain):
+            warnings.append(RowError(row, HEADERS["methods"], "", BLANK_WARNINGS["methods"]))
+        for role, key in ((AssignmentRole.LEAD, "lead"), (AssignmentRole.RESPONSIBLE, "responsible")):
+            if key in present and not any(n.units[role] for n in chain):
+                warnings.append(RowError(row, HEADERS[key], "", BLANK_WARNINGS[key]))
+    warnings.sort(key=lambda w: w.row or 0)
+    return warnings
 
 
 # --- Matching the existing tree -------------------------------------------------------------------
@@ -632,8 +699,8 @@ def indicators_import(*, system: IndicatorSystem, file, dry_run: bool) -> Import
         return exc.as_result(dry_run=dry_run)
     result = ImportResult(dry_run=dry_run)
     errors = result.errors
-    has_indicator_column = "indicator" in rows[0].values
-    planner = _plan(rows, has_indicator_column=has_indicator_column, errors=errors)
+    present = set(rows[0].values)
+    planner = _plan(rows, present=present, errors=errors)
 
     existing = list(Indicator.objects.filter(system=system))
     if not errors:
@@ -641,6 +708,7 @@ def indicators_import(*, system: IndicatorSystem, file, dry_run: bool) -> Import
     errors.sort(key=lambda e: e.row or 0)
     if errors:
         return result
+    result.warnings.extend(_warnings(planner, present))
 
     methods: dict[int, set[str]] = defaultdict(set)
     for indicator_id, method in IndicatorMethod.objects.filter(indicator__system=system).values_list(
@@ -783,7 +851,11 @@ def indicators_export(*, system: IndicatorSystem) -> bytes:
     keys = ["project"]
     if any(n.level == Level.INDICATOR for n in nodes):
         keys.append("indicator")
-    keys += ["content", "weight", "standard", "methods", "lead", "responsible", "requirements", "point_types"]
+    # A field-only system's standards may hang right under their 测评项目 / 指标名称: without any
+    # 测评内容 the column is left out, so that the sheet imports back the same way.
+    if any(n.level == Level.CONTENT for n in nodes) or not any(n.level == Level.STANDARD for n in nodes):
+        keys.append("content")
+    keys += ["weight", "standard", "methods", "lead", "responsible", "requirements", "point_types"]
     if any(n.veto for n in nodes):
         keys.append("veto")
     if any(n.deadline for n in nodes):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -238,3 +239,58 @@ def test_the_round_trip_keeps_a_corrected_sheet(system, city):
     assert run(system, base_sheet(rows)).updated == 2
     values, _ = cells(assert_round_trip(system))
     assert (values[4][3], values[5][7]) == (8, "乙街道、甲一社区")
+
+
+# --- The demo city, a field-only system and the downloadable template (issue 13, item 6) -------------
+
+
+@pytest.fixture
+def demo(db):
+    """The demo city's units, campaign and 测评体系 as `make run` seeds them (tests/test_demo.py)."""
+    from campaign.demo import seed_all
+
+    context = seed_all(only=("campaign", "indicators"))
+    return context["campaign"]
+
+
+def test_the_demo_system_round_trips(demo):
+    from indicators.models import IndicatorSystem
+
+    system = IndicatorSystem.objects.get(campaign=demo, is_current=True)
+    assert Indicator.objects.filter(system=system).count() > 150
+    assert_round_trip(system)
+
+
+def test_a_field_only_system_round_trips(system, city):
+    """Standards right under their 测评项目, no 分值, methods or units, a space inside a title."""
+    from tests.indicators.test_import_relaxed import FIELD_ONLY, FIELD_ROWS
+
+    assert run(system, sheet(FIELD_ROWS, header=FIELD_ONLY)).ok
+
+    data = assert_round_trip(system)
+
+    values, _merges = cells(data)
+    assert values[0] == ["测评项目", "分值", "测评标准", "测评方法", "牵头单位", "责任单位", "材料要求", "适用点位"]
+    assert values[2][:3] == [None, None, "Ⅲ-58 农贸市场项目 第0条标准"]
+
+
+def test_the_downloadable_template_imports_into_the_demo_city_as_it_is(demo, client):
+    from django.contrib.auth import get_user_model
+
+    from campaign.demo import DEMO_PASSWORD
+    from tests.campaign.xlsx import upload
+
+    assert client.login(username="office", password=DEMO_PASSWORD)
+    fresh = second_system(demo, name="导入模板试导")
+    response = client.get(f"/indicators/systems/{fresh.pk}/import/?template=1")
+    assert response.status_code == 200
+    template = b"".join(response.streaming_content) if response.streaming else response.content
+
+    preview = client.post(f"/indicators/systems/{fresh.pk}/import/", {"file": upload("任务分解表模板.xlsx", template)})
+    assert preview.status_code == 200
+    result = run(fresh, template, dry_run=True)
+    assert result.ok, [e.as_dict() for e in result.errors]
+    assert result.warnings == [] and result.created == 9
+    assert run(fresh, template).ok
+    assert get_user_model().objects.filter(username="office").exists()
+    assert_round_trip(fresh)
