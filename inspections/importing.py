@@ -24,7 +24,7 @@ from campaign.importing import (
     read_table,
     report_progress,
 )
-from campaign.lookups import UnitLookup, split_list
+from campaign.lookups import UnitLookup
 from indicators.models import Indicator, IndicatorSystem
 
 from . import services
@@ -198,14 +198,11 @@ def points_import(*, file, dry_run: bool) -> ImportResult:
                 )
             )
             ok = False
-        departments = []
-        for ref in split_list(row.get("departments")):
-            department, message = units.resolve(ref)
-            if department is None:
-                errors.append(RowError(n, "主管部门", ref, message))
-                ok = False
-            else:
-                departments.append(department)
+        # Several departments, any separator (、，,；; line breaks or spaces, as evaluators write them).
+        departments, messages = units.resolve_many(row.get("departments"))
+        for message in messages:
+            errors.append(RowError(n, "主管部门", row.get("departments"), message))
+            ok = False
         sponsor = None
         if row.get("sponsor"):
             sponsor, message = units.resolve(row.get("sponsor"))
@@ -334,7 +331,9 @@ def _points_write(to_create: list[_PointPlan], to_update: list[_PointPlan], exis
 
 
 def points_export_rows(queryset) -> list[list[str]]:
-    """Points in the import layout, for a round trip."""
+    """Points in the import layout, for a round trip (departments written so that the import
+    finds exactly them again)."""
+    units = UnitLookup()
     rows = [[c.header for c in POINT_COLUMNS]]
     for point in queryset.select_related("point_type", "unit", "sponsor").prefetch_related("departments"):
         rows.append(
@@ -345,7 +344,7 @@ def points_export_rows(queryset) -> list[list[str]]:
                 str(point.longitude) if point.longitude is not None else "",
                 str(point.latitude) if point.latitude is not None else "",
                 point.unit.code,
-                "、".join(d.short_name or d.name for d in point.departments.all()),
+                units_label(point.departments.all(), units),
                 point.sponsor.code if point.sponsor else "",
                 point.contact_name,
                 point.contact_phone,
@@ -475,14 +474,10 @@ def check_items_import(*, system: IndicatorSystem, file, dry_run: bool) -> Impor
         if severity is None:
             errors.append(RowError(n, "严重程度", row.get("severity"), "严重程度请填写“一般”或“严重”。"))
             ok = False
-        departments = []
-        for ref in split_list(row.get("departments")):
-            department, message = units.resolve(ref)
-            if department is None:
-                errors.append(RowError(n, "责任部门", ref, message))
-                ok = False
-            else:
-                departments.append(department)
+        departments, messages = units.resolve_many(row.get("departments"))
+        for message in messages:
+            errors.append(RowError(n, "责任部门", row.get("departments"), message))
+            ok = False
         deadline_days, message = _deadline_days(row.get("deadline_days"))
         if message:
             errors.append(RowError(n, "整改时限(工作日)", row.get("deadline_days"), message))
@@ -538,3 +533,278 @@ def check_items_import(*, system: IndicatorSystem, file, dry_run: bool) -> Impor
                     **{k: fields[k] for k, _header in UPDATABLE_CHECK_ITEM_FIELDS if k in fields},
                 )
     return result
+
+
+def indicator_ref(node: Indicator, index, by_pk) -> str:
+    """The standard's code as the import resolves it: the code alone where it is unique in the
+    system ("Ⅲ-57"), else with as many of its ancestors' codes as make it unique ("Ⅲ-57/1)")."""
+    parts = [node.code]
+    cursor = by_pk.get(node.parent_id)
+    while True:
+        ref = "/".join(parts)
+        if _find_indicator(ref, index, by_pk)[0] == node or cursor is None:
+            return ref
+        if cursor.code:
+            parts.insert(0, cursor.code)
+        cursor = by_pk.get(cursor.parent_id)
+
+
+def _amount(value: Decimal | None) -> str:
+    if value is None:
+        return ""
+    text = format(value.normalize(), "f")
+    return text
+
+
+def check_items_export_rows(queryset, *, system: IndicatorSystem) -> list[list[str]]:
+    """The check items of `system` in the import layout, so that the sheet imports back into that
+    system unchanged: the standard written as the import resolves it (with its parents' codes
+    where its own code repeats, "Ⅲ-57/1)"), the departments as the import finds them again."""
+    index, by_pk = _indicator_index(system)
+    units = UnitLookup()
+    rows = [[c.header for c in CHECK_ITEM_COLUMNS]]
+    items = (
+        queryset.filter(indicator__system=system)
+        .select_related("point_type")
+        .prefetch_related("departments")
+        .order_by("point_type__order", "point_type_id", "order", "id")
+    )
+    for item in items:
+        rows.append(
+            [
+                item.point_type.name,
+                indicator_ref(by_pk[item.indicator_id], index, by_pk),
+                item.text,
+                item.counting_rule,
+                _amount(item.per_occurrence),
+                _amount(item.cap),
+                item.get_severity_display(),
+                units_label(item.departments.all(), units),
+                item.exemption_note,
+                "" if item.deadline_days is None else str(item.deadline_days),
+            ]
+        )
+    return rows
+
+
+# --- Point types ------------------------------------------------------------------------------
+
+POINT_TYPE_COLUMNS = [
+    Column("name", "名称", ("点位类别", "点位类型", "类别名称", "类别", "类型"), required=True),
+    Column("category", "分类", ("类别分类", "大类")),
+    Column("departments", "默认责任部门", ("默认主管部门", "责任部门", "主管部门", "行业主管部门")),
+    Column("order", "排序", ("顺序",)),
+    Column("active", "启用", ("是否启用",)),
+]
+ORDER_MAX = 32767  # PositiveSmallIntegerField
+_NAME_MAX = PointType._meta.get_field("name").max_length
+_CATEGORY_MAX = PointType._meta.get_field("category").max_length
+
+
+def _type_aliases(types: list[PointType]) -> dict[str, PointType]:
+    """Every point type (enabled or not) by what offices write for it: the name, the name without
+    its brackets, and the market type's usual names — as the points import reads them."""
+    by_name: dict[str, PointType] = {t.name: t for t in types}
+    for point_type in types:
+        by_name.setdefault(point_type.name.replace("(", "").replace(")", ""), point_type)
+    market = by_name.get("集贸(农贸)市场")
+    if market is not None:
+        for alias in ("农贸市场", "集贸市场", "菜市场"):
+            by_name.setdefault(alias, market)
+    return by_name
+
+
+def unit_label(unit, units: UnitLookup, *, kinds=None) -> str:
+    """What to write for `unit` in a sheet so that the import finds exactly it again: its short
+    name, else its name, else its code — the first that names it alone."""
+    for label in (unit.short_name, unit.name):
+        if label and units.resolve(label, kinds=kinds)[0] == unit:
+            return label
+    return unit.code
+
+
+def units_label(departments, units: UnitLookup, *, kinds=None) -> str:
+    return "、".join(unit_label(unit, units, kinds=kinds) for unit in departments)
+
+
+@dataclass
+class _TypePlan:
+    row: int
+    point_type: PointType  # the existing type changed in memory, or a new unsaved one
+    departments: list | None  # None: keep the type's own
+    new: bool
+
+
+def point_types_import(*, file, dry_run: bool) -> ImportResult:
+    """点位类别 from a sheet (名称, 分类, 默认责任部门, 排序, 启用). A row naming an existing type —
+    national ones included — updates its 分类, default departments, order and 启用 (never its name
+    or national flag); an unknown name becomes a local type. Types the sheet does not name are left
+    as they are (never deleted). A blank 默认责任部门/排序/启用 keeps an existing type's own (a new
+    type: none, after the last type, enabled). Set-based like the points import: the types, the
+    units and the types' departments in a few queries, bulk writes, history recorded in bulk."""
+    try:
+        rows = read_table(file, columns=POINT_TYPE_COLUMNS)
+    except ImportFileError as exc:
+        return exc.as_result(dry_run=dry_run)
+    result = ImportResult(dry_run=dry_run)
+    errors = result.errors
+    units = UnitLookup()
+    units_by_pk = {unit.pk: unit for unit in units.by_code.values()}
+    types = list(PointType.objects.all())
+    by_name = _type_aliases(types)
+    through = PointType.departments.through
+    current_departments: dict[int, dict[int, int]] = {t.pk: {} for t in types}
+    for link_id, type_id, unit_id in through.objects.values_list("pk", "pointtype_id", "unit_id"):
+        current_departments[type_id][unit_id] = link_id
+    next_order = max((t.order for t in types), default=0) + 1
+    department_kinds = {UnitKind.DEPARTMENT}
+    plans: list[_TypePlan] = []
+    seen: dict[str, int] = {}
+    total = len(rows)
+    for index, row in enumerate(rows, start=1):
+        if index % PROGRESS_EVERY == 0:
+            report_progress("validate", index, total)
+        n, ok = row.number, True
+        name = row.get("name")
+        if not name:
+            errors.append(RowError(n, "名称", "", "名称不能为空。"))
+            ok = False
+        elif len(name) > _NAME_MAX:
+            errors.append(RowError(n, "名称", name, f"名称不能超过 {_NAME_MAX} 个字。"))
+            ok = False
+        category = row.get("category")
+        if len(category) > _CATEGORY_MAX:
+            errors.append(RowError(n, "分类", category, f"分类不能超过 {_CATEGORY_MAX} 个字。"))
+            ok = False
+        departments = None
+        if row.get("departments"):
+            departments, messages = units.resolve_many(row.get("departments"), kinds=department_kinds)
+            for message in messages:
+                errors.append(RowError(n, "默认责任部门", row.get("departments"), message))
+                ok = False
+        order = None
+        if row.get("order"):
+            text = row.get("order")
+            if not re.fullmatch(r"\d+", text) or int(text) > ORDER_MAX:
+                errors.append(RowError(n, "排序", text, f"排序应为 0 到 {ORDER_MAX} 之间的整数。"))
+                ok = False
+            else:
+                order = int(text)
+        active = None
+        if row.get("active"):
+            text = row.get("active")
+            if text in TRUE_WORDS | {"启用"}:
+                active = True
+            elif text in FALSE_WORDS | {"停用"}:
+                active = False
+            else:
+                errors.append(RowError(n, "启用", text, "启用请填写“是”或“否”。"))
+                ok = False
+        if not ok:
+            continue
+        existing = by_name.get(name)
+        key = existing.name if existing is not None else name
+        if key in seen:
+            errors.append(RowError(n, "名称", name, f"与第 {seen[key]} 行是同一点位类别。"))
+            continue
+        seen[key] = n
+        if existing is None:
+            point_type = PointType(
+                name=name,
+                category=category,
+                order=order if order is not None else next_order,
+                active=True if active is None else active,
+                national=False,
+            )
+            if order is None:
+                next_order += 1
+            plans.append(_TypePlan(n, point_type, departments or [], new=True))
+            result.rows.append(RowChange(n, "create", name))
+            continue
+        changes = {}
+        if existing.category != category:
+            changes["分类"] = (existing.category, category)
+            existing.category = category
+        if order is not None and existing.order != order:
+            changes["排序"] = (str(existing.order), str(order))
+            existing.order = order
+        if active is not None and existing.active != active:
+            changes["启用"] = ("是" if existing.active else "否", "是" if active else "否")
+            existing.active = active
+        old = current_departments[existing.pk]
+        if departments is not None and set(old) != {d.pk for d in departments}:
+            changes["默认责任部门"] = (
+                "、".join(sorted(units_by_pk[pk].name for pk in old if pk in units_by_pk)),
+                "、".join(sorted(d.name for d in departments)),
+            )
+        else:
+            departments = None  # unchanged: no link written
+        label = f"{existing.name}（国家测评点位类别）" if existing.national else existing.name
+        result.rows.append(RowChange(n, "update" if changes else "unchanged", label, changes))
+        if changes:
+            plans.append(_TypePlan(n, existing, departments, new=False))
+    report_progress("validate", total, total)
+    if errors or dry_run:
+        return result
+    try:
+        _point_types_write(plans, current_departments)
+    except IntegrityError:
+        result.errors.append(RowError(None, "", "", "导入时点位类别已被他人修改，未写入任何数据。请重新预览后再导入。"))
+    return result
+
+
+def _point_types_write(plans: list[_TypePlan], current_departments: dict[int, dict[int, int]]) -> None:
+    """All or nothing: new types in one INSERT, changed ones in one UPDATE, their departments as
+    one DELETE and one INSERT of links, and their history rows in bulk."""
+    if not plans:
+        return
+    through = PointType.departments.through
+    report_progress("write", 0, len(plans))
+    with transaction.atomic():
+        created = [plan.point_type for plan in plans if plan.new]
+        PointType.objects.bulk_create(created)
+        if any(point_type.pk is None for point_type in created):  # a backend without RETURNING
+            ids = dict(PointType.objects.filter(name__in=[t.name for t in created]).values_list("name", "pk"))
+            for point_type in created:
+                point_type.pk = ids[point_type.name]
+        changed = [plan.point_type for plan in plans if not plan.new]
+        if changed:
+            PointType.objects.bulk_update(changed, ["category", "order", "active"])
+        links, unlinks = [], []
+        for plan in plans:
+            if plan.departments is None:
+                continue
+            wanted = {d.pk for d in plan.departments}
+            current = {} if plan.new else current_departments[plan.point_type.pk]
+            unlinks += [link_id for unit_id, link_id in current.items() if unit_id not in wanted]
+            links += [through(pointtype_id=plan.point_type.pk, unit_id=pk) for pk in sorted(wanted - set(current))]
+        for chunk in _chunks(unlinks):
+            through.objects.filter(pk__in=chunk).delete()
+        through.objects.bulk_create(links, batch_size=WRITE_BATCH * 4)
+        history_record(PointType, created, change="+")
+        history_record(PointType, changed)
+        report_progress("write", len(plans), len(plans))
+
+
+def point_types_export_rows(queryset) -> list[list[str]]:
+    """Point types in the import layout (名称, 分类, 默认责任部门, 排序, 启用), for a round trip:
+    departments written so that the import finds exactly them again."""
+    units = UnitLookup()
+    rows = [[c.header for c in POINT_TYPE_COLUMNS]]
+    for point_type in queryset.prefetch_related("departments"):
+        departments = sorted(point_type.departments.all(), key=lambda unit: unit.path)
+        rows.append(
+            [
+                point_type.name,
+                point_type.category,
+                units_label(departments, units, kinds={UnitKind.DEPARTMENT}),
+                str(point_type.order),
+                "是" if point_type.active else "否",
+            ]
+        )
+    return rows
+
+
+# The standards' look-up, for the demo and other importers that name standards as this one does.
+indicator_index = _indicator_index
+find_indicator = _find_indicator

@@ -109,15 +109,23 @@ def point_update(*, point: Point, departments=None, **fields) -> Point:
 
 @transaction.atomic
 def point_type_save(
-    *, point_type: PointType | None = None, name: str, order: int = 0, active: bool = True, departments=None
+    *,
+    point_type: PointType | None = None,
+    name: str,
+    order: int = 0,
+    active: bool = True,
+    departments=None,
+    category: str | None = None,
 ) -> PointType:
     """Create a city's own point type, or edit one (the national ones too: name, order, active,
-    default departments)."""
+    分类, default departments). `category` None keeps the type's own."""
     if PointType.objects.filter(name=name).exclude(pk=point_type.pk if point_type else None).exists():
         raise ValidationError({"name": "已有同名的点位类别。"})
     change = "~" if point_type else "+"
     point_type = point_type or PointType(national=False)
     point_type.name, point_type.order, point_type.active = name, order, active
+    if category is not None:
+        point_type.category = category
     with one_history_row(point_type, change):
         point_type.save()
         if departments is not None:

@@ -13,6 +13,9 @@ urlpatterns = [
     path("points/import/", views.PointImportView.as_view(), name="point-import"),
     path("points/<int:pk>/", views.PointDetailView.as_view(), name="point-detail"),
     path("points/<int:pk>/edit/", views.PointEditView.as_view(), name="point-edit"),
+    # Point types
+    path("point-types/", views.PointTypeListView.as_view(), name="pointtype-list"),
+    path("point-types/import/", views.PointTypeImportView.as_view(), name="pointtype-import"),
     # Check items
     path("check-items/", views.CheckItemListView.as_view(), name="checkitem-list"),
     path("check-items/import/", views.CheckItemImportView.as_view(), name="checkitem-import"),

@@ -27,7 +27,8 @@ from django.utils.dateparse import parse_datetime
 from django.views import View
 from django.views.decorators.http import require_POST
 
-from campaign.exporting import safe_row
+from campaign.exporting import safe_row, workbook_bytes
+from campaign.filters import YES_NO_ALL
 from campaign.generic import (
     Col,
     ImportView,
@@ -171,7 +172,7 @@ class PointListView(InspectionListMixin, ObjectListView):
         query = self.request.GET.copy()
         query.pop("page", None)
         url = reverse("point-map") + (f"?{query.urlencode()}" if query else "")
-        return [("地图", url)]
+        return [("地图", url), ("点位类别", reverse("pointtype-list"))]
 
     def export_xlsx(self):
         """The points in the import layout, so an export can be edited and imported back."""
@@ -367,7 +368,80 @@ class PointImportView(ImportView):
             "13800000000",
             "是",
         ],
-        ["柳岸小区", "小区", "柳岸路12号", "120.348000", "31.515600", "DH-HB-LA", "", "", "", "", "否"],
+        ["友谊新村", "小区", "友谊路12号", "120.348000", "31.515600", "DH-01-01", "", "", "", "", "否"],
+    ]
+
+
+# --- Point types ------------------------------------------------------------------------------
+
+
+class PointTypeFilterSet(ChineseFilterLabelsMixin, django_filters.FilterSet):
+    q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="搜索")
+    category = django_filters.ChoiceFilter(label="分类", choices=[])
+    national = django_filters.BooleanFilter(label="国家测评点位类别", widget=forms.Select(choices=YES_NO_ALL))
+    active = django_filters.BooleanFilter(label="启用", widget=forms.Select(choices=YES_NO_ALL))
+
+    class Meta:
+        model = PointType
+        fields = ["q", "category", "national", "active"]
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, request=request, **kwargs)
+        categories = PointType.objects.exclude(category="").order_by("category").values_list("category", flat=True)
+        self.filters["category"].extra["choices"] = [(c, c) for c in categories.distinct()]
+
+
+def _point_type_departments(point_type) -> str:
+    return "、".join(d.short_name or d.name for d in point_type.departments.all())
+
+
+class PointTypeListView(InspectionListMixin, ObjectListView):
+    title = "点位类别"
+    filterset_class = PointTypeFilterSet
+    import_url_name = "pointtype-import"
+    export_name = "点位类别"
+    empty_message = "还没有点位类别。"
+    empty_hint = "请通过“导入”上传点位类别（名称、分类、默认责任部门）。"
+    columns = [
+        Col("名称", "name"),
+        Col("分类", "category"),
+        Col("默认责任部门", _point_type_departments),
+        Col("排序", "order"),
+        Col("国家测评点位类别", "national"),
+        Col("启用", "active"),
+    ]
+
+    def base_queryset(self):
+        return PointType.objects.prefetch_related("departments").order_by("order", "id")
+
+    def get_extra_actions(self):
+        return [("点位", reverse("point-list"))]
+
+    def export_xlsx(self):
+        """The point types in the import layout, so that the export imports back unchanged."""
+        rows = importing.point_types_export_rows(self.get_queryset())
+        data = workbook_bytes(rows[0], rows[1:], title="点位类别")
+        return xlsx_response(data, f"点位类别-{timezone.localdate():%Y%m%d}.xlsx")
+
+
+class PointTypeImportView(ImportView):
+    title = "导入点位类别"
+    importer = staticmethod(importing.point_types_import)
+    columns = importing.POINT_TYPE_COLUMNS
+    template_filename = "点位类别导入模板.xlsx"
+    success_url_name = "pointtype-list"
+    help_text = (
+        "名称已有（含国家测评点位类别）则更新其分类、默认责任部门、排序和启用，名称和国家类别标记不变；"
+        "名称没有则新增为本地点位类别。表中未列出的类别保持不变，不会删除。"
+        "默认责任部门填部门名称、简称或编码，可填多个，用顿号、逗号、分号、换行或空格分隔；"
+        "默认责任部门、排序、启用留空则保持原值（新类别：无默认部门、排在最后、启用）。"
+        "重复导入同一文件不会产生变化。"
+    )
+    # Rows that import into the demo city as they are: a national type given its 分类, two local ones.
+    sample_rows = [
+        ["集贸(农贸)市场", "公共场所", "市市场监管局、市商务局", "", "是"],
+        ["药店", "窗口单位", "市市场监管局 市卫健委", "", "是"],
+        ["建成区河道", "城市环境", "市水利局", "", "是"],
     ]
 
 
@@ -413,6 +487,30 @@ class CheckItemListView(InspectionListMixin, ObjectListView):
             .order_by("point_type__order", "point_type_id", "order", "id")
         )
 
+    def export_system(self):
+        """The one 测评体系 an export is for (an import reads one): the filtered one, else the
+        current campaign's current system, else the newest."""
+        queryset = self.get_queryset()
+        if self.filterset is not None and self.filterset.is_bound and self.filterset.is_valid():
+            chosen = self.filterset.form.cleaned_data.get("system")
+            if chosen is not None:
+                return chosen
+        campaign = campaign_current()
+        systems = IndicatorSystem.objects.filter(pk__in=queryset.values("indicator__system")).order_by(
+            "-is_current", "-year", "-id"
+        )
+        return (systems.filter(campaign=campaign).first() if campaign else None) or systems.first()
+
+    def export_xlsx(self):
+        """The check items of one system in the import layout (the standard as the import resolves
+        it, e.g. “Ⅲ-57/1)”), so that the export imports back unchanged."""
+        system = self.export_system()
+        rows = importing.check_items_export_rows(self.get_queryset(), system=system) if system else []
+        headers = [c.header for c in importing.CHECK_ITEM_COLUMNS]
+        data = workbook_bytes(headers, rows[1:], title="测评细则")
+        name = f"测评细则-{system.name}" if system else "测评细则"
+        return xlsx_response(data, f"{name}-{timezone.localdate():%Y%m%d}.xlsx")
+
 
 class CheckItemImportView(ImportView):
     title = "导入测评细则"
@@ -425,12 +523,13 @@ class CheckItemImportView(ImportView):
         "严重程度填“一般”或“严重”；责任部门留空则计入点位的主管部门；"
         "整改时限填 1 到 60 的工作日数，留空则按严重程度的默认时限。"
     )
+    # Standards of the demo city's current system, so that the template imports into it as it is.
     sample_rows = [
         [
             "集贸(农贸)市场",
-            "Ⅲ-57",
-            "核心价值观公益广告不少于2处，两处间隔10米以上",
-            "每少1处扣0.5分",
+            "Ⅲ-19/2)",
+            "垃圾分类收集，日产日清",
+            "每处扣0.5分",
             "0.5",
             "1",
             "一般",
@@ -440,14 +539,14 @@ class CheckItemImportView(ImportView):
         ],
         [
             "小区",
-            "Ⅲ-60",
-            "从大门步行200米，抽查2个楼道：楼道整洁无杂物",
-            "每个楼道不合格扣1分",
+            "Ⅲ-36/2)",
+            "应急避难场所标识醒目",
+            "未设置扣1分",
             "1",
-            "2",
+            "1",
             "严重",
             "",
-            "划线内停放不算乱停",
+            "新建小区尚未验收的不查",
             "",
         ],
     ]
@@ -462,7 +561,8 @@ class CheckItemImportView(ImportView):
             chosen = next((s for s in systems if str(s.pk) == wanted), None)
             if chosen is None and systems:
                 current = campaign_current()
-                chosen = next((s for s in systems if current and s.campaign_id == current.pk), systems[0])
+                own = [s for s in systems if current and s.campaign_id == current.pk]
+                chosen = next((s for s in own if s.is_current), None) or (own or systems)[0]
             self._system, self._systems = chosen, systems
         return self._system
 

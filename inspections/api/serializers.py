@@ -97,7 +97,7 @@ class PointTypeSerializer(ModelSerializer):
 
     class Meta:
         model = PointType
-        fields = ["id", "name", "order", "national", "active", "departments"]
+        fields = ["id", "name", "category", "order", "national", "active", "departments"]
         read_only_fields = ["national"]
 
 
@@ -228,6 +228,10 @@ class CheckItemImportSerializer(Serializer):
 
 class PointImportUploadSerializer(ImportUploadSerializer):
     """Documented shape of the points import (file, dry_run)."""
+
+
+class PointTypeImportUploadSerializer(ImportUploadSerializer):
+    """Documented shape of the point types import (file, dry_run)."""
 
 
 class CheckItemImportUploadSerializer(ImportUploadSerializer):

@@ -34,7 +34,7 @@ from ..filters import (
     ProblemFilterSet,
     parse_near,
 )
-from ..importing import check_items_import, points_import
+from ..importing import check_items_import, point_types_import, points_import
 from ..models import CheckItem, Observation, Photo, Point, PointType
 from ..selectors import (
     KeyPagePaginator,
@@ -60,6 +60,7 @@ from .serializers import (
     PhotoUploadSerializer,
     PointImportUploadSerializer,
     PointSerializer,
+    PointTypeImportUploadSerializer,
     PointTypeSerializer,
     ProblemCreateSerializer,
     ProblemSerializer,
@@ -152,7 +153,7 @@ class PointTypeViewSet(
     queryset = PointType.objects.prefetch_related("departments")
     serializer_class = PointTypeSerializer
     permission_classes = [IsOfficeOrReadOnly]
-    filterset_fields = ["active", "national"]
+    filterset_fields = ["active", "national", "category"]
 
     def perform_create(self, serializer):
         serializer.instance = services.point_type_save(**serializer.validated_data)
@@ -161,6 +162,20 @@ class PointTypeViewSet(
         current = serializer.instance
         data = {"name": current.name, "order": current.order, "active": current.active, **serializer.validated_data}
         serializer.instance = services.point_type_save(point_type=current, **data)
+
+    @extend_schema(request={"multipart/form-data": PointTypeImportUploadSerializer}, parameters=IMPORT_PARAMETERS)
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import",
+        parser_classes=[MultiPartParser, FormParser],
+        permission_classes=[IsOffice],
+    )
+    def import_point_types(self, request):
+        """Import point types from Excel (名称, 分类, 默认责任部门, 排序, 启用): `file`, `dry_run=1` for
+        the preview. National types are updated, never renamed or deleted; unknown names become
+        local types. Row errors → 400, nothing written."""
+        return run_import(request, point_types_import)
 
 
 class PointViewSet(

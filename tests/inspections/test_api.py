@@ -93,6 +93,7 @@ def test_point_types_are_read_by_everyone(api, personas, market_type, city):
         assert response.json() == {
             "id": market_type.pk,
             "name": "集贸(农贸)市场",
+            "category": "",
             "order": market_type.order,
             "national": True,
             "active": True,
