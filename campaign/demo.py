@@ -320,6 +320,12 @@ def seed(context: dict) -> None:
         user.save()
         services.membership_create(user=user, role=role, unit=unit)
         users[username] = user
+    # Each demo person's mobile number (as 导入人员 records it); the demo passwords are not one-time.
+    from .models import UserProfile
+
+    UserProfile.objects.bulk_create(
+        [UserProfile(user=user, phone=f"1380510{index:04d}") for index, user in enumerate(users.values(), start=1)]
+    )
 
     for order, (name, duties, members) in enumerate(WORK_GROUPS, start=1):
         services.work_group_create(

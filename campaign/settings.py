@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "campaign.password_change.PasswordChangeRequiredMiddleware",
     "campaign.selection.CampaignSelectionMiddleware",
     "campaign.not_found.ProductNotFoundMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -3,21 +3,13 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from . import views
+from . import password_change, people_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(template_name="registration/login.html", redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("login/", password_change.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path(
-        "password/",
-        auth_views.PasswordChangeView.as_view(template_name="registration/password_change.html"),
-        name="password_change",
-    ),
+    path("password/", password_change.PasswordChangeView.as_view(), name="password_change"),
     path(
         "password/done/",
         auth_views.PasswordChangeDoneView.as_view(template_name="registration/password_change_done.html"),
@@ -33,7 +25,8 @@ urlpatterns = [
     path("units/<int:pk>/contacts/", views.UnitContactsView.as_view(), name="unit-contacts"),
     path("units/<int:pk>/delete/", views.UnitDeleteView.as_view(), name="unit-delete"),
     # People
-    path("members/", views.MembershipListView.as_view(), name="membership-list"),
+    path("members/", people_views.MembershipListView.as_view(), name="membership-list"),
+    path("members/import/", people_views.PeopleImportView.as_view(), name="membership-import"),
     path("members/new/", views.MembershipCreateView.as_view(), name="membership-create"),
     path("members/<int:pk>/delete/", views.membership_delete, name="membership-delete"),
     # Campaigns

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from . import services
 from .choices import UnitKind
-from .filters import CampaignFilterSet, JobRunFilterSet, MembershipFilterSet, UnitFilterSet
+from .filters import CampaignFilterSet, JobRunFilterSet, UnitFilterSet
 from .forms import CampaignForm, MembershipForm, PhasesForm, UnitContactsForm, UnitForm, WorkGroupForm
 from .generic import (
     Col,
@@ -244,24 +244,6 @@ class UnitImportView(ImportView):
 # --- Memberships -------------------------------------------------------------------------------
 
 
-class MembershipListView(OfficeRequiredMixin, ObjectListView):
-    title = "成员与角色"
-    filterset_class = MembershipFilterSet
-    add_url_name = "membership-create"
-    export_name = "成员角色"
-    columns = [
-        Col("用户名", "user.username"),
-        Col("姓名", "user.first_name"),
-        Col("角色", "role"),
-        Col("所属单位", "unit.name"),
-        Col("添加时间", "created_at"),
-    ]
-    template_name = "campaign/membership_list.html"
-
-    def base_queryset(self):
-        return Membership.objects.select_related("user", "unit").order_by("user__username", "role")
-
-
 class MembershipCreateView(ObjectFormView):
     form_class = MembershipForm
     title = "添加成员角色"
@@ -292,7 +274,9 @@ def membership_delete(request, pk):
     membership = get_object_or_404(Membership, pk=pk)
     try:
         services.membership_delete(membership=membership)
-        messages.success(request, f"已移除“{membership}”。")
+        person = membership.user.get_full_name() or membership.user.get_username()
+        unit = f"（{membership.unit.name}）" if membership.unit_id else ""
+        messages.success(request, f"已移除“{person}”的角色：{membership.get_role_display()}{unit}。")
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
     return HttpResponseRedirect(reverse("membership-list"))
