@@ -602,8 +602,9 @@ def inspection_submit(
         seen_items.add(obs.check_item)
         if obs.result not in Result.values:
             errors.setdefault("observations", []).append(f"{where}：结果只能是合格、不合格或严重不合格。")
-        if obs.deduction is not None:
-            errors.setdefault("observations", []).extend(_deduction_errors(where, item, obs.deduction))
+        deduction_errors = _deduction_errors(where, item, obs.deduction) if obs.deduction is not None else []
+        if deduction_errors:
+            errors.setdefault("observations", []).extend(deduction_errors)
         if obs.departments is not None and any(unit.kind != UnitKind.DEPARTMENT for unit in obs.departments):
             errors.setdefault("observations", []).append(f"{where}：责任部门只能是部门。")
         if not isinstance(obs.occurrences, int) or obs.occurrences < 0:

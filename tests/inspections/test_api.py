@@ -272,7 +272,7 @@ def test_office_creates_and_updates_points_through_the_service(api, office, city
 @pytest.mark.parametrize(
     ("payload", "field", "message"),
     [
-        ({"unit": "district_jia"}, "unit", "点位的所属单位必须是社区(村)或街道(乡镇)。"),
+        ({"unit": "dept_cg"}, "unit", "点位的所属单位必须是社区(村)、街道(乡镇)，或没有街道时的区县。"),
         ({"name": "甲一农贸市场"}, "name", "“甲一社区”下已有同名同类点位“甲一农贸市场”。"),
         ({"latitude": "95", "longitude": "120"}, "latitude", "纬度应在 -90 到 90 之间。"),
         ({"latitude": "31.5"}, "latitude", "经度和纬度需同时填写。"),
@@ -281,8 +281,8 @@ def test_office_creates_and_updates_points_through_the_service(api, office, city
 )
 def test_bad_points_are_refused_in_chinese(api, office, city, market, market_type, payload, field, message):
     data = {"name": "新点位", "point_type": market_type.pk, "unit": city.community_jia1.pk, **payload}
-    if data["unit"] == "district_jia":
-        data["unit"] = city.district_jia.pk
+    if data["unit"] == "dept_cg":  # a department: a point sits in a community, a street or a district
+        data["unit"] = city.dept_cg.pk
     before = point_snapshot()
     response = api(office).post("/api/v1/points/", data, format="json")
     assert response.status_code == 400
