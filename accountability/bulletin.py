@@ -726,7 +726,10 @@ def bulletin_pdf(*, version: RollupVersion, data: dict | None = None, html: str 
 
 
 def bulletin_filename(version: RollupVersion, extension: str) -> str:
-    return f"{version.campaign.name}-{version.week}-周通报.{extension}"
+    """'创建全国文明城市-2026年第47周-周通报.pdf': the week shown as a reader reads it, always with its
+    year (a file outlives its year); the ASCII name of the download header keeps the ISO code."""
+    year, number = version.week.split("-W")
+    return f"{version.campaign.name}-{year}年第{int(number)}周-周通报.{extension}"
 
 
 # --- Excel -------------------------------------------------------------------------------------
@@ -828,10 +831,10 @@ def bulletin_xlsx(*, version: RollupVersion, data: dict | None = None) -> bytes:
     version_ = data["version"]
     info = [
         ("创建活动", data["campaign"].name),
-        ("周次", f"{data['week']} {data['week_label']}"),
+        ("周次", data["week_label"]),
         (
             "对比周",
-            f"{data['previous'].week} {data['previous_week_label']}" if data["previous"] else "无（首个发布周）",
+            data["previous_week_label"] if data["previous"] else "无（首个发布周）",
         ),
         ("版本", f"第{version_.number}版"),
         ("发布时间", _cell(version_.published_at) if version_.published_at else ""),

@@ -48,7 +48,7 @@ def _check_reader(request) -> None:
 
 def _not_published(request, week: str) -> HttpResponse:
     try:
-        label = f"{week} {week_label(week)}"
+        label = week_label(week)
     except ValueError:
         label = week
     return render(request, "accountability/bulletin_list.html", _list_context(f"{label}：{NOT_PUBLISHED}"), status=404)
@@ -138,7 +138,7 @@ def _file_download(request, version, kind: str):
             row = state.file(kind)
     failed = row is not None and row.status == BulletinStatus.FAILED
     context = {
-        "title": f"周通报 · {version.week} {week_label(version.week)}",
+        "title": f"周通报 · {week_label(version.week)}",
         "version": version,
         "week_label": week_label(version.week),
         "kind_label": BulletinKind(kind).label,

@@ -32,6 +32,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from campaign import weeks as week_text
 from campaign.models import Campaign
 from campaign.selectors import campaign_current, campaign_days_left, campaign_phase_on, scope_for
 from indicators.models import Indicator
@@ -54,13 +55,12 @@ HUNDRED = Decimal(100)
 
 
 def short_week(week: str) -> str:
-    """'2026-W47' → '第47周'."""
-    return f"第{int(week[-2:])}周"
+    """'2026-W47' → '第47周' (campaign/weeks.py: the year before a week of another year)."""
+    return week_text.week_short(week)
 
 
 def week_span(version: RollupVersion) -> str:
-    start, end = version.week_start, version.week_end
-    return f"{start.month}月{start.day}日–{end.month}月{end.day}日"
+    return week_text.week_span(version.week_start)
 
 
 def _week_window(version: RollupVersion) -> Q:

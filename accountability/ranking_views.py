@@ -20,6 +20,8 @@ from django.views.decorators.http import require_POST
 
 from campaign.models import Campaign, JobRun, Unit
 from campaign.selectors import campaign_current, scope_for
+from campaign.weeks import week_label as week_text
+from campaign.weeks import week_short
 from inspections.choices import ProblemStatus
 from inspections.selectors import (
     iso_week_of,
@@ -175,13 +177,13 @@ def ranking_run(request):
     run.refresh_from_db()
     outcome = (run.result or {}).get("outcome")
     if run.status == "failed":
-        messages.error(request, f"{week} 计算失败：{run.error}")
+        messages.error(request, f"{week_text(week)}计算失败：{run.error}")
     elif run.status != "succeeded":
-        messages.info(request, f"{week} 已提交后台计算，稍后刷新查看（计算记录 #{run.pk}）。")
+        messages.info(request, f"{week_text(week)}已提交后台计算，稍后刷新查看（计算记录 #{run.pk}）。")
     elif outcome == "unchanged":
-        messages.info(request, f"{week} 重新计算完成，与已发布版本相同，无需重新发布。")
+        messages.info(request, f"{week_text(week)}重新计算完成，与已发布版本相同，无需重新发布。")
     else:
-        messages.success(request, f"{week} 计算完成，共 {run.result['rows']} 行。核对无误后请发布。")
+        messages.success(request, f"{week_text(week)}计算完成，共 {run.result['rows']} 行。核对无误后请发布。")
     return HttpResponseRedirect(f"{reverse('rankings')}?campaign={campaign.pk}&week={week}")
 
 
@@ -196,7 +198,7 @@ def ranking_publish(request):
         messages.error(request, "；".join(exc.messages))
     else:
         raised = AccountabilityCase.objects.filter(campaign=campaign, week=week, status=CaseStatus.PENDING).count()
-        messages.success(request, f"{week} 第{version.number}版已发布。待处理问责事项 {raised} 项。")
+        messages.success(request, f"{week_text(week)}第{version.number}版已发布。待处理问责事项 {raised} 项。")
     return HttpResponseRedirect(f"{reverse('rankings')}?campaign={campaign.pk}&week={week}")
 
 
@@ -241,6 +243,7 @@ def ranking_unit(request, pk: int):
         "trend": trend,
         "trend_chart": {
             "weeks": [score.rollup.week for score in trend],
+            "labels": [week_short(score.rollup.week) for score in trend],  # the axis (the codes: links)
             "composite": [float(score.composite) if score.composite is not None else None for score in trend],
             "score_rate": [
                 round(float(score.score_rate) * 100, 1) if score.score_rate is not None else None for score in trend
@@ -311,7 +314,7 @@ def case_detail(request, pk: int):
         request,
         "accountability/case_detail.html",
         {
-            "title": f"{case.unit.name} · {case.week} · {case.get_rule_display()}",
+            "title": f"{case.unit.name} · {week_text(case.week)} · {case.get_rule_display()}",
             "case": case,
             "problems": problems,
             "decisions": [(value, CaseStatus(value).label) for value in DECISIONS],

@@ -5,6 +5,7 @@ from django import forms
 from django.db.models import Q, Subquery
 
 from .choices import UnitKind
+from .job_labels import JOB_LABELS
 from .models import Campaign, JobRun, Membership, Unit
 
 YES_NO_ALL = [("", "全部"), ("true", "是"), ("false", "否")]
@@ -70,6 +71,9 @@ class MembershipFilterSet(django_filters.FilterSet):
 
 
 class JobRunFilterSet(django_filters.FilterSet):
+    # The job's name picked by its Chinese label (campaign/job_labels.py), the code as the value.
+    name = django_filters.ChoiceFilter(choices=list(JOB_LABELS.items()), label="任务", empty_label="全部")
+
     class Meta:
         model = JobRun
         fields = ["name", "status"]

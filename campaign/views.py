@@ -29,6 +29,7 @@ from .generic import (
     ObjectListView,
     OfficeRequiredMixin,
 )
+from .job_labels import job_label, job_result_text
 from .models import Campaign, JobRun, Membership, Unit, WorkGroup
 from .permissions import can_edit_unit_contacts, can_manage
 from .selection import SESSION_KEY
@@ -436,7 +437,7 @@ class JobRunListView(OfficeRequiredMixin, ObjectListView):
     filterset_class = JobRunFilterSet
     columns = [
         Col("编号", "id"),
-        Col("任务", "name"),
+        Col("任务", lambda run: job_label(run.name)),
         Col("状态", "status"),
         Col("执行节点", "worker"),
         Col("排队时间", "queued_at"),
@@ -448,7 +449,7 @@ class JobRunListView(OfficeRequiredMixin, ObjectListView):
             lambda run: (
                 run.error
                 or (f"未能交给任务队列，等待自动重发：{run.dispatch_error}" if run.dispatch_error else "")
-                or "、".join(f"{k}={v}" for k, v in run.result.items())
+                or job_result_text(run.result)
             ),
         ),
     ]

@@ -99,7 +99,7 @@ class IndicatorUnitsForm(forms.Form):
         queryset=Unit.objects.filter(active=True).order_by("path"),
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 12}),
-        help_text="留空则继承上级指标的牵头单位。按住 Ctrl（Mac 为 ⌘）可多选。",
+        help_text="留空则继承上级指标的牵头单位。按住 Ctrl（苹果电脑为 ⌘）可多选。",
     )
     responsible = UnitMultipleChoiceField(
         label="责任单位",

@@ -85,7 +85,13 @@ class NearFilter(django_filters.CharFilter):
 
 
 class WeekFilter(django_filters.CharFilter):
+    """A week filter; on a page the browser's week picker (its value the ISO code, as in the URL)."""
+
     field_class = WeekField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", forms.TextInput(attrs={"type": "week"}))
+        super().__init__(*args, **kwargs)
 
 
 def _subtree(queryset: QuerySet, unit_field: str, unit_id) -> QuerySet:

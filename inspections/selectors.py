@@ -29,6 +29,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from campaign import weeks
 from campaign.choices import UnitKind
 from campaign.models import Unit
 from campaign.selectors import scope_for
@@ -61,10 +62,9 @@ def iso_week_of(moment: datetime.datetime | datetime.date) -> str:
 
 
 def week_label(week: str) -> str:
-    """'2026-W47' → '第47周（11月16日–11月22日）'."""
-    start, end = iso_week_bounds(week)
-    last = (end - datetime.timedelta(days=1)).date()
-    return f"第{int(week[-2:])}周（{start.month}月{start.day}日–{last.month}月{last.day}日）"
+    """'2026-W47' → '第47周（11月16日—11月22日）' (campaign/weeks.py); ValueError when malformed."""
+    iso_week_bounds(week)
+    return weeks.week_label(week)
 
 
 class KeyPagePaginator(Paginator):

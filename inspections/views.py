@@ -1239,7 +1239,7 @@ class ProblemPageFilterSet(ChineseFilterLabelsMixin, ProblemFilterSet):
             self.filters["relation"].extra["choices"] = [c for c in RELATIONS if c[0] != "charged"]
         for name in ("point", "round"):
             self.filters[name].extra["widget"] = forms.HiddenInput
-        self.filters["week"].extra["widget"] = forms.TextInput(attrs={"placeholder": "2026-W47"})
+        self.filters["week"].extra["widget"] = forms.TextInput(attrs={"type": "week"})  # the browser's week picker
         # The filters are deep copies of the class's; a form field an earlier reader built on the
         # class's filter (the API schema, another page) is copied too and would ignore `extra`.
         for name in ("relation", "point", "round", "week"):

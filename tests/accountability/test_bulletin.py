@@ -1,7 +1,7 @@
 """The weekly bulletin (周通报) of a published week: its numbers, the PDF (read back with pdftotext),
 the Excel workbook, the print page for every persona, the API downloads, and a pinned query count.
 
-The roll-up rows are written directly here: the week is 2026-W47 (11月16日–11月22日), compared with
+The roll-up rows are written directly here: the week is 2026-W47 (11月16日—11月22日), compared with
 the published 2026-W46; 2026-W48 exists only as a draft.
 """
 
@@ -41,7 +41,7 @@ WEEK = "2026-W47"
 # districts, the per-district counts, the first problems of each district, their first photos, the
 # overdue problems per district, the longest overdue, the cases.
 BULLETIN_QUERIES = 11
-WORKBOOK = "创建全国文明城市-2026-W47-周通报.xlsx"
+WORKBOOK = "创建全国文明城市-2026年第47周-周通报.xlsx"
 
 
 @pytest.fixture(autouse=True)
@@ -211,7 +211,7 @@ def rendered(week, django_capture_on_commit_callbacks):
 def test_summary_compares_with_the_previous_published_week(week):
     data = bulletin_data(version=fetched(week["version"]))
 
-    assert data["week_label"] == "第47周（11月16日–11月22日）"
+    assert data["week_label"] == "第47周（11月16日—11月22日）"
     assert data["previous"] == week["previous"]
     summary = {item.key: (item.display, item.previous_display, item.delta_display) for item in data["summary"]}
     assert summary == {
@@ -421,7 +421,7 @@ def test_the_pdf_prints_in_chinese_with_the_weeks_content(week, tmp_path):
     text = pdf_text(content, tmp_path)
     for expected in (
         "创建全国文明城市周通报",
-        "第47周（11月16日–11月22日）",
+        "第47周（11月16日—11月22日）",
         "甲区",
         "乙区",
         "甲一社区",  # on the 红榜
@@ -435,7 +435,7 @@ def test_the_pdf_prints_in_chinese_with_the_weeks_content(week, tmp_path):
     # Where the complete tables are.
     flat = "".join(text.split())
     assert "各类别的完整排名、本周问题完整清单和超期问题完整清单见同期Excel附表" in flat
-    assert "《创建全国文明城市-2026-W47-周通报.xlsx》" in flat
+    assert "《创建全国文明城市-2026年第47周-周通报.xlsx》" in flat
     assert "作废的问题" not in text and "已撤销" not in text
 
 
@@ -499,7 +499,7 @@ def test_every_member_reads_the_print_page(week, web, persona, request):
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert "创建全国文明城市周通报" in html and "第47周（11月16日–11月22日）" in html
+    assert "创建全国文明城市周通报" in html and "第47周（11月16日—11月22日）" in html
     assert "@page" in html and "size: A4" in html and "@media print" in html
     assert 'data-testid="print"' in html and "window.print()" in html
     assert f"/bulletins/{version.campaign_id}/{WEEK}/photos/{week['photos'][0].pk}/" in html
@@ -590,7 +590,7 @@ def test_the_page_downloads_carry_chinese_file_names(rendered, week, web, leader
     # Stored files, streamed (FileResponse).
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf" and pdf.getvalue().startswith(b"%PDF")
     assert pdf["Content-Disposition"] == (
-        f"attachment; filename=\"bulletin-{WEEK}.pdf\"; filename*=UTF-8''{quote('创建全国文明城市-2026-W47-周通报.pdf')}"
+        f"attachment; filename=\"bulletin-{WEEK}.pdf\"; filename*=UTF-8''{quote('创建全国文明城市-2026年第47周-周通报.pdf')}"
     )
     assert xlsx.status_code == 200
     assert xlsx["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -602,7 +602,7 @@ def test_the_list_shows_published_weeks_only(week, web, liaison_yi, django_asser
     response = client.get("/bulletins/")
     html = response.content.decode()
     assert response.status_code == 200
-    assert "2026-W47 第47周（11月16日–11月22日）" in html and "2026-W46" in html
+    assert "第47周（11月16日—11月22日）" in html and "2026-W46" in html  # the code in links only
     assert "2026-W48" not in html
     assert "92.5%" in html
 

@@ -8,6 +8,7 @@ import pytest
 from accountability.choices import CaseRule, CaseStatus, VersionStatus
 from accountability.models import AccountabilityCase, RollupVersion
 from accountability.rollup import rollup_compute, rollup_publish
+from campaign.weeks import week_label
 from tests.accountability.rollup_fixtures import WEEK
 
 
@@ -161,7 +162,7 @@ def test_office_home_names_a_published_week_with_a_new_draft(web, office, campai
     observe(market, ["0.5"])
     rollup_compute(campaign=campaign, week=WEEK)  # a late observation: version 2 as a draft
     page = web(office).get("/").content.decode()
-    assert 'data-testid="redrafted"' in page and f"{WEEK} 的数据有变化" in page
+    assert 'data-testid="redrafted"' in page and f"{week_label(WEEK)}的数据有变化" in page
 
 
 def test_a_long_ranking_finds_a_unit_by_name_or_district(web, leader, city, published):

@@ -133,7 +133,7 @@ def test_a_big_points_file_is_previewed_then_imported_as_jobs_with_progress(
     assert again.status_code == 400 and "预览已过期" in again.content.decode()
 
     jobs = client.get("/jobs/")  # the job list shows the counts, not every row
-    assert jobs.status_code == 200 and "created=8" in jobs.content.decode()
+    assert jobs.status_code == 200 and "新增：8" in jobs.content.decode()  # the run's counts, in Chinese
     assert len(jobs.content) < 100_000
 
 

@@ -13,7 +13,7 @@ from inspections.services import ObservationInput as Obs
 def test_iso_weeks_in_shanghai_time():
     start, end = selectors.iso_week_bounds("2026-W47")
     assert (start.isoformat(), end.isoformat()) == ("2026-11-16T00:00:00+08:00", "2026-11-23T00:00:00+08:00")
-    assert selectors.week_label("2026-W47") == "第47周（11月16日–11月22日）"
+    assert selectors.week_label("2026-W47") == "第47周（11月16日—11月22日）"
     assert selectors.iso_week_of(datetime.date(2026, 11, 22)) == "2026-W47"
     assert selectors.iso_week_of(datetime.date(2027, 1, 1)) == "2026-W53"
 
