@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import third_party_views, views
 from .observation_views import ObservationListView
 
 urlpatterns = [
@@ -24,6 +24,11 @@ urlpatterns = [
     path("rounds/new/", views.RoundCreateView.as_view(), name="round-create"),
     path("rounds/<int:pk>/", views.RoundDetailView.as_view(), name="round-detail"),
     path("rounds/<int:pk>/draw/", views.RoundDrawView.as_view(), name="round-draw"),
+    path(
+        "third-party-results/import/",
+        third_party_views.ThirdPartyResultImportView.as_view(),
+        name="third-party-import",
+    ),
     # Recording (the phone page), photos, inspections
     path("record/", views.InspectionRecordView.as_view(), name="inspection-record"),
     path("photo-upload/", views.photo_upload, name="inspection-photo-upload"),

@@ -1,6 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
+from .third_party import ThirdPartyResultsImportView
 from .views import (
     CheckItemViewSet,
     InspectionViewSet,
@@ -26,4 +27,7 @@ router.register("problems", ProblemViewSet, basename="problem")
 
 urlpatterns = [
     path("", include(router.urls)),
+    path(
+        "third-party-results/import/", ThirdPartyResultsImportView.as_view(), name="third-party-results-import"
+    ),
 ]

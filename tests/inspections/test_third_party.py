@@ -174,7 +174,7 @@ def expected_rates(rows) -> dict[str, Decimal]:
     for the street when the row names the street, for the district always, and for the departments
     its cell names (split at spaces and 、) — a blank cell for the one item that names 区市场监管局."""
     scores: dict[str, list[Decimal]] = {}
-    for name, type_name, unit, code, deduction, cell, _when, _note in rows:
+    for _name, type_name, unit, code, deduction, cell, _when, _note in rows:
         score = 1 - Decimal(deduction)
         charged = {"吴中区"} | ({"城南街道"} if unit == "城南街道" else set())
         names = [part for part in re.split(r"[\s、]+", cell) if part]
