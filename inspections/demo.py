@@ -20,12 +20,11 @@ from django.utils import timezone
 from campaign.choices import UnitKind
 from campaign.demo import step
 from campaign.models import Unit
-from indicators.choices import Method
 from indicators.models import Indicator
 
 from . import services
 from .choices import ProblemSource, Result, RoundKind, Severity
-from .importing import POINT_COLUMNS, points_import
+from .importing import POINT_COLUMNS, find_indicator, indicator_index, points_import
 from .models import Point, PointType
 from .services import ObservationInput
 
@@ -39,90 +38,64 @@ DISTRICT_OFFSETS = {
 }
 WEAK_DISTRICT = "BT"
 
-# Point type → (check item text, counting rule, per occurrence, cap, often failing?) and the
-# keyword that finds its 测评标准 in the sheet.
-CATALOG: dict[str, tuple[str, list[tuple[str, str, str, str, bool]]]] = {
-    "集贸(农贸)市场": (
-        "农贸市场",
-        [
-            ("核心价值观公益广告不少于2处，两处间隔10米以上", "每少1处扣0.5分", "0.5", "1", False),
-            ("无占道经营、无乱堆乱放", "每处扣0.5分，扣完为止", "0.5", "2", True),
-            ("地面干净，无积水、无垃圾", "每处扣0.5分", "0.5", "2", False),
-            ("明码标价，公平秤设置规范", "不符合扣1分", "1", "1", False),
-        ],
-    ),
-    "背街小巷": (
-        "背街小巷",
-        [
-            ("路面平整，无坑洼积水", "每处扣0.5分", "0.5", "2", False),
-            ("无乱搭乱建、乱贴乱画", "每处扣0.5分，扣完为止", "0.5", "2", True),
-            ("垃圾桶摆放整齐，垃圾及时清运", "每处扣0.5分", "0.5", "1.5", False),
-        ],
-    ),
-    "小区": (
-        "小区",
-        [
-            ("从大门步行200米，抽查2个楼道：楼道整洁无杂物", "每个楼道不合格扣1分", "1", "2", True),
-            ("公益广告不少于3处", "每少1处扣0.5分", "0.5", "1.5", False),
-            ("车辆停放有序", "每处扣0.5分", "0.5", "1", False),
-        ],
-    ),
-    "公交站点": (
-        "公交站",
-        [
-            ("站牌信息清晰完整", "不符合扣1分", "1", "1", False),
-            ("候车亭整洁，无小广告", "每处扣0.5分", "0.5", "1", False),
-            ("设置公益广告", "未设置扣1分", "1", "1", False),
-        ],
-    ),
-    "主次干道": (
-        "干道",
-        [
-            ("200米内至少1处公益广告", "每少1处扣0.5分", "0.5", "1", False),
-            ("机动车、非机动车停放有序", "每处扣0.5分，扣完为止", "0.5", "2", True),
-            ("道路设施完好", "每处扣0.5分", "0.5", "1.5", False),
-        ],
-    ),
-    "室外公共厕所": (
-        "公共厕所",
-        [
-            ("厕所干净无异味", "不符合扣1分", "1", "1", False),
-            ("无障碍设施完好可用", "不符合扣1分", "1", "1", False),
-            ("标识醒目", "不符合扣0.5分", "0.5", "0.5", False),
-        ],
-    ),
-    "商场超市": (
-        "商场",
-        [
-            ("公益广告不少于2处", "每少1处扣0.5分", "0.5", "1", False),
-            ("安全出口畅通", "不符合扣1分", "1", "1", False),
-            ("服务文明规范", "每处扣0.5分", "0.5", "1", False),
-        ],
-    ),
-    "公园": (
-        "公园",
-        [
-            ("无乱扔垃圾、无不文明行为", "每处扣0.5分", "0.5", "1.5", False),
-            ("设施完好，标识规范", "每处扣0.5分", "0.5", "1", False),
-            ("核心价值观主题宣传", "未设置扣1分", "1", "1", False),
-        ],
-    ),
-    "医院": (
-        "医院",
-        [
-            ("导诊服务规范，候诊秩序良好", "不符合扣1分", "1", "1", False),
-            ("无障碍设施完好", "不符合扣1分", "1", "1", False),
-            ("控烟标识明显，无吸烟现象", "每处扣0.5分", "0.5", "1", False),
-        ],
-    ),
-    "中小学校": (
-        "学校",
-        [
-            ("校门口交通秩序良好", "不符合扣1分", "1", "1", False),
-            ("校园周边200米内无网吧、无游戏厅", "每处扣1分", "1", "2", False),
-            ("核心价值观宣传氛围浓厚", "不符合扣0.5分", "0.5", "0.5", False),
-        ],
-    ),
+# Point type → its check items: (测评标准, text, counting rule, per occurrence, cap, often failing?).
+# Each item hangs under the standard whose text it checks, named as the check-items import names it
+# (the content's code and the standard's, "Ⅲ-24/1)" = 商场超市安全出口畅通，消防设施完好), so the
+# leaders' 指标失分 charge losses to the standard really failed. An item no standard of the demo
+# sheet words for its place hangs under the 测评内容 or 指标 that covers its topic (Ⅲ-4 公益广告宣传,
+# Ⅱ-9 市容环境 …), never under a standard about something else.
+CATALOG: dict[str, list[tuple[str, str, str, str, str, bool]]] = {
+    "集贸(农贸)市场": [
+        ("Ⅲ-6/2)", "核心价值观公益广告不少于2处，两处间隔10米以上", "每少1处扣0.5分", "0.5", "1", False),
+        ("Ⅲ-20/1)", "无占道经营、无乱堆乱放", "每处扣0.5分，扣完为止", "0.5", "2", True),
+        ("Ⅲ-19/1)", "地面干净，无积水、无垃圾", "每处扣0.5分", "0.5", "2", False),
+        ("Ⅲ-20/2)", "明码标价，公平秤设置规范", "不符合扣1分", "1", "1", False),
+    ],
+    "背街小巷": [
+        ("Ⅲ-25/1)", "路面平整，无坑洼积水", "每处扣0.5分", "0.5", "2", False),
+        ("Ⅲ-25/2)", "无乱搭乱建、乱贴乱画", "每处扣0.5分，扣完为止", "0.5", "2", True),
+        ("Ⅲ-25/3)", "垃圾桶摆放整齐，垃圾及时清运", "每处扣0.5分", "0.5", "1.5", False),
+    ],
+    "小区": [
+        ("Ⅱ-9", "从大门步行200米，抽查2个楼道：楼道整洁无杂物", "每个楼道不合格扣1分", "1", "2", True),
+        ("Ⅲ-4", "公益广告不少于3处", "每少1处扣0.5分", "0.5", "1.5", False),
+        ("Ⅲ-31/3)", "车辆停放有序", "每处扣0.5分", "0.5", "1", False),
+    ],
+    "公交站点": [
+        ("Ⅲ-32/1)", "站牌信息清晰完整", "不符合扣1分", "1", "1", False),
+        ("Ⅲ-32/1)", "候车亭整洁，无小广告", "每处扣0.5分", "0.5", "1", False),
+        ("Ⅲ-4/2)", "设置公益广告", "未设置扣1分", "1", "1", False),
+    ],
+    "主次干道": [
+        ("Ⅲ-4/1)", "200米内至少1处公益广告", "每少1处扣0.5分", "0.5", "1", False),
+        ("Ⅲ-27/1)", "机动车、非机动车停放有序", "每处扣0.5分，扣完为止", "0.5", "2", True),
+        ("Ⅲ-27", "道路设施完好", "每处扣0.5分", "0.5", "1.5", False),
+    ],
+    "室外公共厕所": [
+        ("Ⅲ-26/2)", "厕所干净无异味", "不符合扣1分", "1", "1", False),
+        ("Ⅲ-26/2)", "无障碍设施完好可用", "不符合扣1分", "1", "1", False),
+        ("Ⅲ-26/1)", "标识醒目", "不符合扣0.5分", "0.5", "0.5", False),
+    ],
+    "商场超市": [
+        ("Ⅲ-6/2)", "核心价值观公益广告不少于2处", "每少1处扣0.5分", "0.5", "1", False),
+        ("Ⅲ-24/1)", "安全出口畅通", "不符合扣1分", "1", "1", False),
+        ("Ⅲ-24", "服务文明规范", "每处扣0.5分", "0.5", "1", False),
+    ],
+    "公园": [
+        ("Ⅲ-30/1)", "园内干净整洁，无乱扔垃圾、无不文明行为", "每处扣0.5分", "0.5", "1.5", False),
+        ("Ⅲ-30/1)", "设施完好，标识规范", "每处扣0.5分", "0.5", "1", False),
+        ("Ⅱ-2", "核心价值观主题宣传", "未设置扣1分", "1", "1", False),
+    ],
+    "医院": [
+        ("Ⅲ-23/1)", "导诊服务规范，候诊秩序良好", "不符合扣1分", "1", "1", False),
+        ("Ⅲ-34/2)", "无障碍设施完好", "不符合扣1分", "1", "1", False),
+        ("Ⅲ-14/1)", "志愿服务站标识醒目，有人值守", "每处扣0.5分", "0.5", "1", False),
+    ],
+    "中小学校": [
+        ("Ⅲ-38/2)", "校门口交通秩序良好", "不符合扣1分", "1", "1", False),
+        ("Ⅲ-38/1)", "校园周边200米内无网吧、无游戏厅", "每处扣1分", "1", "2", False),
+        ("Ⅲ-37/2)", "核心价值观宣传氛围浓厚", "不符合扣0.5分", "0.5", "0.5", False),
+    ],
 }
 POINTS_PER_STREET = [("集贸(农贸)市场", 1), ("背街小巷", 2), ("小区", 1), ("公交站点", 1), ("主次干道", 1)]
 CITY_POINTS = [("室外公共厕所", 8), ("商场超市", 6), ("公园", 5), ("医院", 5), ("中小学校", 6)]
@@ -148,39 +121,39 @@ def _jpeg(seed: int, caption: str) -> bytes:
     return buffer.getvalue()
 
 
-def _standards_for(system, keyword: str, fallback: list[Indicator], index: int) -> Indicator:
-    leaves = list(
-        Indicator.objects.filter(system=system, is_leaf=True, point_types__contains=keyword).order_by("path")[:3]
-    )
-    if leaves:
-        return leaves[index % len(leaves)]
-    return fallback[index % len(fallback)]
+def standards_of(system) -> dict[str, Indicator]:
+    """The demo items' 测评标准 in `system`, by the references CATALOG names them by (one query)."""
+    index, by_pk = indicator_index(system)
+    found = {}
+    for rows in CATALOG.values():
+        for ref, *_rest in rows:
+            node, message = find_indicator(ref, index, by_pk)
+            if node is None:
+                raise RuntimeError(f"demo check items: {message}")
+            found[ref] = node
+    return found
 
 
 def seed(context: dict) -> None:
     _seed(context)
 
 
-@transaction.atomic  # one commit, not one per service call: SQLite syncs the disk on each
-def _seed(context: dict) -> None:
-    system, users, campaign = context["indicator_system"], context["users"], context["campaign"]
-    office, inspector = users["office"], users["inspector"]
+def seed_items_and_points(context: dict, rng: random.Random | None = None) -> tuple[dict[str, list], set[int], list]:
+    """The check items (each under the standard it checks) and the points: the demo city's field
+    reference data, without the weeks of inspections (tests of imports and exports start here)."""
+    system = context["indicator_system"]
     services.point_types_set_default_departments()
     types = {t.name: t for t in PointType.objects.all()}
-    fallback = list(
-        Indicator.objects.filter(system=system, is_leaf=True, method_rows__method=Method.FIELD)
-        .order_by("path")
-        .distinct()
-    ) or list(Indicator.objects.filter(system=system, is_leaf=True).order_by("path"))
+    standards = standards_of(system)
 
-    # Check items.
+    # Check items, each under the standard it checks.
     items_by_type: dict[str, list] = {}
     often_failing = set()
-    for type_name, (keyword, rows) in CATALOG.items():
-        for index, (text, rule, per, cap, often) in enumerate(rows):
+    for type_name, rows in CATALOG.items():
+        for ref, text, rule, per, cap, often in rows:
             item = services.check_item_create(
                 point_type=types[type_name],
-                indicator=_standards_for(system, keyword, fallback, index),
+                indicator=standards[ref],
                 text=text,
                 counting_rule=rule,
                 per_occurrence=Decimal(per),
@@ -194,7 +167,7 @@ def _seed(context: dict) -> None:
     # Points: a sheet of them imported through the real points importer (set-based: its checks
     # for all rows in a few queries and bulk inserts, where a point_create per point cost 11
     # queries; the same rules and the same points).
-    rng = random.Random(47)
+    rng = rng or random.Random(47)
     streets = list(Unit.objects.filter(kind=UnitKind.STREET).select_related("parent").order_by("path"))
     communities_of: dict[int, list[Unit]] = {}
     for community in Unit.objects.filter(kind=UnitKind.COMMUNITY).order_by("path"):
@@ -271,6 +244,16 @@ def _seed(context: dict) -> None:
     if not result.ok:
         raise RuntimeError(f"demo points do not import: {[e.as_dict() for e in result.errors[:5]]}")
     points = list(Point.objects.order_by("pk"))
+    return items_by_type, often_failing, points
+
+
+@transaction.atomic  # one commit, not one per service call: SQLite syncs the disk on each
+def _seed(context: dict) -> None:
+    users, campaign = context["users"], context["campaign"]
+    office, inspector = users["office"], users["inspector"]
+    rng = random.Random(47)
+    items_by_type, often_failing, points = seed_items_and_points(context, rng)
+    types = {t.name: t for t in PointType.objects.all()}
 
     step(context, "检查项与点位")
 
@@ -451,3 +434,4 @@ def _office_problems(context: dict, items_by_type: dict[str, list]) -> None:
             found_at=now - datetime.timedelta(days=days_ago, hours=index + 1),
             created_by=office,
         )
+
