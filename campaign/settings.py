@@ -258,6 +258,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "campaign.api.schema.document_errors",
+        # One tag per app (基础 / 测评体系 / 实地督查 / 整改与评比): Swagger UI groups by them.
+        "campaign.api.schema.tag_by_app",
     ],
     "ENUM_NAME_OVERRIDES": {
         "MaterialStatusEnum": "indicators.choices.MaterialStatus",

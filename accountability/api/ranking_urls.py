@@ -1,12 +1,14 @@
 from django.urls import path
 
-from . import rankings
+from . import figures, rankings
 
 app_name = "rankings-api"
 
 urlpatterns = [
     path("rankings/", rankings.RankingView.as_view(), name="rankings"),
     path("rankings/publish/", rankings.PublishView.as_view(), name="rankings-publish"),
+    path("rankings/units/<int:pk>/trend/", figures.UnitTrendView.as_view(), name="unit-trend"),
+    path("dashboard/", figures.DashboardView.as_view(), name="dashboard"),
     path("rollups/", rankings.RollupView.as_view(), name="rollups"),
     path("accountability-cases/", rankings.CaseListView.as_view(), name="case-list"),
     path("accountability-cases/<int:pk>/", rankings.CaseDetailView.as_view(), name="case-detail"),

@@ -22,6 +22,7 @@ from ..models import Campaign, JobRun, WorkGroup
 from ..permissions import IsOffice, IsOfficeOrReadOnly, can_edit_unit_contacts, can_manage
 from ..selectors import unit_list
 from .exceptions import import_error_response
+from .phases import PhasesInputSerializer
 from .serializers import (
     CampaignSerializer,
     ImportUploadSerializer,
@@ -116,6 +117,16 @@ class CampaignViewSet(viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         services.campaign_delete(campaign=instance)
+
+    @extend_schema(request=PhasesInputSerializer, responses=CampaignSerializer)
+    @action(detail=True, methods=["put"], url_path="phases", permission_classes=[IsOffice])
+    def phases(self, request, pk=None):
+        """Replace the campaign's phases (创建阶段), the office only: each kind once, no overlap."""
+        campaign = self.get_object()
+        body = PhasesInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.campaign_set_phases(campaign=campaign, phases=body.as_tuples())
+        return Response(CampaignSerializer(self.get_queryset().get(pk=campaign.pk)).data)
 
 
 class UnitViewSet(viewsets.ModelViewSet):
