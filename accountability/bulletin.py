@@ -57,6 +57,7 @@ SHEET_NAMES = {
     Population.STREET: "街道排名",
     Population.COMMUNITY: "社区排名",
     Population.DEPARTMENT: "部门排名",
+    Population.DISTRICT_DEPARTMENT: "区直部门排名",
 }
 
 PDF_MEDIA_SCHEME = "bulletin-media"
@@ -469,7 +470,10 @@ def bulletin_data(*, version: RollupVersion, full: bool = False) -> dict:
         by_population.setdefault(row["population"], []).append(_dress(row))
     min_sample = (version.rules or {}).get("min_sample")
     rankings = [
-        _ranking(p, by_population[p], counts.get(p, {}), min_sample, workbook=workbook) for p in RANKED_POPULATIONS
+        _ranking(p, by_population[p], counts.get(p, {}), min_sample, workbook=workbook)
+        for p in RANKED_POPULATIONS
+        # The 区直部门 have a section only in a week that ranks some (a city without them shows none).
+        if p != Population.DISTRICT_DEPARTMENT or counts.get(p)
     ]
     boards = []
     for ranking in rankings:
@@ -746,7 +750,7 @@ def _rank_columns(population: str) -> list[tuple[str, int, str | None, callable]
         ("名次变化", 9, None, lambda r: r["change_display"]),
         ("单位", 24, None, lambda r: r["unit_name"]),
     ]
-    if population == Population.STREET:
+    if population in (Population.STREET, Population.DISTRICT_DEPARTMENT):
         columns.append(("所属区县", 14, None, lambda r: r["parent_name"] or ""))
     if population == Population.COMMUNITY:
         columns.append(("所属区县", 12, None, lambda r: r["grandparent_name"] or ""))

@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -56,6 +56,16 @@ from .selectors import (
 )
 
 POPULATION_TABS = [(p.value, p.label) for p in RANKED_POPULATIONS]
+
+
+def population_tabs(*, has_district_departments: bool, population: str) -> list[tuple[str, str]]:
+    """The population tabs: the 区直部门 tab only where the week has such rows (or it is asked for),
+    so a city without 区直部门 shows no empty tab."""
+    return [
+        (value, label)
+        for value, label in POPULATION_TABS
+        if value != Population.DISTRICT_DEPARTMENT or has_district_departments or population == value
+    ]
 
 
 def _campaign(request) -> Campaign:
@@ -114,7 +124,7 @@ def ranking_week(request):
         "week": week,
         "week_label": week_label(week) if version else "",
         "population": population,
-        "tabs": POPULATION_TABS,
+        "tabs": population_tabs(has_district_departments=False, population=population),
         "version": version,
         "published": published,
         "draft": draft,
@@ -131,7 +141,7 @@ def ranking_week(request):
         if search:
             rows = rows.filter(Q(unit__name__icontains=search) | Q(unit__short_name__icontains=search))
         chosen = next((d for d in districts if str(d.pk) == district), None)
-        if chosen and population in (Population.STREET, Population.COMMUNITY):
+        if chosen and population in (Population.STREET, Population.COMMUNITY, Population.DISTRICT_DEPARTMENT):
             rows = rows.filter(unit__path__startswith=chosen.path)
         context.update(q=search, district=chosen)
         page = Paginator(rows, 100).get_page(request.GET.get("page"))
@@ -141,6 +151,16 @@ def ranking_week(request):
             row.counts_open = may_open_counts(scope, row.unit)
         query = request.GET.copy()
         query.pop("page", None)
+        # The citywide row, and whether the week ranks any 区直部门 (their tab): one query.
+        city = (
+            UnitWeekScore.objects.filter(rollup=version, unit__isnull=True)
+            .annotate(
+                has_district_departments=Exists(
+                    UnitWeekScore.objects.filter(rollup=version, population=Population.DISTRICT_DEPARTMENT)
+                )
+            )
+            .first()
+        )
         context.update(
             page_obj=page,
             rows=shown,
@@ -148,7 +168,10 @@ def ranking_week(request):
             formula=formula_text(version.rules),
             board_rule=board_text(version.rules),
             pending_recompute=rollup_pending(version=version),
-            city=UnitWeekScore.objects.filter(rollup=version, unit__isnull=True).first(),
+            city=city,
+            tabs=population_tabs(
+                has_district_departments=city is not None and city.has_district_departments, population=population
+            ),
             # The check-item versions a published week counted (recorded when it was published).
             check_item_versions=version.check_item_versions.count()
             if version.status == VersionStatus.PUBLISHED

@@ -45,7 +45,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Rank, Round
 from django.utils import timezone
 
-from campaign.choices import JobStatus
+from campaign.choices import DistrictDepartmentRanking, JobStatus, UnitKind
 from campaign.jobs import job_enqueue
 from campaign.models import Campaign, JobRun, Unit
 from campaign.selectors import scope_for
@@ -95,7 +95,7 @@ RATE = Decimal("0.000001")
 POINTS = Decimal("0.01")
 # Units held to account by cases: the ones that fix things and answer for them. Communities are
 # ranked but answer through their street.
-CASE_POPULATIONS = (Population.DISTRICT, Population.STREET, Population.DEPARTMENT)
+CASE_POPULATIONS = (Population.DISTRICT, Population.STREET, Population.DEPARTMENT, Population.DISTRICT_DEPARTMENT)
 EVIDENCE_LIMIT = 50
 
 
@@ -113,7 +113,14 @@ def campaign_rules(campaign: Campaign) -> dict:
         "red_line": str(campaign.red_line),
         "black_line": str(campaign.black_line),
         "overdue_case_threshold": campaign.overdue_case_threshold,
+        "district_departments": campaign.district_departments,
     }
+
+
+def district_departments_separate(rules: dict) -> bool:
+    """Whether the version ranks the 区直部门 (departments with a district above them) as their own
+    population; versions computed before the rule existed ranked them with the city's departments."""
+    return rules.get("district_departments", DistrictDepartmentRanking.WITH_CITY) == DistrictDepartmentRanking.SEPARATE
 
 
 # The 一票否决 rule, written on every page that shows the formula. A veto marks only the unit the
@@ -266,6 +273,16 @@ def _unit_rows(version: RollupVersion, campaign: Campaign) -> tuple[str, list]:
     deepest = Unit.objects.aggregate(deepest=Max("depth"))["deepest"] or 0
 
     kinds = ", ".join(["%s"] * len(RANKED_POPULATIONS))
+    # A unit's population is its kind — but a department with a district above it (its path passes
+    # through a district's) is a 区直部门, its own population when the version's rules say so.
+    if district_departments_separate(version.rules):
+        population = (
+            f"CASE WHEN u.kind = %s AND EXISTS (SELECT 1 FROM {unit_table} AS d WHERE d.kind = %s "
+            f"AND u.path LIKE d.path || '%%') THEN %s ELSE u.kind END"
+        )
+        population_params = [UnitKind.DEPARTMENT, UnitKind.DISTRICT, Population.DISTRICT_DEPARTMENT]
+    else:
+        population, population_params = "u.kind", []
     process = ", ".join(sets)
     zeros = ", ".join(["0"] * len(sets))
     columns = (
@@ -290,7 +307,7 @@ def _unit_rows(version: RollupVersion, campaign: Campaign) -> tuple[str, list]:
         ),
         parts (unit_id, kind, path, active, charged, observations, failing_observations, deduction_points,
                score_rate, {process}, rework_count) AS (
-            SELECT u.id, u.kind, u.path, CASE WHEN u.active THEN 1 ELSE 0 END, 0, 0, 0, NULL, NULL, {zeros}, 0
+            SELECT u.id, {population}, u.path, CASE WHEN u.active THEN 1 ELSE 0 END, 0, 0, 0, NULL, NULL, {zeros}, 0
             FROM {unit_table} AS u WHERE u.kind IN ({kinds})
             UNION ALL
             SELECT o.unit_id, NULL, NULL, 0, 1, o.observations, o.failing_observations, o.deduction_points,
@@ -317,6 +334,7 @@ def _unit_rows(version: RollupVersion, campaign: Campaign) -> tuple[str, list]:
         *observed[1],
         *problems[1],
         *reworks[1],
+        *population_params,
         *RANKED_POPULATIONS,
         version.pk,
         version.rules["min_sample"],
@@ -484,7 +502,8 @@ def _rank(version: RollupVersion) -> None:
 
 
 def _snapshot(version: RollupVersion) -> dict:
-    return {row.pop("unit_id"): row for row in version.scores.values("unit_id", *METRICS)}
+    """Each unit's row; its population too (a changed 区直部门 rule is a change of the week)."""
+    return {row.pop("unit_id"): row for row in version.scores.values("unit_id", "population", *METRICS)}
 
 
 @transaction.atomic

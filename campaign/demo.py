@@ -83,6 +83,16 @@ DEPARTMENTS = [
     ("示范市残疾人联合会", "市残联"),
 ]
 
+# 区直部门: departments of a district, charged, ranked (their own population by default) and scoped
+# like the city's. (district short name, name, short name, code, liaison account, liaison's name,
+# the demo point type whose points of the district it supervises — None: no points, 样本不足).
+DISTRICT_DEPARTMENTS = [
+    ("东湖区", "东湖区政务服务管理办公室", "东湖区政务办", "DH-D01", "dhzw", "钱政务", None),
+    ("东湖区", "东湖区卫生健康局", "东湖区卫健局", "DH-D02", "dhwj", "孙卫健", "集贸(农贸)市场"),
+    ("东湖区", "东湖区城市管理局", "东湖区城管局", "DH-D03", "dhcg", "吴城管", "主次干道"),
+    ("西山区", "西山区住房和城乡建设局", "西山区住建局", "XS-D01", "xszj", "郑住建", "小区"),
+]
+
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = [
     "建国",
@@ -281,6 +291,18 @@ def seed(context: dict) -> None:
             liaison_name=_person(counter + 50),
             phone=_phone(counter),
         )
+    for district, name, short, code, _username, full_name, _point_type in DISTRICT_DEPARTMENTS:
+        counter += 1
+        units[short] = services.unit_create(
+            name=name,
+            short_name=short,
+            code=code,
+            kind=UnitKind.DEPARTMENT,
+            parent=units[district],
+            leader_name=_person(counter),
+            liaison_name=full_name,
+            phone=_phone(counter),
+        )
 
     campaign = services.campaign_create(
         name="示范市创建全国文明城市",
@@ -306,6 +328,10 @@ def seed(context: dict) -> None:
         ("liaison", "李湖滨", Role.LIAISON, units["湖滨街道"]),
         ("liaison2", "赵山前", Role.LIAISON, units["山前街道"]),
         ("dept", "刘城管", Role.LIAISON, units["市城管局"]),
+        *(
+            (username, full_name, Role.LIAISON, units[short])
+            for _district, _name, short, _code, username, full_name, _type in DISTRICT_DEPARTMENTS
+        ),
     ]
     # One password hash for every demo account (the same password): PBKDF2 is slow on purpose, so
     # hashing it six times cost seconds of the seed. Production hashing is untouched.

@@ -21,7 +21,11 @@ class UnitForm(forms.Form):
     name = forms.CharField(label="名称", max_length=100)
     short_name = forms.CharField(label="简称", max_length=50, required=False)
     code = forms.CharField(label="编码", max_length=50)
-    kind = forms.ChoiceField(label="类型", choices=UnitKind.choices)
+    kind = forms.ChoiceField(
+        label="类型",
+        choices=UnitKind.choices,
+        help_text="部门的上级为区县（或区县下的部门）时即为区直部门，按活动的“区直部门排名”规则排名。",
+    )
     parent = forms.ModelChoiceField(label="上级单位", queryset=Unit.objects.order_by("path"), required=False)
     active = forms.BooleanField(label="启用", required=False, initial=True)
     leader_name = forms.CharField(label="主要负责人", max_length=50, required=False)

@@ -140,6 +140,23 @@ class Unit(models.Model):
     def ancestor_ids(self) -> list[int]:
         return [int(part) for part in self.path.strip("/").split("/") if part][:-1]
 
+    @property
+    def is_district_department(self) -> bool:
+        """A 区直部门: a department with a district above it. Lists annotate `under_district`
+        (campaign.selectors.with_kind_labels, one subquery); otherwise the parent chain is read."""
+        if self.kind != UnitKind.DEPARTMENT or not self.parent_id:
+            return False
+        annotated = self.__dict__.get("under_district")
+        if annotated is not None:
+            return bool(annotated)
+        parent = self.parent
+        return parent.kind == UnitKind.DISTRICT or parent.is_district_department
+
+    @property
+    def kind_label(self) -> str:
+        """The kind as the offices say it: a department under a district is a 区直部门."""
+        return "区直部门" if self.is_district_department else self.get_kind_display()
+
 
 class Membership(models.Model):
     """A person's role in a unit: 创建办, 督查员, 单位联络员 or 领导. A person may hold several."""

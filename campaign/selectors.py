@@ -6,7 +6,8 @@ import datetime
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models.lookups import StartsWith
 from django.utils import timezone
 
 from .choices import Role
@@ -101,6 +102,19 @@ def unit_list(*, user=None) -> QuerySet[Unit]:
     if user is not None:
         queryset = queryset.filter(scope_for(user).unit_q())
     return queryset
+
+
+def under_district_q() -> Exists:
+    """For a unit row: whether a district lies above it (its path passes through a district's) —
+    with kind department, a 区直部门. One correlated EXISTS on the path index, no per-row Python."""
+    from .choices import UnitKind
+
+    return Exists(Unit.objects.filter(StartsWith(OuterRef("path"), F("path")), kind=UnitKind.DISTRICT))
+
+
+def with_kind_labels(queryset: QuerySet[Unit]) -> QuerySet[Unit]:
+    """Units with `under_district` annotated, so `Unit.kind_label` ("区直部门") costs no query."""
+    return queryset.annotate(under_district=under_district_q())
 
 
 def unit_subtree(*, unit: Unit, include_self: bool = True) -> QuerySet[Unit]:

@@ -196,11 +196,22 @@ UNIT_KIND_LABELS = {
     UnitKind.DEPARTMENT: ("市直部门", "部门", "市直单位", "市级部门", "委办局", "department"),
     UnitKind.OTHER: ("其他", "其它", "other"),
 }
+# A department under a district (区直部门): kind department, with a district above it required.
+DISTRICT_DEPARTMENT_LABELS = ("区直部门", "县直部门", "区县直部门", "区直单位", "县直单位", "区级部门", "县级部门")
 _KIND_BY_LABEL = {label: kind for kind, labels in UNIT_KIND_LABELS.items() for label in labels}
+_KIND_BY_LABEL.update(dict.fromkeys(DISTRICT_DEPARTMENT_LABELS, UnitKind.DEPARTMENT))
+
+
+def _normal_label(label: str) -> str:
+    return unicodedata.normalize("NFKC", label).replace(" ", "")
 
 
 def unit_kind_from_label(label: str) -> str | None:
-    return _KIND_BY_LABEL.get(unicodedata.normalize("NFKC", label).replace(" ", ""))
+    return _KIND_BY_LABEL.get(_normal_label(label))
+
+
+def is_district_department_label(label: str) -> bool:
+    return _normal_label(label or "") in DISTRICT_DEPARTMENT_LABELS
 
 
 def closest_names(value: str, names: list[str], limit: int = 3) -> list[str]:
@@ -251,7 +262,7 @@ def units_import(*, file, dry_run: bool) -> ImportResult:
             first_row_of_code[code] = row.number
         kind = unit_kind_from_label(kind_label)
         if kind is None:
-            known = "、".join(("区", "县", "街道", "乡", "镇", "社区", "村", "市直部门", "部门", "其他"))
+            known = "、".join(("区", "县", "街道", "乡", "镇", "社区", "村", "市直部门", "区直部门", "部门", "其他"))
             message = "类型不能为空。" if not kind_label else f"无法识别的类型“{kind_label}”，可填写：{known}。"
             errors.append(RowError(row.number, "类型", kind_label, message))
             row_ok = False
@@ -329,15 +340,26 @@ def units_import(*, file, dry_run: bool) -> ImportResult:
             )
             continue
         # A chain that comes back to the unit itself is a cycle.
-        seen, cursor = {plan.code}, plan.parent_code
+        seen, cursor, cycle, under_district = {plan.code}, plan.parent_code, False, False
         while cursor is not None:
             if cursor in seen:
                 errors.append(
                     RowError(plan.row.number, "上级单位", plan.parent_ref, "上级关系形成了循环，请检查上级单位。")
                 )
+                cycle = True
                 break
             seen.add(cursor)
+            under_district = under_district or kind_of(cursor) == UnitKind.DISTRICT
             cursor = parent_code_fast(cursor)
+        if not cycle and not under_district and is_district_department_label(plan.row.get("kind")):
+            errors.append(
+                RowError(
+                    plan.row.number,
+                    "上级单位" if plan.parent_ref else "类型",
+                    plan.parent_ref or plan.row.get("kind"),
+                    "区直部门的上级须为区县（或区县下的部门）；市直部门请填写类型“市直部门”。",
+                )
+            )
 
     # A new kind must still accept the children the file leaves under the unit.
     children_by_parent: dict[int, list[Unit]] = {}
@@ -430,6 +452,7 @@ CAMPAIGN_FIELDS = (
     "red_line",
     "black_line",
     "overdue_case_threshold",
+    "district_departments",
     "survey_target",
 )
 

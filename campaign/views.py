@@ -12,12 +12,14 @@ from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.module_loading import import_string
 from django.views.decorators.http import require_POST
 
 from . import services
 from .choices import UnitKind
+from .exporting import workbook_bytes
 from .filters import CampaignFilterSet, JobRunFilterSet, UnitFilterSet
 from .forms import CampaignForm, MembershipForm, PhasesForm, UnitContactsForm, UnitForm, WorkGroupForm
 from .generic import (
@@ -28,6 +30,8 @@ from .generic import (
     ObjectFormView,
     ObjectListView,
     OfficeRequiredMixin,
+    format_cell,
+    xlsx_response,
 )
 from .job_labels import job_label, job_result_text
 from .models import Campaign, JobRun, Membership, Unit, WorkGroup
@@ -43,6 +47,7 @@ from .selectors import (
     unit_kind_counts,
     unit_list,
     unit_subtree,
+    with_kind_labels,
 )
 
 # --- Home --------------------------------------------------------------------------------------
@@ -97,8 +102,21 @@ class UnitListView(ObjectListView):
         Col("名称", "name", link=True),
         Col("简称", "short_name"),
         Col("编码", "code"),
-        Col("类型", "kind"),
+        Col("类型", "kind_label"),
         Col("上级单位", "parent.name"),
+        Col("主要负责人", "leader_name"),
+        Col("联络员", "liaison_name"),
+        Col("联系电话", "phone"),
+        Col("启用", "active"),
+    ]
+    # The export re-imports unchanged: the import's columns, kinds in words it reads (区直部门 for a
+    # department under a district), the parent by its code (names repeat: 湖滨街道 in two districts).
+    export_columns = [
+        Col("名称", "name"),
+        Col("简称", "short_name"),
+        Col("编码", "code"),
+        Col("类型", "kind_label"),
+        Col("上级单位", "parent.code"),
         Col("主要负责人", "leader_name"),
         Col("联络员", "liaison_name"),
         Col("联系电话", "phone"),
@@ -106,14 +124,22 @@ class UnitListView(ObjectListView):
     ]
 
     def base_queryset(self):
-        return unit_list(user=self.request.user).order_by("path")
+        return with_kind_labels(unit_list(user=self.request.user)).order_by("path")
+
+    def export_xlsx(self):
+        rows = (
+            [format_cell(col.value(obj)) for col in self.export_columns]
+            for obj in self.get_queryset().iterator(chunk_size=1000)
+        )
+        data = workbook_bytes([col.header for col in self.export_columns], rows, title=self.title)
+        return xlsx_response(data, f"{self.export_name}-{timezone.localdate():%Y%m%d}.xlsx")
 
 
 @login_required
 def unit_tree(request):
     """The territorial tree and the departments, as nested lists, from one query."""
     units = list(
-        unit_list(user=request.user)
+        with_kind_labels(unit_list(user=request.user))
         .only("id", "name", "short_name", "kind", "parent_id", "path", "depth", "active")
         .order_by("path")
     )
@@ -153,7 +179,7 @@ class UnitDetailView(ObjectDetailView):
         scope = scope_for(self.request.user)
         context.update(
             ancestors=[a for a in unit_ancestors(unit=unit) if scope.covers(a)],
-            children=unit.children.order_by("path"),
+            children=with_kind_labels(unit.children.all()).order_by("path"),
             subtree_counts=unit_kind_counts(unit_subtree(unit=unit, include_self=False)),
             members=unit.memberships.select_related("user") if scope.is_office or scope.covers(unit) else [],
             work_groups=unit.work_groups.select_related("campaign"),
@@ -231,14 +257,18 @@ class UnitImportView(ImportView):
     template_filename = "单位导入模板.xlsx"
     success_url_name = "unit-list"
     help_text = (
-        "类型可填：区、县、区县、街道、乡、镇、社区、村、市直部门、部门、其他。上级单位填名称、简称或编码；"
-        "街道的上级须为区县，社区的上级须为街道。按编码匹配：已有单位更新，新编码新增；同一文件重复导入不会产生变化。"
+        "类型可填：区、县、区县、街道、乡、镇、社区、村、市直部门、区直部门、部门、其他。上级单位填编码（或不重名的名称、简称）；"
+        "街道的上级须为区县，社区的上级须为街道，区直部门的上级须为区县（或区县下的部门）。"
+        "按编码匹配：已有单位更新，新编码新增；同一文件重复导入不会产生变化。单位列表导出的文件可直接导入。"
     )
+    # Example rows that import as they are, into an empty city or the demo city: new codes, the
+    # parents by code (a name such as 湖滨街道 can be ambiguous), and a 区直部门.
     sample_rows = [
-        ["示范市东湖区", "东湖区", "DH", "区", "", "张三", "李四", "0510-1234567"],
-        ["东湖区湖滨街道", "湖滨街道", "DH-HB", "街道", "DH", "", "", ""],
-        ["湖滨街道柳岸社区", "柳岸社区", "DH-HB-LA", "社区", "湖滨街道", "", "", ""],
-        ["示范市城市管理局", "市城管局", "D-CG", "市直部门", "", "", "", ""],
+        ["示范市高新区", "高新区", "GX", "区", "", "张三", "李四", "0510-1234567"],
+        ["高新区科创街道", "科创街道", "GX-01", "街道", "GX", "", "", ""],
+        ["科创街道星湖社区", "星湖社区", "GX-01-01", "社区", "GX-01", "", "", ""],
+        ["高新区住房和城乡建设局", "高新区住建局", "GX-D01", "区直部门", "GX", "", "", ""],
+        ["示范市数据局", "市数据局", "D-SJ", "市直部门", "", "", "", ""],
     ]
 
 

@@ -244,6 +244,7 @@ def seed_items_and_points(context: dict, rng: random.Random | None = None) -> tu
     if not result.ok:
         raise RuntimeError(f"demo points do not import: {[e.as_dict() for e in result.errors[:5]]}")
     points = list(Point.objects.order_by("pk"))
+    _district_department_points()
     return items_by_type, often_failing, points
 
 
@@ -435,3 +436,19 @@ def _office_problems(context: dict, items_by_type: dict[str, list]) -> None:
             created_by=office,
         )
 
+
+def _district_department_points() -> None:
+    """The demo's 区直部门 (campaign.demo.DISTRICT_DEPARTMENTS) supervise their district's points of
+    one type, beside the city's departments: charged by the weekly checks, so the published weeks
+    rank them (区直部门排名)."""
+    from campaign.demo import DISTRICT_DEPARTMENTS
+
+    for district, _name, short, _code, _username, _full_name, type_name in DISTRICT_DEPARTMENTS:
+        if type_name is None:
+            continue
+        department = Unit.objects.filter(short_name=short, kind=UnitKind.DEPARTMENT).first()
+        area = Unit.objects.filter(short_name=district, kind=UnitKind.DISTRICT).first()
+        if department is None or area is None:  # a test's city without them
+            continue
+        for point in Point.objects.filter(unit__path__startswith=area.path, point_type__name=type_name):
+            point.departments.add(department)

@@ -70,7 +70,8 @@ def _campaign(request) -> Campaign:
 
 
 class RankingView(generics.ListAPIView):
-    """One week's ranking of one population (`district`, `street`, `community`, `department`),
+    """One week's ranking of one population (`district`, `street`, `community`, `department`,
+    `district_department` — the 区直部门, when the campaign ranks them on their own),
     ranked units first, then the vetoed, then 样本不足. Without `week`: the latest published week.
     Only the office sees drafts. A row of a unit with a 一票否决 event open during the week has
     `vetoed` true, `rank` and `rank_change` null, `list` "black", and names the events in
@@ -111,7 +112,7 @@ class RankingView(generics.ListAPIView):
     def _population(self) -> str:
         population = self.request.query_params.get("population", Population.DISTRICT)
         if population not in RANKED_POPULATIONS:
-            raise exceptions.ValidationError({"population": ["类别应为 district、street、community 或 department。"]})
+            raise exceptions.ValidationError({"population": ["类别应为 district、street、community、department 或 district_department（区直部门）。"]})
         return population
 
     def get_queryset(self):

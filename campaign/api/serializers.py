@@ -83,6 +83,8 @@ class PhaseSerializer(ModelSerializer):
 class CampaignSerializer(ModelSerializer):
     phases = PhaseSerializer(many=True, read_only=True)
     level_display = serializers.CharField(source="get_level_display", read_only=True)
+    # 区直部门排名: the 评比规则 of where departments under a district are ranked.
+    district_departments_display = serializers.CharField(source="get_district_departments_display", read_only=True)
     current_phase = serializers.SerializerMethodField()
     days_left = serializers.SerializerMethodField()
 
@@ -100,6 +102,8 @@ class CampaignSerializer(ModelSerializer):
             "share_field",
             "share_survey",
             "active",
+            "district_departments",
+            "district_departments_display",
             "phases",
             "current_phase",
             "days_left",

@@ -372,7 +372,8 @@ def test_page_template_has_the_column_headers(web, office):
 
 
 def test_page_template_imports_as_is(web, office):
-    # The downloaded template's sample rows are a valid file: three new units, 市城管局 already as written.
+    # The downloaded template's sample rows are a valid file: five new units (a 区直部门 among them),
+    # their parents by code (tests/campaign/test_units_roundtrip.py imports it into the demo city).
     client = web(office)
     template = client.get(PAGE_URL, {"template": 1}).content
 
@@ -380,4 +381,4 @@ def test_page_template_imports_as_is(web, office):
 
     assert response.status_code == 200
     result = response.context["result"]
-    assert (result.created, result.updated, result.unchanged, result.errors) == (3, 0, 1, [])
+    assert (result.created, result.updated, result.unchanged, result.errors) == (5, 0, 0, [])
