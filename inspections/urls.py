@@ -15,7 +15,9 @@ urlpatterns = [
     path("points/<int:pk>/edit/", views.PointEditView.as_view(), name="point-edit"),
     # Point types
     path("point-types/", views.PointTypeListView.as_view(), name="pointtype-list"),
+    path("point-types/new/", views.PointTypeCreateView.as_view(), name="pointtype-create"),
     path("point-types/import/", views.PointTypeImportView.as_view(), name="pointtype-import"),
+    path("point-types/<int:pk>/edit/", views.PointTypeEditView.as_view(), name="pointtype-edit"),
     # Check items
     path("check-items/", views.CheckItemListView.as_view(), name="checkitem-list"),
     path("check-items/import/", views.CheckItemImportView.as_view(), name="checkitem-import"),

@@ -9,6 +9,7 @@ import io
 import json
 import uuid
 from decimal import Decimal, InvalidOperation
+from functools import partial
 
 import django_filters
 from django import forms
@@ -18,7 +19,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -45,7 +46,15 @@ from indicators.models import IndicatorSystem
 from . import importing, services
 from .choices import Result, RoundKind, Severity
 from .filters import RELATIONS, CheckItemFilterSet, PointFilterSet, ProblemFilterSet, RoundFilterSet
-from .forms import CorrectionForm, DrawForm, PointForm, ProblemForm, RoundForm
+from .forms import (
+    CorrectionForm,
+    DrawForm,
+    PointForm,
+    ProblemForm,
+    RoundForm,
+    UnitMultipleChoiceField,
+    departments,
+)
 from .models import CheckItem, Inspection, InspectionRound, Photo, PointType, Problem
 from .selectors import (
     WEEK_COUNTS,
@@ -398,12 +407,13 @@ def _point_type_departments(point_type) -> str:
 class PointTypeListView(InspectionListMixin, ObjectListView):
     title = "点位类别"
     filterset_class = PointTypeFilterSet
+    add_url_name = "pointtype-create"
     import_url_name = "pointtype-import"
     export_name = "点位类别"
     empty_message = "还没有点位类别。"
     empty_hint = "请通过“导入”上传点位类别（名称、分类、默认责任部门）。"
     columns = [
-        Col("名称", "name"),
+        Col("名称", "name", link=True),
         Col("分类", "category"),
         Col("默认责任部门", _point_type_departments),
         Col("排序", "order"),
@@ -417,11 +427,91 @@ class PointTypeListView(InspectionListMixin, ObjectListView):
     def get_extra_actions(self):
         return [("点位", reverse("point-list"))]
 
+    def get_context_data(self, **kwargs):
+        # The name links to the edit page for the office; others read the list only.
+        can_edit = self.can_add()
+        if not can_edit:
+            self.columns = [Col("名称", "name"), *type(self).columns[1:]]
+        context = super().get_context_data(**kwargs)
+        if can_edit:
+            for obj, _cells in context["rows"]:
+                obj.get_absolute_url = partial(reverse, "pointtype-edit", args=[obj.pk])
+        return context
+
     def export_xlsx(self):
         """The point types in the import layout, so that the export imports back unchanged."""
         rows = importing.point_types_export_rows(self.get_queryset())
         data = workbook_bytes(rows[0], rows[1:], title="点位类别")
         return xlsx_response(data, f"点位类别-{timezone.localdate():%Y%m%d}.xlsx")
+
+
+class PointTypeForm(forms.Form):
+    name = forms.CharField(label="名称", max_length=50)
+    category = forms.CharField(
+        label="分类", max_length=50, required=False, help_text="如：公共场所、窗口单位、交通站点"
+    )
+    departments = UnitMultipleChoiceField(
+        label="默认责任部门",
+        queryset=departments(),
+        required=False,
+        help_text="该类别点位默认的主管部门（条），导入点位时主管部门留空即采用。",
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+    )
+    order = forms.IntegerField(label="排序", min_value=0, max_value=importing.ORDER_MAX, initial=0)
+    active = forms.BooleanField(label="启用", required=False, initial=True)
+
+    def __init__(self, *args, national: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if national:  # a national type keeps its name
+            self.fields["name"].disabled = True
+            self.fields["name"].help_text = "国家测评点位类别，名称不可修改。"
+
+
+class PointTypeCreateView(ObjectFormView):
+    form_class = PointTypeForm
+    title = "新增点位类别"
+
+    def get_initial(self):
+        return {"active": True, "order": PointType.objects.aggregate(n=Max("order"))["n"] or 0}
+
+    def cancel_url(self):
+        return reverse("pointtype-list")
+
+    def get_success_url(self, result):
+        return reverse("pointtype-list")
+
+    def perform(self, form):
+        return services.point_type_save(**form.cleaned_data)
+
+
+class PointTypeEditView(ObjectFormView):
+    form_class = PointTypeForm
+    title = "编辑点位类别"
+
+    def load_object(self):
+        return PointType.objects.get(pk=self.kwargs["pk"])
+
+    def get_form_kwargs(self):
+        return {"national": self.object.national}
+
+    def get_initial(self):
+        point_type = self.object
+        return {
+            "name": point_type.name,
+            "category": point_type.category,
+            "departments": list(point_type.departments.all()),
+            "order": point_type.order,
+            "active": point_type.active,
+        }
+
+    def cancel_url(self):
+        return reverse("pointtype-list")
+
+    def get_success_url(self, result):
+        return reverse("pointtype-list")
+
+    def perform(self, form):
+        return services.point_type_save(point_type=self.object, **form.cleaned_data)
 
 
 class PointTypeImportView(ImportView):

@@ -277,3 +277,56 @@ def test_the_command(tmp_path, city, market_type):
     with pytest.raises(CommandError):
         call_command("import_point_types", str(bad), stdout=io.StringIO())
     assert not PointType.objects.filter(name="药店").exists()
+
+
+# --- The form pages -------------------------------------------------------------------------------
+
+
+def test_the_office_adds_and_edits_a_type_with_its_category(web, office, city, market_type):
+    client = web(office)
+    assert "/inspections/point-types/new/" in client.get("/inspections/point-types/").content.decode()
+    response = client.post(
+        "/inspections/point-types/new/",
+        {"name": "药店", "category": "窗口单位", "departments": [city.dept_cg.pk], "order": "30", "active": "on"},
+    )
+    assert response.status_code == 302, response.content.decode()
+    pharmacy = PointType.objects.get(name="药店")
+    assert (pharmacy.category, pharmacy.national, departments_of("药店")) == ("窗口单位", False, ["示范市城市管理局"])
+    assert f"/inspections/point-types/{pharmacy.pk}/edit/" in client.get("/inspections/point-types/").content.decode()
+
+    # A national type: 分类 and departments change, the name does not (the field is disabled).
+    response = client.post(
+        f"/inspections/point-types/{market_type.pk}/edit/",
+        {
+            "name": "改名市场",
+            "category": "公共场所",
+            "departments": [city.dept_office.pk],
+            "order": "3",
+            "active": "on",
+        },
+    )
+    assert response.status_code == 302
+    market_type.refresh_from_db()
+    assert (market_type.name, market_type.category, market_type.order, market_type.national) == (
+        "集贸(农贸)市场",
+        "公共场所",
+        3,
+        True,
+    )
+    assert departments_of("集贸(农贸)市场") == ["示范市文明办"]
+    assert PointType.history.filter(id=market_type.pk).latest("history_date").category == "公共场所"
+
+    duplicate = client.post("/inspections/point-types/new/", {"name": "药店", "order": "1"})
+    assert duplicate.status_code == 400 and "已有同名的点位类别。" in duplicate.content.decode()
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_only_the_office_adds_or_edits_types(web, request, persona, city, market_type):
+    client = web(request.getfixturevalue(persona))
+    before = snapshot()
+    assert client.get("/inspections/point-types/new/").status_code == 403
+    assert client.post("/inspections/point-types/new/", {"name": "越权", "order": "1"}).status_code == 403
+    edit = f"/inspections/point-types/{market_type.pk}/edit/"
+    assert client.post(edit, {"name": "越权", "category": "x", "order": "1"}).status_code == 403
+    assert "/edit/" not in client.get("/inspections/point-types/").content.decode()
+    assert snapshot() == before
