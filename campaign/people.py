@@ -282,7 +282,12 @@ def people_import(*, file, dry_run: bool) -> PeopleImportResult:
     if phones:
         for phone, owner in UserProfile.objects.filter(phone__in=phones).values_list("phone", "user__username"):
             phone_owners.setdefault(phone, []).append(owner)
+    sheet_phones: dict[str, _Person] = {}
     for person in people.values():
+        first = sheet_phones.setdefault(person.phone, person) if person.phone else person
+        if first is not person:
+            message = f"手机号 {person.phone} 与第 {first.first_row} 行的账号“{first.username}”相同，请确认不是同一人。"
+            result.warnings.append(RowError(person.first_row, "手机号", person.phone, message))
         person.existing = existing.get(person.username)
         if person.existing is None and not person.full_name:
             errors.append(RowError(person.first_row, "姓名", "", "姓名不能为空（新账号须填写姓名）。"))

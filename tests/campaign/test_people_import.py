@@ -224,6 +224,14 @@ def test_phone_of_another_account_is_a_warning_not_an_error(city, liaison_jia):
     assert [(w.row, w.column) for w in result.warnings] == [(2, "手机号")]
 
 
+def test_one_phone_under_two_accounts_in_the_sheet_is_a_warning(city):
+    rows = [["张三", "13800000001", "zhangsan", "督查员", "", ""], ["张三", "13800000001", "zs2", "领导", "", ""]]
+    result = people_import(file=sheet(*rows), dry_run=True)
+    assert result.ok
+    assert [(w.row, w.column) for w in result.warnings] == [(3, "手机号")]
+    assert "第 2 行" in result.warnings[0].message
+
+
 def _rows(count: int, offset: int) -> list[list[str]]:
     units = ["甲街道", "乙街道", "甲一社区", "JIA-1-2", "市城管局"]
     return [
