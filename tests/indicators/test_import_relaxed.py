@@ -287,3 +287,22 @@ def test_the_forecast_and_dashboard_with_weightless_indicators(
     response = web(leader).get("/dashboard/")
     assert response.status_code == 200
     assert "都没有分值，无法加权" in response.content.decode()
+
+
+def test_the_api_answers_the_warnings_and_imports(api, office, system, city):
+    from tests.campaign.xlsx import upload
+
+    url = f"/api/v1/indicator-systems/{system.pk}/import/"
+    preview = api(office).post(
+        url, {"file": upload("测评细则.xlsx", sheet(FIELD_ROWS, header=FIELD_ONLY)), "dry_run": "1"}, format="multipart"
+    )
+    assert preview.status_code == 200, preview.json()
+    body = preview.json()
+    assert (body["dry_run"], body["created"], body["errors"]) == (True, 6, [])
+    assert [w["column"] for w in body["warnings"]] == ["测评内容", "分值", "测评方法", "牵头单位", "责任单位"]
+    assert not Indicator.objects.filter(system=system).exists()
+    done = api(office).post(
+        url, {"file": upload("测评细则.xlsx", sheet(FIELD_ROWS, header=FIELD_ONLY))}, format="multipart"
+    )
+    assert done.status_code == 200 and done.json()["created"] == 6
+    assert Indicator.objects.get(system=system, code="Ⅲ-58").title == "农贸市场项目 第0条标准"
