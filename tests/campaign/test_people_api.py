@@ -235,3 +235,23 @@ def test_other_personas_cannot_open_the_import_page(client, everyone, persona):
     assert client.get("/members/import/").status_code == 403
     assert client.post("/members/import/", {"file": people_file()}).status_code == 403
     assert snapshot() == before
+
+
+def test_members_page_searches_phones_and_costs_the_same_queries_for_more_people(client, office, city):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from campaign.people import people_import
+
+    client.force_login(office)
+    counts = []
+    for start, size in ((0, 3), (3, 30)):
+        rows = [[f"人员{i}", f"139{i:08d}", f"p{i}", "单位联络员", "甲街道", ""] for i in range(start, start + size)]
+        assert people_import(file=upload("p.xlsx", make_xlsx([HEADER, *rows])), dry_run=False).ok
+        client.get("/members/")
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/members/").status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    html = client.get("/members/", {"q": "13900000005"}).content.decode()
+    assert "人员5" in html and "人员6" not in html
