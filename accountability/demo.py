@@ -51,7 +51,25 @@ def seed(context: dict) -> None:
 
     demo_health.seed(context)
 
+    _third_party_round(context)
     _changes(context)
+
+
+def _third_party_round(context: dict) -> None:
+    """A round of kind 第三方测评 covering last week and this one, still empty: where the office
+    imports the evaluator's sheet (its 导入模板's example rows import into it as they are)."""
+    from inspections.choices import RoundKind
+    from inspections.services import round_create
+
+    monday = timezone.localdate() - datetime.timedelta(days=timezone.localdate().weekday())
+    round_create(
+        user=context["users"]["office"],
+        campaign=context["campaign"],
+        name="第三方测评（模拟测评机构）",
+        kind=RoundKind.THIRD_PARTY,
+        start_date=monday - datetime.timedelta(days=7),
+        end_date=monday + datetime.timedelta(days=6),
+    )
 
 
 def _changes(context: dict) -> None:

@@ -434,7 +434,7 @@ def _deduction_errors(where: str, item: CheckItem, value) -> list[str]:
         except ArithmeticError:
             return [f"{where}：检查项“{item.text}”的扣分“{value}”不是数字。"]
     if not value.is_finite() or not 0 <= value <= item.cap:
-        return [f"{where}：检查项“{item.text}”的扣分 {value} 应在 0 到最高扣分 {item.cap:g} 之间。"]
+        return [f"{where}：检查项“{item.text}”的扣分 {value} 应在 0 到最高扣分 {item.cap.normalize():f} 之间。"]
     if value != value.quantize(Decimal("0.01")):
         return [f"{where}：检查项“{item.text}”的扣分 {value} 最多保留两位小数。"]
     return []

@@ -389,7 +389,7 @@ def third_party_results_import(
             elif deduction != deduction.quantize(Decimal("0.01")):
                 error("deduction", "扣分最多保留两位小数。")
             elif item is not None and deduction > item.cap:
-                error("deduction", f"扣分 {deduction} 超过该测评细则的最高扣分 {item.cap:g}。")
+                error("deduction", f"扣分 {deduction} 超过该测评细则的最高扣分 {item.cap.normalize():f}。")
             elif outcome == Result.PASS and deduction > 0:
                 error("result", "结果为合格，扣分却不为 0。")
         elif outcome is None and not result_word:
@@ -409,7 +409,7 @@ def third_party_results_import(
             result_value = Result.PASS if deduction == 0 else result_value
         else:
             result_value = outcome
-        shown = f"扣分 {deduction:g}" if deduction is not None else Result(result_value).label
+        shown = f"扣分 {deduction.normalize():f}" if deduction is not None else Result(result_value).label
         rows.append(
             _Row(
                 number=n,

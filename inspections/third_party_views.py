@@ -19,6 +19,7 @@ from indicators.selectors import system_current
 
 from . import third_party
 from .choices import RoundKind
+from .importing import _indicator_index
 from .models import CheckItem, InspectionRound, Point
 
 TRUE_FLAGS = {"1", "on", "true", "yes"}
@@ -39,6 +40,24 @@ def default_day(round_: InspectionRound | None) -> datetime.date | None:
     return min(max(today, round_.start_date), round_.end_date)
 
 
+def _standard_reference(indicator, index, by_pk) -> str | None:
+    """The shortest way to name a standard that the import resolves to it: its code, else the
+    codes of the standards above it joined by "/" ("Ⅲ-57/1)")."""
+    if not indicator.code:
+        return None
+    parts, cursor = [indicator.code], by_pk.get(indicator.parent_id)
+    while True:
+        reference = "/".join(parts)
+        if third_party._find_standard(reference, index, by_pk)[0] == by_pk.get(indicator.pk):
+            return reference
+        while cursor is not None and not cursor.code:
+            cursor = by_pk.get(cursor.parent_id)
+        if cursor is None:
+            return None
+        parts.insert(0, cursor.code)
+        cursor = by_pk.get(cursor.parent_id)
+
+
 def sample_rows(round_: InspectionRound | None) -> list[list[str]]:
     """Example rows that import into this city as they are: two check items of the round's
     campaign's current system at points that exist (a value 扣分 charged to two departments
@@ -50,6 +69,7 @@ def sample_rows(round_: InspectionRound | None) -> list[list[str]]:
         return STATIC_SAMPLE_ROWS
     day = f"{default_day(round_):%Y-%m-%d}"
     rows, used_types = [], set()
+    index, by_pk = _indicator_index(system)
     departments = list(Unit.objects.filter(kind=UnitKind.DEPARTMENT, active=True).order_by("path")[:2])
     items = (
         CheckItem.objects.filter(indicator__system=system, active=True, point_type__points__active=True)
@@ -61,7 +81,8 @@ def sample_rows(round_: InspectionRound | None) -> list[list[str]]:
         if item.point_type_id in used_types:
             continue
         point = Point.objects.filter(point_type_id=item.point_type_id, active=True).select_related("unit").first()
-        if point is None or not item.indicator.code:
+        reference = _standard_reference(item.indicator, index, by_pk)
+        if point is None or reference is None:
             continue
         used_types.add(item.point_type_id)
         same = [
@@ -76,7 +97,7 @@ def sample_rows(round_: InspectionRound | None) -> list[list[str]]:
                 point.name,
                 item.point_type.name,
                 point.unit.code,
-                item.indicator.code,
+                reference,
                 pick,
                 f"{min(item.cap, 1) * 3 / 10:.2f}" if failing else "0",
                 "",

@@ -359,7 +359,7 @@ def test_row_errors_name_row_and_column_and_nothing_is_written(bare):
             (8, "所在单位"),
         }
         assert "找不到编码“Ⅲ-99”" in found[(3, "测评标准")]
-        assert "超过该测评细则的最高扣分 1" in found[(4, "扣分")]
+        assert "超过该测评细则的最高扣分 1。" in found[(4, "扣分")]
         assert "最多保留两位小数" in found[(5, "扣分")]
         assert "找不到单位“区不存在局”" in found[(6, "责任部门")]
         assert "2026-11-23 至 2026-11-29" in found[(7, "检查时间")]

@@ -143,3 +143,109 @@ def test_the_template_imports_into_the_city_as_it_is(web, office, tp_round, stal
     preview = client.post(f"{PAGE}?round={tp_round.pk}", {"file": upload("模板.xlsx", response.content)})
     assert preview.status_code == 200, [e.message for e in preview.context["result"].errors]
     assert preview.context["result"].created == len(rows) - 1 >= 1
+
+
+def test_a_point_under_a_district_is_charged_to_it_and_its_pages_open(web, api, office, city, market_type, ads_item):
+    """A point with no street sits under its district: the chain charged is the district alone, and
+    the points list, map, point page, problem list and problem page all show it."""
+    point = services.point_create(name="无街道农贸市场", point_type=market_type, unit=city.district_jia)
+    today = timezone.localdate()
+    round_ = services.round_create(
+        user=office,
+        campaign=ads_item.indicator.system.campaign,
+        name="区直查",
+        kind="third_party",
+        start_date=today,
+        end_date=today,
+        points=[point],
+    )
+    inspection, _ = services.inspection_submit(
+        user=office,
+        round_=round_,
+        point=point,
+        observations=[services.ObservationInput(ads_item.pk, "fail", deduction="0.75")],
+        client_uuid="6b2f3a54-0d0e-4a55-9d57-2a1c7c9e2d11",
+    )
+    observation = inspection.observations.get()
+    assert (str(observation.deduction), str(observation.score)) == ("0.75", "0.625000")
+    territorial = observation.charges.filter(kind="territorial").values_list("unit_id", flat=True)
+    assert list(territorial) == [city.district_jia.pk]
+    problem = Problem.objects.get()
+    assert problem.unit == city.district_jia
+    client = web(office)
+    for url in (
+        "/inspections/points/",
+        "/inspections/points/map/",
+        point.get_absolute_url(),
+        "/inspections/problems/",
+        problem.get_absolute_url(),
+        inspection.get_absolute_url(),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+    assert "无街道农贸市场" in client.get("/inspections/points/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [("1.5", "应在 0 到最高扣分 2 之间"), ("-1", "应在 0 到最高扣分 2 之间"), ("0.125", "最多保留两位小数")],
+)
+def test_inspection_submit_refuses_a_deduction_outside_the_cap_naming_the_item(
+    office, round_, market, ads_item, given, message
+):
+    from django.core.exceptions import ValidationError
+
+    bad = given if given != "1.5" else "2.5"
+    with pytest.raises(ValidationError) as caught:
+        services.inspection_submit(
+            user=office,
+            round_=round_,
+            point=market,
+            observations=[services.ObservationInput(ads_item.pk, "fail", deduction=bad)],
+            client_uuid="0d6b9b0e-8f1c-4a37-8d0c-0c4b3f1f6e21",
+        )
+    assert f"检查项“{ads_item.text}”" in caught.value.messages[0] and message in caught.value.messages[0]
+    assert snapshot() == (0, 0, 0, 0)
+
+
+def test_row_departments_replace_the_items_and_open_problems_false_opens_none(office, round_, market, stall_item, city):
+    inspection, _ = services.inspection_submit(
+        user=office,
+        round_=round_,
+        point=market,
+        observations=[services.ObservationInput(stall_item.pk, "fail", occurrences=1, departments=[city.dept_cg])],
+        client_uuid="3f0c7f7c-3b6f-4d0b-9a53-5b0f4f3a9b10",
+        open_problems=False,
+    )
+    observation = inspection.observations.get()
+    assert list(observation.charges.filter(kind="department").values_list("unit_id", flat=True)) == [city.dept_cg.pk]
+    assert (observation.deduction_given, Problem.objects.count()) == (False, 0)
+
+
+def test_the_template_imports_into_the_demo_city_as_it_is(db, client):
+    """The demo city (its units, indicators, check items and points) with a 第三方测评 round as the
+    accountability demo adds one: the downloaded template's example rows preview without an error."""
+    from django.contrib.auth import get_user_model
+
+    from campaign.demo import seed_all
+
+    context = seed_all(only=("campaign", "indicators", "inspections"))
+    office = get_user_model().objects.get(username="office")
+    today = timezone.localdate()
+    round_ = services.round_create(
+        user=office,
+        campaign=context["campaign"],
+        name="第三方测评（模拟测评机构）",
+        kind="third_party",
+        start_date=today - datetime.timedelta(days=7),
+        end_date=today + datetime.timedelta(days=6),
+    )
+    client.force_login(office)
+    template = client.get(f"{PAGE}?round={round_.pk}&template=1")
+    rows = list(load_workbook(io.BytesIO(template.content)).active.iter_rows(values_only=True))
+    assert len(rows) == 3
+    assert " " in rows[1][8]  # two departments separated by a space, as evaluators write them
+    preview = client.post(f"{PAGE}?round={round_.pk}", {"file": upload("模板.xlsx", template.content)})
+    result = preview.context["result"]
+    assert result.ok, [(e.row, e.column, e.message) for e in result.errors]
+    assert (result.created, result.new_inspections) == (2, 2)
