@@ -174,8 +174,18 @@ def campaign_days_left(*, campaign: Campaign, day: datetime.date | None = None) 
 
 
 def unit_kind_counts(queryset: QuerySet[Unit]) -> list[tuple[str, str, int]]:
-    """(kind, label, count) per unit kind in the queryset, one GROUP BY query."""
+    """(kind, label, count) per unit kind in the queryset, one GROUP BY query; the departments with
+    a district above them are counted apart as 区直部门 (their kind stays department: the list's filter)."""
     from .choices import UnitKind
 
-    counts = dict(queryset.order_by().values_list("kind").annotate(n=Count("id")).values_list("kind", "n"))
-    return [(kind, label, counts[kind]) for kind, label in UnitKind.choices if counts.get(kind)]
+    counts: dict[tuple[str, bool], int] = {}
+    grouped = queryset.order_by().annotate(under_district=under_district_q()).values_list("kind", "under_district")
+    for kind, under_district, n in grouped.annotate(n=Count("id")).values_list("kind", "under_district", "n"):
+        key = (kind, bool(under_district) and kind == UnitKind.DEPARTMENT)
+        counts[key] = counts.get(key, 0) + n
+    shown = []
+    for kind, label in UnitKind.choices:
+        for apart, apart_label in ((False, label), (True, "区直部门")):
+            if counts.get((kind, apart)):
+                shown.append((kind, apart_label, counts[(kind, apart)]))
+    return shown

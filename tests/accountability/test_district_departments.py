@@ -300,6 +300,8 @@ def test_kind_label_names_a_district_department(city, district_departments, web,
     assert listed.count('<td data-label="类型">市直部门</td>') == 2
     detail = client.get(f"/units/{district_departments['jia_health'].pk}/").content.decode()
     assert 'data-testid="unit-kind">区直部门<' in detail
+    district = client.get(f"/units/{city.district_jia.pk}/").content.decode()
+    assert "区直部门 3" in district and "市直部门" not in district  # its subtree's counts
     tree = client.get("/units/tree/").content.decode()
     assert "区直部门" in tree
 
