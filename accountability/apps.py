@@ -4,7 +4,7 @@ from django.apps import AppConfig
 class AccountabilityConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "accountability"
-    verbose_name = "整改与问责"
+    verbose_name = "整改与评比"
 
     def ready(self) -> None:
         from indicators.signals import veto_events_changed

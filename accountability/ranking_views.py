@@ -30,7 +30,7 @@ from inspections.selectors import (
     week_label,
 )
 
-from .choices import RANKED_POPULATIONS, CaseStatus, Population, VersionStatus
+from .choices import RANKED_POPULATIONS, BoardList, CaseStatus, Population, VersionStatus
 from .models import AccountabilityCase, UnitWeekScore
 from .rollup import (
     DECISIONS,
@@ -56,6 +56,33 @@ from .selectors import (
 )
 
 POPULATION_TABS = [(p.value, p.label) for p in RANKED_POPULATIONS]
+
+
+def _metric_value(name: str, value):
+    """A metric of the draft diff as a reader reads it (never a code, a bool or a JSON list)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if name in ("score_rate", "on_time_rate"):
+        return f"{value * 100:.1f}%"
+    if name == "board":
+        return BoardList(value).label if value in BoardList.values else value
+    if name == "veto_events":
+        return "、".join(event.get("title", "") for event in value) or "无"
+    if name == "population":
+        return Population(value).label if value in Population.values else value
+    return value
+
+
+def readable_changes(changes: list[dict]) -> list[dict]:
+    """rollup_diff's rows with the metrics named in Chinese (the fields' verbose names)."""
+    for change in changes:
+        change["fields"] = {
+            str(UnitWeekScore._meta.get_field(name).verbose_name): tuple(_metric_value(name, v) for v in pair)
+            for name, pair in change["fields"].items()
+        }
+    return changes
 
 
 def population_tabs(*, has_district_departments: bool, population: str) -> list[tuple[str, str]]:
@@ -178,7 +205,7 @@ def ranking_week(request):
             else None,
         )
         if draft and published:
-            context["changes"] = rollup_diff(draft=draft, published=published)[:200]
+            context["changes"] = readable_changes(rollup_diff(draft=draft, published=published)[:200])
     elif week and not office:
         context["not_published"] = True
     return render(request, "accountability/rankings.html", context)

@@ -1,7 +1,8 @@
 """Small template helpers for the shared layout."""
 
 from django import forms, template
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
 
 from ..generic import format_cell
 
@@ -27,12 +28,15 @@ def widget_class(field):
 
 
 @register.simple_tag
-def render_field(field):
+def render_field(field, empty="请选择"):
+    """The field's widget with the layout's classes; a drop-down's empty choice reads `empty` (请选择
+    in a form, 全部 in a list's filters) instead of Django's ---------."""
     widget = field.field.widget
     css = widget_class(field)
     existing = widget.attrs.get("class", "")
     html = field.as_widget(attrs={"class": f"{existing} {css}".strip()})
-    return format_html("{}", html)
+    html = html.replace(">---------</option>", f">{escape(empty)}</option>")
+    return format_html("{}", mark_safe(html))
 
 
 @register.simple_tag
