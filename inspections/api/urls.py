@@ -27,7 +27,5 @@ router.register("problems", ProblemViewSet, basename="problem")
 
 urlpatterns = [
     path("", include(router.urls)),
-    path(
-        "third-party-results/import/", ThirdPartyResultsImportView.as_view(), name="third-party-results-import"
-    ),
+    path("third-party-results/import/", ThirdPartyResultsImportView.as_view(), name="third-party-results-import"),
 ]
