@@ -553,13 +553,13 @@ def rollup_publish(*, campaign: Campaign, week: str, user, bulletin: bool = True
         raise PermissionDenied("只有创建办可以发布周评比。")
     _week(week)
     if week_in_progress(week):
-        raise ValidationError({"week": f"本周尚未结束（{week}，{week_label(week)}），不能发布；下周一起可发布。"})
+        raise ValidationError({"week": f"本周尚未结束（{week_label(week)}），不能发布；下周一起可发布。"})
     with transaction.atomic():
         locked = Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
         _campaign_open(locked or campaign, "发布周评比")
         draft = RollupVersion.objects.filter(campaign=campaign, week=week, status=VersionStatus.DRAFT).first()
         if draft is None:
-            raise ValidationError({"week": f"{week} 没有待发布的草稿：请先计算该周。"})
+            raise ValidationError({"week": f"{week_label(week)}没有待发布的草稿：请先计算该周。"})
         RollupVersion.objects.filter(campaign=campaign, week=week, status=VersionStatus.PUBLISHED).update(
             status=VersionStatus.SUPERSEDED
         )

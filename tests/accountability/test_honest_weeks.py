@@ -16,6 +16,7 @@ from accountability.choices import VersionStatus
 from accountability.models import RollupVersion, UnitWeekScore
 from accountability.rollup import rollup_compute, rollup_enqueue, rollup_publish
 from campaign.models import JobRun
+from campaign.weeks import week_label
 from inspections.selectors import iso_week_of
 from tests.accountability.rollup_fixtures import WEEK
 
@@ -46,7 +47,7 @@ def test_service_refuses_to_publish_the_week_in_progress(campaign, office, this_
     before = state()
     with pytest.raises(ValidationError) as refused:
         rollup_publish(campaign=campaign, week=this_week, user=office)
-    assert "本周尚未结束" in refused.value.messages[0] and this_week in refused.value.messages[0]
+    assert "本周尚未结束" in refused.value.messages[0] and week_label(this_week) in refused.value.messages[0]
     assert "下周一起可发布" in refused.value.messages[0]
     assert state() == before
     preview.refresh_from_db()

@@ -14,6 +14,7 @@ from accountability.models import RollupVersion, UnitWeekScore
 from accountability.rollup import rollup_compute, rollup_publish
 from campaign.choices import JobStatus
 from campaign.models import JobRun
+from campaign.weeks import week_label
 from tests.accountability.rollup_fixtures import *  # noqa: F403 - the hand-computed week
 from tests.accountability.rollup_fixtures import WEEK
 from tests.inspections.conftest import *  # noqa: F403 - points, check items and a round
@@ -71,5 +72,5 @@ def test_two_roll_ups_of_one_week_make_one_draft(transactional_db, campaign, wee
 def test_two_publishes_of_one_week_publish_once(transactional_db, campaign, week45, office):
     rollup_compute(campaign=campaign, week=WEEK)
     outcomes = _race([lambda: rollup_publish(campaign=campaign, week=WEEK, user=office)] * 2)
-    assert sorted(outcomes, key=str) == sorted(["ok", f"{WEEK} 没有待发布的草稿：请先计算该周。"], key=str)
+    assert sorted(outcomes, key=str) == sorted(["ok", f"{week_label(WEEK)}没有待发布的草稿：请先计算该周。"], key=str)
     assert RollupVersion.objects.get(campaign=campaign, week=WEEK).status == VersionStatus.PUBLISHED
