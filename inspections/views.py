@@ -41,6 +41,7 @@ from campaign.generic import (
 )
 from campaign.models import Unit
 from campaign.selectors import campaign_current, scope_for
+from campaign.weeks import week_label
 from indicators.models import IndicatorSystem
 
 from . import importing, services
@@ -1382,7 +1383,7 @@ class ProblemListView(InspectionListMixin, ObjectListView):
             unit = Unit.objects.filter(pk=unit_id).only("name").first()
             if unit:
                 context["counted_note"] = (
-                    f"{unit.name} · {query.get('counted_week', '')} · {WEEK_COUNTS[query['counted']]}"
+                    f"{unit.name} · {week_label(query.get('counted_week', ''))} · {WEEK_COUNTS[query['counted']]}"
                 )
         return context
 

@@ -122,7 +122,7 @@ def test_the_problem_list_says_which_ranking_count_it_is(web, leader, city, publ
         )
         .content.decode()
     )
-    assert f"评比口径：甲区 · {WEEK} · 周末超期未改" in page and "共 1 条" in page
+    assert f"评比口径：甲区 · {week_label(WEEK)} · 周末超期未改" in page and "共 1 条" in page
 
 
 def test_ranking_and_unit_pages_cost_the_same_queries_with_more_units(web, leader, city, campaign, week45, office):
