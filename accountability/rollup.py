@@ -610,7 +610,8 @@ def rollup_diff(*, draft: RollupVersion, published: RollupVersion) -> list[dict]
     changes = []
     for unit_id, row in after.items():
         old = before.get(unit_id)
-        fields = [name for name in METRICS if old is None or old[name] != row[name]]
+        # The population too: a changed 区直部门 rule moves a department from one ranking to another.
+        fields = [name for name in ("population", *METRICS) if old is None or old[name] != row[name]]
         if fields:
             changes.append(
                 {

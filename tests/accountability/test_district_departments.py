@@ -29,8 +29,8 @@ import pytest
 
 from accountability.bulletin import bulletin_data, bulletin_xlsx
 from accountability.choices import CaseRule, Population
-from accountability.models import AccountabilityCase, UnitWeekScore
-from accountability.rollup import rollup_compute, rollup_publish
+from accountability.models import AccountabilityCase, RollupVersion, UnitWeekScore
+from accountability.rollup import rollup_compute, rollup_diff, rollup_publish
 from campaign import services as campaign_services
 from campaign.choices import DistrictDepartmentRanking, Role
 from campaign.models import Campaign
@@ -140,6 +140,10 @@ def test_changing_the_rule_makes_a_new_version_of_a_published_week(campaign, off
     campaign_services.campaign_update(campaign=campaign, district_departments=DistrictDepartmentRanking.WITH_CITY)
     version, outcome = rollup_compute(campaign=campaign, week=WEEK)
     assert (outcome, version.number) == ("new_version", 2)
+    published = RollupVersion.objects.get(campaign=campaign, week=WEEK, number=1)
+    changes = {change["unit_name"]: change["fields"] for change in rollup_diff(draft=version, published=published)}
+    assert changes["甲区卫生健康局"]["population"] == ("district_department", "department")
+    assert changes["甲区卫生健康局"]["rank"] == (2, 3)
 
 
 def test_a_district_department_on_the_black_list_gets_a_case(campaign, office, dd_week):
