@@ -170,7 +170,7 @@ def test_ranking_api_population_district_department(api, leader, office, campaig
     assert wrong.status_code == 400 and "district_department" in wrong.json()["fields"]["population"][0]
 
 
-def test_ranking_page_and_dashboard_show_the_population_where_it_has_rows(web, leader, office, campaign, dd_week):
+def test_ranking_page_and_dashboard_show_the_population_where_it_has_rows(web, leader, office, campaign, city, dd_week):
     rollup_compute(campaign=campaign, week=WEEK)
     rollup_publish(campaign=campaign, week=WEEK, user=office, bulletin=False)
     page = web(leader).get(f"/rankings/?campaign={campaign.pk}&week={WEEK}&population=district_department")
@@ -178,6 +178,14 @@ def test_ranking_page_and_dashboard_show_the_population_where_it_has_rows(web, l
     assert page.status_code == 200
     assert "population=district_department" in html and ">区直部门</a>" in html
     assert "乙区卫生健康局" in html and "甲区卫生健康局" in html and "示范市城市管理局" not in html
+    chosen = (
+        web(leader)
+        .get(
+            f"/rankings/?campaign={campaign.pk}&week={WEEK}&population=district_department&district={city.district_yi.pk}"
+        )
+        .content.decode()
+    )
+    assert "乙区卫生健康局" in chosen and "甲区卫生健康局" not in chosen  # one district's 区直部门
     unit = web(leader).get(f"/rankings/units/{dd_week['jia_health'].pk}/?campaign={campaign.pk}&week={WEEK}")
     assert "名次（区直部门）" in unit.content.decode()
     dashboard = web(leader).get(f"/dashboard/?campaign={campaign.pk}").content.decode()

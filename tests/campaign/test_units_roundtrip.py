@@ -115,3 +115,17 @@ def test_export_and_import_query_counts_do_not_grow_with_rows(client, office, ci
         content = client.get("/units/?export=xlsx").content
     assert len(many) == len(few)
     assert sum(1 for row in sheet_rows(content) if row[3] == "区直部门") == 30
+
+
+def test_the_demo_has_district_departments_with_their_liaisons(client, demo):
+    from campaign.demo import DEMO_PASSWORD, DISTRICT_DEPARTMENTS
+    from campaign.models import Membership
+
+    for district, name, _short, code, username, full_name, _type in DISTRICT_DEPARTMENTS:
+        unit = Unit.objects.get(code=code)
+        assert (unit.name, unit.parent.short_name, unit.kind_label) == (name, district, "区直部门")
+        membership = Membership.objects.get(user__username=username)
+        assert (membership.unit, membership.role, membership.user.get_full_name()) == (unit, "liaison", full_name)
+        assert client.login(username=username, password=DEMO_PASSWORD)
+        assert client.get(f"/units/{unit.pk}/").status_code == 200
+        assert client.get(f"/units/{unit.parent_id}/").status_code == 404  # its district is not its own
