@@ -39,7 +39,7 @@ def history_list(request):
             "page_obj": page,
             "entries": entries,
             "sources": SOURCES.values(),
-            "users": [(u.pk, f"{user_display(u)}（{u.username}）") for u in users],
+            "users": [(u.pk, user_display(u)) for u in users],  # names, never logins
             "chosen": chosen,
             "querystring": query.urlencode(),
             "filtered": any(request.GET.get(k) for k in ("model", "object", "user", "from", "to")),

@@ -99,10 +99,17 @@ class MembershipForm(forms.Form):
         return data
 
 
+class PersonMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """People picked by their names (the login only for an account without one)."""
+
+    def label_from_instance(self, obj):
+        return obj.get_full_name() or obj.username
+
+
 class WorkGroupForm(forms.Form):
     name = forms.CharField(label="名称", max_length=100)
     duties = forms.CharField(label="职责", required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    leaders = forms.ModelMultipleChoiceField(
+    leaders = PersonMultipleChoiceField(
         label="牵头领导",
         queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
         required=False,

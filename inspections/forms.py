@@ -29,8 +29,7 @@ class UnitMultipleChoiceField(forms.ModelMultipleChoiceField):
 
 class UserMultipleChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj):
-        full = obj.get_full_name()
-        return f"{full}（{obj.username}）" if full and full != obj.username else obj.username
+        return obj.get_full_name() or obj.username  # the name; the login only for an account without one
 
 
 def point_units():
