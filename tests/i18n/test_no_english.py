@@ -302,6 +302,23 @@ def test_pages_a_ranking_number_opens_show_no_english(world, db):
     assert not problems, "English or codes shown:\n" + "\n".join(problems)
 
 
+def test_the_sign_in_and_error_pages_show_no_english(world, db):
+    """What the crawl's 200s miss: the sign-in page, the product's 404 and 403, a refused form."""
+    anon = world.client("anon")
+    pages = [
+        ("anon /accounts/login/", anon.get(reverse("login")), 200),
+        ("anon wrong password", anon.post(reverse("login"), {"username": "nobody", "password": "x"}), 200),
+        ("office 404", world.client("office").get("/不存在的页面/"), 404),  # it names the path asked for
+        ("inspector 403", world.client("inspector").get(reverse("jobrun-list")), 403),
+        ("office empty form", world.client("office").post(reverse("unit-create"), {}), 400),
+    ]
+    problems = []
+    for where, response, status in pages:
+        assert response.status_code == status, where
+        problems += [f"{where}: {f}" for f in offences(visible_text(response.content.decode()), world)]
+    assert not problems, "English shown:\n" + "\n".join(problems)
+
+
 # --- Exports -----------------------------------------------------------------------------------------
 
 
