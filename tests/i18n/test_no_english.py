@@ -42,6 +42,7 @@ from campaign.celery import app as celery_app
 from inspections import services as inspection_services
 from tests.access.conftest import MARKER_A, MARKER_B, build_world
 from tests.access.matrix import ROUTES, SIDES, Route
+from tests.campaign.xlsx import make_xlsx, upload
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CRAWLED = ("office", "inspector", "leader", "liaison_a", "dept")
@@ -317,6 +318,19 @@ def test_the_sign_in_and_error_pages_show_no_english(world, db):
         assert response.status_code == status, where
         problems += [f"{where}: {f}" for f in offences(visible_text(response.content.decode()), world)]
     assert not problems, "English shown:\n" + "\n".join(problems)
+
+
+def test_an_import_preview_with_row_errors_shows_no_english(world, db):
+    """An import's preview names each row's error in Chinese (the units import: the kernel's)."""
+    sheet = make_xlsx(
+        [["名称", "编码", "类型", "上级单位"], ["新社区", "NEW-1", "星球", "不存在的街道"], ["", "", "", ""]]
+    )
+    response = world.client("office").post(reverse("unit-import"), {"file": upload("units.xlsx", sheet)})
+    assert response.status_code in (200, 400)
+    text = visible_text(response.content.decode())
+    assert "无法识别的类型“星球”" in text  # the preview shows the row's error
+    found = offences(text.replace("NEW-1", " "), world)
+    assert not found, "English in the preview:\n" + "\n".join(found)
 
 
 # --- Exports -----------------------------------------------------------------------------------------
