@@ -11,6 +11,22 @@ from .models import Campaign, JobRun, Membership, Unit
 YES_NO_ALL = [("", "全部"), ("true", "是"), ("false", "否")]
 
 
+class FilterSet(django_filters.FilterSet):
+    """A FilterSet whose auto-generated filters always carry their model field's Chinese label.
+
+    django-filter names a filter from the model only once the instance sets `filter.model`; a form
+    field built earlier on the class's filter (the API schema, a strict-query check) is cached
+    without a label, deep-copied into every instance, and Django then shows the field's name
+    ("Level"). Drop such a cached field so it is rebuilt with the label."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for flt in self.filters.values():
+            cached = flt.__dict__.get("_field")
+            if cached is not None and cached.label is None and flt.label:
+                del flt.__dict__["_field"]
+
+
 def _unit_choices():
     """Units offered in filter drop-downs: districts, streets and departments (the lists a person
     picks from). Any unit id is accepted through the query string and the API."""
@@ -20,7 +36,7 @@ def _unit_choices():
     ]
 
 
-class UnitFilterSet(django_filters.FilterSet):
+class UnitFilterSet(FilterSet):
     q = django_filters.CharFilter(method="filter_q", label="搜索")
     kind = django_filters.ChoiceFilter(choices=UnitKind.choices, label="类型")
     parent = django_filters.NumberFilter(field_name="parent_id", label="上级单位", widget=forms.Select)
@@ -48,7 +64,7 @@ class UnitFilterSet(django_filters.FilterSet):
         return queryset.filter(path__startswith=Subquery(path))
 
 
-class CampaignFilterSet(django_filters.FilterSet):
+class CampaignFilterSet(FilterSet):
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="搜索")
     active = django_filters.BooleanFilter(label="进行中", widget=forms.Select(choices=YES_NO_ALL))
 
@@ -57,7 +73,7 @@ class CampaignFilterSet(django_filters.FilterSet):
         fields = ["q", "level", "active"]
 
 
-class MembershipFilterSet(django_filters.FilterSet):
+class MembershipFilterSet(FilterSet):
     q = django_filters.CharFilter(method="filter_q", label="搜索")
 
     class Meta:
@@ -70,7 +86,7 @@ class MembershipFilterSet(django_filters.FilterSet):
         )
 
 
-class JobRunFilterSet(django_filters.FilterSet):
+class JobRunFilterSet(FilterSet):
     # The job's name picked by its Chinese label (campaign/job_labels.py), the code as the value.
     name = django_filters.ChoiceFilter(choices=list(JOB_LABELS.items()), label="任务", empty_label="全部")
 

@@ -4,7 +4,7 @@ import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q
 
-from campaign.filters import YES_NO_ALL, _unit_choices
+from campaign.filters import YES_NO_ALL, FilterSet, _unit_choices
 
 from .choices import Level, MaterialStatus, Method, RiskStatus
 from .models import Assignment, Indicator, IndicatorMethod, IndicatorSystem, Material, RiskEvent
@@ -14,7 +14,7 @@ def _system_choices():
     return [("", "全部")] + [(s.pk, s.name) for s in IndicatorSystem.objects.only("pk", "name")]
 
 
-class IndicatorFilterSet(django_filters.FilterSet):
+class IndicatorFilterSet(FilterSet):
     q = django_filters.CharFilter(method="filter_q", label="搜索")
     system = django_filters.NumberFilter(field_name="system_id", label="测评体系", widget=forms.Select)
     level = django_filters.ChoiceFilter(choices=Level.choices, label="层级")
@@ -44,7 +44,7 @@ class IndicatorFilterSet(django_filters.FilterSet):
         return queryset.filter(Exists(IndicatorMethod.objects.filter(indicator=OuterRef("pk"), method=value)))
 
 
-class MaterialFilterSet(django_filters.FilterSet):
+class MaterialFilterSet(FilterSet):
     q = django_filters.CharFilter(method="filter_q", label="搜索")
     status = django_filters.ChoiceFilter(choices=MaterialStatus.choices, label="状态")
     system = django_filters.NumberFilter(field_name="indicator__system_id", label="测评体系", widget=forms.Select)
@@ -68,7 +68,7 @@ class MaterialFilterSet(django_filters.FilterSet):
         )
 
 
-class RiskEventFilterSet(django_filters.FilterSet):
+class RiskEventFilterSet(FilterSet):
     status = django_filters.ChoiceFilter(choices=RiskStatus.choices, label="状态")
     system = django_filters.NumberFilter(field_name="item__system_id", label="测评体系", widget=forms.Select)
     item = django_filters.NumberFilter(field_name="item_id", label="负面清单事项")

@@ -16,7 +16,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from campaign.filters import YES_NO_ALL, _unit_choices
+from campaign.filters import YES_NO_ALL, FilterSet, _unit_choices
 from campaign.forms import DateInput
 from campaign.models import Unit
 from indicators.models import Indicator, IndicatorSystem
@@ -157,7 +157,7 @@ class _UnitChoicesMixin:
         quick_selects(self.form)
 
 
-class PointFilterSet(_UnitChoicesMixin, django_filters.FilterSet):
+class PointFilterSet(_UnitChoicesMixin, FilterSet):
     """`near` only keeps points that have coordinates: the caller orders them with
     selectors.points_near(queryset, latitude=…, longitude=…) (see parse_near)."""
 
@@ -187,7 +187,7 @@ class PointFilterSet(_UnitChoicesMixin, django_filters.FilterSet):
         return queryset.filter(latitude__isnull=False, longitude__isnull=False)
 
 
-class CheckItemFilterSet(django_filters.FilterSet):
+class CheckItemFilterSet(FilterSet):
     q = django_filters.CharFilter(field_name="text", lookup_expr="icontains", label="搜索")
     point_type = django_filters.ModelChoiceFilter(queryset=PointType.objects.all(), label="点位类别")
     system = django_filters.ModelChoiceFilter(
@@ -201,7 +201,7 @@ class CheckItemFilterSet(django_filters.FilterSet):
         fields = ["q", "point_type", "system", "indicator", "severity", "active"]
 
 
-class InspectionFilterSet(django_filters.FilterSet):
+class InspectionFilterSet(FilterSet):
     week = WeekFilter(method="filter_week", label="周次", help_text="如 2026-W47")
 
     class Meta:
@@ -212,7 +212,7 @@ class InspectionFilterSet(django_filters.FilterSet):
         return _in_week(queryset, "submitted_at", value)
 
 
-class ObservationFilterSet(_UnitChoicesMixin, django_filters.FilterSet):
+class ObservationFilterSet(_UnitChoicesMixin, FilterSet):
     week = WeekFilter(method="filter_week", label="周次", help_text="如 2026-W47")
     round = django_filters.NumberFilter(field_name="inspection__round", label="督查批次")
     point = django_filters.NumberFilter(field_name="point", label="点位")
@@ -256,7 +256,7 @@ def _indicator_choices(selected=None) -> list:
     return choices
 
 
-class ProblemFilterSet(_UnitChoicesMixin, django_filters.FilterSet):
+class ProblemFilterSet(_UnitChoicesMixin, FilterSet):
     """`unit` is the subtree of the located unit, the handler or a co-handler; `indicator` any node
     of the 测评体系 with everything under it (a 测评项目 takes in all its standards); `overdue=true`
     the open problems (not closed or void, not shelved) whose deadline is before today.
@@ -365,7 +365,7 @@ class ProblemFilterSet(_UnitChoicesMixin, django_filters.FilterSet):
             self.form.fields["indicator"].widget.choices = _indicator_choices(self.form.data.get("indicator"))
 
 
-class RoundFilterSet(django_filters.FilterSet):
+class RoundFilterSet(FilterSet):
     """Rounds by name, kind, and the day they run on."""
 
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="搜索")

@@ -81,3 +81,19 @@ def test_the_draft_diff_names_metrics_in_chinese():
         "一票否决": ("否", "是"),
         "否决事件": ("无", "重大安全事故"),
     }
+
+
+def test_filter_labels_stay_chinese_after_a_field_was_built_on_the_class():
+    """The API schema reads a FilterSet's class-level filters before any instance names them: the
+    page's filter still says 创建级别, never "Level"."""
+    from campaign.filters import CampaignFilterSet
+    from campaign.models import Campaign
+
+    level = CampaignFilterSet.base_filters["level"]
+    level.__dict__.pop("_field", None)
+    try:
+        assert level.field.label is None  # built without the model: Django would show "Level"
+        form = CampaignFilterSet(data={}, queryset=Campaign.objects.none()).form
+        assert form.fields["level"].label == "创建级别"
+    finally:
+        level.__dict__.pop("_field", None)
