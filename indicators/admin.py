@@ -3,7 +3,7 @@
 from django.contrib import admin
 from import_export.resources import ModelResource
 
-from campaign.admin import ExportMixin, OfficeAdminMixin
+from campaign.admin import ExportMixin, OfficeAdminMixin, readonly_field
 
 from . import services
 from .models import (
@@ -46,15 +46,9 @@ class IndicatorAdmin(OfficeAdminMixin, ExportMixin, admin.ModelAdmin):
     list_display = ["code", "title", "level", "system", "weight", "effective_weight", "veto"]
     list_filter = ["system", "level", "veto"]
     search_fields = ["code", "title"]
-    readonly_fields = [
-        "path",
-        "top",
-        "effective_weight",
-        "children_weight",
-        "share_weight",
-        "is_leaf",
-        "is_declaration",
-    ]
+    # Derived by indicator_system_rebuild: shown, never edited (under their Chinese labels).
+    exclude = ["path", "top", "effective_weight", "children_weight", "share_weight", "is_leaf", "is_declaration"]
+    readonly_fields = [readonly_field(name) for name in exclude]
     inlines = [AssignmentInline]
 
     def save_related(self, request, form, formsets, change):

@@ -60,6 +60,7 @@ ALLOWED = {
     "JPG",  # photo formats accepted
     "PNG",
     "WebP",
+    "ID",  # a record's number where Django labels it (the admin's read-only job runs)
     "API",  # the API docs link and the token page: the integrators' word
     "WGS",  # WGS84 coordinates (the digits are not a word)
     "GPS",  # a photo's position as the camera writes it (photo details, when the photo has one)
@@ -331,6 +332,38 @@ def test_an_import_preview_with_row_errors_shows_no_english(world, db):
     assert "无法识别的类型“星球”" in text  # the preview shows the row's error
     found = offences(text.replace("NEW-1", " "), world)
     assert not found, "English in the preview:\n" + "\n".join(found)
+
+
+def test_the_admin_names_columns_and_fields_in_chinese(world, db):
+    """Every list's column headers and every add and change form's field labels in the admin (the office's
+    back office). Django's own texts there (boolean icons' alt, its help for multiple selection)
+    are Django's catalogue's, not checked."""
+    from django.contrib import admin
+    from django.test import RequestFactory
+
+    problems = []
+    for model in admin.site._registry:
+        meta = model._meta
+        # The change page of an existing row too, where the office edits (read-only models' detail
+        # pages keep their bookkeeping fields' code names: not checked).
+        first = model._default_manager.order_by("pk").first()
+        urls = [f"/admin/{meta.app_label}/{meta.model_name}/", f"/admin/{meta.app_label}/{meta.model_name}/add/"]
+        request = RequestFactory().get("/admin/")
+        request.user = world.users["office"]
+        editable = admin.site._registry[model].has_change_permission(request, first)
+        urls += [f"/admin/{meta.app_label}/{meta.model_name}/{first.pk}/change/"] if first and editable else []
+        for url in urls:
+            response = world.client("office").get(url)
+            if response.status_code != 200:  # read-only models have no add form
+                continue
+            page = response.content.decode()
+            results = re.search(r'<table id="result_list">(.*?)</table>', page, re.S)
+            form = re.search(r'<form [^>]*id="\w+_form"[^>]*>(.*?)</form>', page, re.S)
+            parts = re.findall(r'<th scope="col"[^>]*>(.*?)</th>', results.group(1), re.S) if results else []
+            parts += re.findall(r"<label[^>]*>(.*?)</label>", form.group(1), re.S) if form else []
+            text = "\n".join(visible_text(part) for part in parts)
+            problems += [f"{url}: {f}" for f in offences(text, world)]
+    assert not problems, "The admin labels in English:\n" + "\n".join(problems)
 
 
 # --- Exports -----------------------------------------------------------------------------------------
