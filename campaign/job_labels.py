@@ -72,6 +72,15 @@ def _value(key: str, value) -> str:
     return str(value)
 
 
+def job_error_text(error: str) -> str:
+    """A failed run's error as the job list shows it: the services' errors are Chinese already; an
+    unexpected exception (its repr, English) reads as a Chinese note — the raw text stays on the run
+    (后台管理 › 后台任务记录) for whoever investigates."""
+    if not error or any("\u4e00" <= ch <= "\u9fff" for ch in error):
+        return error
+    return "运行出错（程序异常，技术详情见后台管理的后台任务记录）"
+
+
 def job_result_text(result: dict) -> str:
     """'结果：已生成草稿、行数：12、版本：第1版' — keys in Chinese, unknown keys as 其他结果."""
     parts = []

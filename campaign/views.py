@@ -33,7 +33,7 @@ from .generic import (
     format_cell,
     xlsx_response,
 )
-from .job_labels import job_label, job_result_text
+from .job_labels import job_error_text, job_label, job_result_text
 from .models import Campaign, JobRun, Membership, Unit, WorkGroup
 from .permissions import can_edit_unit_contacts, can_manage
 from .selection import SESSION_KEY
@@ -477,7 +477,7 @@ class JobRunListView(OfficeRequiredMixin, ObjectListView):
         Col(
             "结果",
             lambda run: (
-                run.error
+                job_error_text(run.error)
                 or (f"未能交给任务队列，等待自动重发：{run.dispatch_error}" if run.dispatch_error else "")
                 or job_result_text(run.result)
             ),

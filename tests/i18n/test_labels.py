@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.template import Context, Template
 
 from accountability.ranking_views import readable_changes
-from campaign.job_labels import job_label, job_result_text
+from campaign.job_labels import job_error_text, job_label, job_result_text
 from campaign.weeks import week_label, week_short
 
 TODAY = datetime.date(2026, 12, 5)
@@ -54,6 +54,9 @@ def test_jobs_and_their_results_read_in_chinese():
     assert text == "版本记录：3、版本：第2版、行数：12、结果：已生成草稿、其他结果：1"
     assert job_result_text({"dry_run": False, "created": 8, "detail": "imports/x.json"}) == "仅预览：否、新增：8"
     assert job_result_text({"week": "2026-W48"}).startswith("周次：第48周")
+    assert job_error_text("导入失败：第 2 行缺少名称") == "导入失败：第 2 行缺少名称"
+    assert job_error_text("ValueError('boom')").startswith("运行出错")
+    assert job_error_text("") == ""
 
 
 def test_the_draft_diff_names_metrics_in_chinese():
