@@ -266,6 +266,7 @@ SPECTACULAR_SETTINGS = {
         "RiskStatusEnum": "indicators.choices.RiskStatus",
         "JobStatusEnum": "campaign.choices.JobStatus",
         "ProblemStatusEnum": "inspections.choices.ProblemStatus",
+        "PhaseKindEnum": "campaign.choices.PhaseKind",
     },
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -63,6 +64,7 @@ class ThirdPartyResultsImportView(APIView):
 
     @extend_schema(
         request={"multipart/form-data": ThirdPartyImportUploadSerializer},
+        responses={200: OpenApiTypes.OBJECT},
         parameters=[OpenApiParameter("dry_run", bool, description="1 = 只预览，不写入")],
     )
     def post(self, request):

@@ -59,6 +59,7 @@ RESOURCE_KIND = {
     "photos": "photo",
     "problems": "problem",
     "accountability-cases": "case",
+    "memberships": "membership",
 }
 
 
