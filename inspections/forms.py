@@ -33,8 +33,11 @@ class UserMultipleChoiceField(forms.ModelMultipleChoiceField):
 
 
 def point_units():
-    """Where a point may belong: streets and communities, in tree order."""
-    return Unit.objects.filter(kind__in=[UnitKind.STREET, UnitKind.COMMUNITY], active=True).order_by("path")
+    """Where a point may belong: streets and communities — or a district, for a point the city's data
+    places in no street (services._validate_point_unit) — in tree order."""
+    return Unit.objects.filter(kind__in=[UnitKind.DISTRICT, UnitKind.STREET, UnitKind.COMMUNITY], active=True).order_by(
+        "path"
+    )
 
 
 def departments():

@@ -190,7 +190,8 @@ def points_import(*, file, dry_run: bool) -> ImportResult:
         if point_type is None:
             errors.append(RowError(n, "类型", row.get("type"), f"未知的点位类型“{row.get('type')}”。"))
             ok = False
-        unit, message = units.resolve(row.get("unit"), kinds={UnitKind.COMMUNITY, UnitKind.STREET})
+        # A district only when the city's data has no street for the point (services._validate_point_unit).
+        unit, message = units.resolve(row.get("unit"), kinds={UnitKind.COMMUNITY, UnitKind.STREET, UnitKind.DISTRICT})
         if unit is None:
             errors.append(
                 RowError(

@@ -55,7 +55,7 @@ def test_points_import_reports_every_bad_row_and_writes_nothing(city, market_typ
     result = run_points(
         [
             ["甲一农贸市场", "菜场摊", "", "", "", "甲一社区", "", "", "", "", ""],
-            ["x", "农贸市场", "", "200", "31", "甲区", "", "", "", "", ""],
+            ["x", "农贸市场", "", "200", "31", "市城管局", "", "", "", "", ""],
             ["y", "农贸市场", "", "", "", "甲一社区", "市城管", "", "", "", "也许"],
             ["", "农贸市场", "", "120", "", "不存在社区", "", "", "", "", ""],
         ]
@@ -71,8 +71,16 @@ def test_points_import_reports_every_bad_row_and_writes_nothing(city, market_typ
         (5, "经度"),
     ]
     assert "相近的单位" in result.errors[3].message
-    assert result.errors[1].message == "“甲区”是区县，此处应填写街道乡镇或社区村。"
+    assert result.errors[1].message == "“市城管局”是市直部门，此处应填写区县或街道乡镇或社区村。"
     assert not Point.objects.exists()
+
+
+def test_a_point_may_sit_under_a_district_when_the_city_has_no_street_for_it(city, market_type):
+    """An evaluator's rows without a street create points under the district (the third-party
+    import); the points sheet takes them too, so its export re-imports."""
+    result = run_points([["甲区河道", "农贸市场", "", "", "", "甲区", "", "", "", "", ""]], dry_run=False)
+    assert result.ok, result.errors
+    assert Point.objects.get(name="甲区河道").unit.name == "甲区"
 
 
 def _point_rows(count: int, *, prefix: str = "点位") -> list[list[str]]:

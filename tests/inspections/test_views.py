@@ -270,11 +270,11 @@ def test_point_form_errors_are_chinese_and_nothing_is_saved(web, office, market,
         {
             "name": "甲一农贸市场",
             "point_type": market_type.pk,
-            "unit": city.district_jia.pk,
+            "unit": city.dept_cg.pk,
             "active": "on",
         },
     )
-    assert response.status_code == 400
+    assert response.status_code == 400  # a department is no place for a point (a district is, without a street)
     assert Point.objects.count() == 1
 
 
