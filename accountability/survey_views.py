@@ -127,17 +127,20 @@ def survey_list_view(request):
 
 
 def survey_template_workbook() -> bytes:
-    """The import template: the headers, then one row per active district to fill in."""
+    """The import template: the headers, then one row per active district to fill in (the first
+    with example figures; rows left blank are skipped)."""
     from openpyxl import Workbook
 
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "问卷调查结果"
     append_row(sheet, [column.header for column in SURVEY_COLUMNS])
-    for name in (
+    example = [timezone.localdate().isoformat(), "86.5", "90", "78.2", "88.6", "500"]
+    for index, name in enumerate(
         Unit.objects.filter(kind=UnitKind.DISTRICT, active=True).order_by("path").values_list("name", flat=True)
     ):
-        append_row(sheet, [name, "", "", "", "", "", ""])
+        # The first district carries an example (replace it); a district left blank is skipped.
+        append_row(sheet, [name, *(example if index == 0 else [""] * len(example))])
     for letter, width in zip("ABCDEFG", (18, 14, 10, 10, 10, 10, 10), strict=True):
         sheet.column_dimensions[letter].width = width
     buffer = io.BytesIO()
@@ -163,7 +166,7 @@ class SurveyImportView(ImportView):
     help_text = (
         "每行一个区县一次调查。区县填名称、简称或编码；调查日期如 2026-10-01；比率填百分数，"
         "86.5、86.5% 或 0.865 都表示 86.5%（不带 % 且不超过 1 的数按小数理解）；空白表示该次调查未测该项，"
-        "四项至少填一项。同一区县同一日期再次导入会更新原结果；同一文件重复导入不会产生变化。"
+        "四项至少填一项；模板中未填写的区县行会跳过。同一区县同一日期再次导入会更新原结果；同一文件重复导入不会产生变化。"
     )
 
     def selected(self) -> Campaign | None:

@@ -137,6 +137,11 @@ def survey_import(
     planned: list[_Planned] = []
     first_row_of: dict[tuple[int, datetime.date], int] = {}
     for row in rows:
+        if not any(row.get(column.key) for column in SURVEY_COLUMNS if column.key != "unit"):
+            # The template lists every district to fill in: a district left blank was not surveyed.
+            if row.get("unit"):
+                result.warnings.append(RowError(row.number, "区县", row.get("unit"), "未填写调查结果，已跳过。"))
+            continue
         row_ok = True
         unit_text = row.get("unit")
         unit = None

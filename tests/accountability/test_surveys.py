@@ -100,6 +100,15 @@ def test_blank_rates_are_not_measured_and_the_sample_size_is_optional(city, camp
     assert results() == [("YI", D1, None, None, None, Decimal("83.00"), None)]
 
 
+def test_a_district_left_blank_in_the_template_is_skipped_with_a_warning(city, campaign, office):
+    """The template lists every district to fill in; the ones not surveyed stay blank."""
+    content = "区县,调查日期,满意率\n甲区,,\n乙区,2026/9/15,83\n".encode()
+    result = survey_import(campaign=campaign, user=office, file=upload("调查.csv", content))
+    assert result.ok, result.errors
+    assert [(w.row, w.value, w.message) for w in result.warnings] == [(2, "甲区", "未填写调查结果，已跳过。")]
+    assert results() == [("YI", D1, None, None, None, Decimal("83.00"), None)]
+
+
 def test_reimporting_the_same_file_changes_nothing(city, campaign, office):
     data = sheet(*GOOD)
     survey_import(campaign=campaign, user=office, file=upload("调查.xlsx", data))
