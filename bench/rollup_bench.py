@@ -520,9 +520,9 @@ def make_facts(*, campaign, office, inspector, rounds, mondays) -> None:
         f"""
         INSERT INTO {observation_table}
             (id, inspection_id, campaign_id, check_item_id, indicator_id, point_id, result, occurrences, note,
-             deduction, loss, score, observed_at, current)
+             deduction, loss, score, observed_at, current, deduction_given)
         SELECT id, id, %(campaign)s, check_item_id, indicator_id, point_id, result, occurrences, '',
-               deduction, loss, score, observed_at, true
+               deduction, loss, score, observed_at, true, false
         FROM bench_facts f WHERE {{chunk}} ORDER BY id
         """,
         {"campaign": campaign.pk},

@@ -361,14 +361,14 @@ def _insert_floor(round_, point: dict, items, runs: int = 5) -> float:
             values = ", ".join(
                 [
                     "(%s, %s, %s, (SELECT indicator_id FROM inspections_checkitem WHERE id = %s), %s, "
-                    "'fail', 1, '', 0.5, 0.25, 0.75, now(), true)"
+                    "'fail', 1, '', 0.5, 0.25, 0.75, now(), true, false)"
                 ]
                 * len(item_ids)
             )
             params = [p for item in item_ids for p in (inspection_id, round_.campaign_id, item, item, the_point.pk)]
             cursor.execute(
                 "INSERT INTO inspections_observation (inspection_id, campaign_id, check_item_id, indicator_id, "
-                "point_id, result, occurrences, note, deduction, loss, score, observed_at, current) "
+                "point_id, result, occurrences, note, deduction, loss, score, observed_at, current, deduction_given) "
                 f"VALUES {values} RETURNING id",
                 params,
             )
