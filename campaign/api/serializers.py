@@ -118,7 +118,8 @@ class CampaignSerializer(ModelSerializer):
 
 
 class UnitSerializer(ModelSerializer):
-    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+    # "区直部门" for a department under a district (the list annotates it: no query per row).
+    kind_display = serializers.CharField(source="kind_label", read_only=True)
     parent = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all(), allow_null=True, required=False)
 
     class Meta:

@@ -20,7 +20,7 @@ from ..filters import CampaignFilterSet, UnitFilterSet
 from ..lockout import client_ip, locked_message
 from ..models import Campaign, JobRun, WorkGroup
 from ..permissions import IsOffice, IsOfficeOrReadOnly, can_edit_unit_contacts, can_manage
-from ..selectors import unit_list
+from ..selectors import unit_list, with_kind_labels
 from .exceptions import import_error_response
 from .phases import PhasesInputSerializer
 from .serializers import (
@@ -138,7 +138,7 @@ class UnitViewSet(viewsets.ModelViewSet):
     ordering_fields = ["code", "name", "path"]
 
     def get_queryset(self):
-        return unit_list(user=self.request.user).order_by("path")
+        return with_kind_labels(unit_list(user=self.request.user)).order_by("path")
 
     def _require_office(self):
         if not can_manage(self.request.user):

@@ -341,3 +341,25 @@ def test_the_campaign_rule_in_the_form_the_page_and_the_api(request, web, api, o
     )
     form = web(office).get(f"/campaigns/{campaign.pk}/edit/").content.decode()
     assert 'name="district_departments"' in form and "与市直部门一起排名" in form
+
+
+def test_the_units_api_names_a_district_department_without_a_query_per_row(
+    api, office, district_departments, django_assert_num_queries
+):
+    with django_assert_num_queries(3):  # the user's memberships, the count, the page
+        rows = api(office).get("/api/v1/units/?kind=department&page_size=100").json()["results"]
+    labels = {row["code"]: row["kind_display"] for row in rows}
+    assert labels["JIA-D1"] == labels["JIA-D1-1"] == labels["YI-D1"] == "区直部门"
+    assert {labels[code] for code in labels if not code.startswith(("JIA-", "YI-"))} == {"市直部门"}
+    response = api(office).post(
+        "/api/v1/units/",
+        {
+            "name": "乙区政务服务办公室",
+            "code": "YI-D2",
+            "kind": "department",
+            "parent": district_departments["yi_health"].parent_id,
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["kind_display"] == "区直部门"
