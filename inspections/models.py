@@ -213,6 +213,9 @@ class Observation(models.Model):
     # The deduction was given as a value (a third-party evaluator's 扣分 0.3 of a cap of 1), not
     # counted from occurrences: it is stored and scored as given (score = 1 − deduction / cap).
     deduction_given = models.BooleanField("按扣分值录入", default=False)
+    # A 申诉 granted by the office: the observation stops counting (the roll-up and every list of
+    # counted observations skip it); written only by the accountability app's appeal service.
+    appeal_granted = models.BooleanField("申诉已撤销扣分", default=False, db_default=False)
     loss = models.DecimalField("失分率", max_digits=7, decimal_places=6)
     score = models.DecimalField("得分", max_digits=7, decimal_places=6)
     observed_at = models.DateTimeField("观测时间", db_index=True)
