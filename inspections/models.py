@@ -286,6 +286,16 @@ class Photo(models.Model):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True)
     observation = models.ForeignKey(Observation, on_delete=models.PROTECT, null=True, blank=True, related_name="photos")
+    # The 64-bit perceptual hash (imagehash's pHash, stored signed) and its PHASH_CHUNKS chunks,
+    # each indexed: any hash within Hamming distance d < PHASH_CHUNKS shares at least one chunk
+    # exactly (pigeonhole), so near-duplicates are found by one OR of indexed equalities
+    # (multi-index hashing; inspections/photo_checks.py).
+    phash = models.BigIntegerField("感知哈希", null=True, blank=True)
+    phash_0 = models.PositiveSmallIntegerField(null=True, blank=True, db_index=True)
+    phash_1 = models.PositiveSmallIntegerField(null=True, blank=True, db_index=True)
+    phash_2 = models.PositiveSmallIntegerField(null=True, blank=True, db_index=True)
+    phash_3 = models.PositiveSmallIntegerField(null=True, blank=True, db_index=True)
+    phash_4 = models.PositiveSmallIntegerField(null=True, blank=True, db_index=True)
 
     class Meta:
         verbose_name = "照片"
@@ -294,6 +304,58 @@ class Photo(models.Model):
 
     def __str__(self) -> str:
         return self.original_name or f"照片 {self.pk}"
+
+
+# The perceptual hash is split into this many chunks (13, 13, 13, 13 and 12 bits). The duplicate
+# distance must stay below it, or the pigeonhole no longer guarantees a shared chunk.
+PHASH_CHUNKS = 5
+
+
+def check_duplicate_distance() -> None:
+    """Refuse, at startup, a PHOTO_DUPLICATE_DISTANCE the multi-index lookup cannot honour."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    distance = getattr(settings, "PHOTO_DUPLICATE_DISTANCE", 4)
+    if not isinstance(distance, int) or not 0 <= distance < PHASH_CHUNKS:
+        raise ImproperlyConfigured(
+            f"PHOTO_DUPLICATE_DISTANCE={distance!r}: must be an integer from 0 to {PHASH_CHUNKS - 1} "
+            f"(the perceptual hash is indexed in {PHASH_CHUNKS} chunks; a larger distance could miss duplicates)."
+        )
+
+
+check_duplicate_distance()
+
+
+class PhotoFlag(models.Model):
+    """A doubt about a photo as evidence (a duplicate, an old or far-away shot, no EXIF…), with its
+    reason in Chinese. Written by inspections/photo_checks.py when the photo is uploaded and when
+    it is cited (an inspection, a rectification report); one row per (photo, code)."""
+
+    class Code(models.TextChoices):
+        DUPLICATE = "duplicate", "疑似重复"
+        NEAR_DUPLICATE = "near_duplicate", "疑似重复"
+        OLD = "old", "拍摄过早"
+        FUTURE = "future", "时间异常"
+        FAR = "far", "位置偏离"
+        NO_EXIF = "no_exif", "无拍摄信息"
+        BEFORE_ASSIGNED = "before_assigned", "早于交办"
+
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="flags", verbose_name="照片")
+    code = models.CharField("类型", max_length=20, choices=Code.choices)
+    message = models.CharField("原因", max_length=300)
+    earlier_photo = models.ForeignKey(
+        Photo, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="此前照片"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "照片疑点"
+        verbose_name_plural = "照片疑点"
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["photo", "code"], name="photoflag_one_per_code")]
+
+    def __str__(self) -> str:
+        return f"{self.get_code_display()}：{self.message}"
 
 
 class Problem(models.Model):

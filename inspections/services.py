@@ -26,6 +26,7 @@ from campaign.models import Campaign, Unit
 from campaign.selectors import scope_for, unit_ancestors
 from indicators.models import Indicator
 
+from . import photo_checks
 from .choices import ChargeKind, ProblemSource, ProblemStatus, Result, Severity
 from .models import Charge, CheckItem, Inspection, InspectionRound, Observation, Photo, Point, PointType, Problem
 from .scoring import score_observation
@@ -349,8 +350,9 @@ def _exif_details(image) -> tuple[datetime.datetime | None, Decimal | None, Deci
 
 @transaction.atomic
 def photo_upload(*, user, file) -> Photo:
-    """Store a field photo: checked by content (jpg, png, webp), size-limited, with a thumbnail and
-    the EXIF time and GPS when present."""
+    """Store a field photo: checked by content (jpg, png, webp), size-limited, with a thumbnail,
+    the EXIF time and GPS when present, its fingerprints (sha256, perceptual hash) and the flags
+    of inspections/photo_checks.py (`photo.new_flags`)."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     scope = scope_for(user)
@@ -374,6 +376,10 @@ def photo_upload(*, user, file) -> Photo:
     content_type, extension = PHOTO_FORMATS[image.format]
     taken_at, exif_lat, exif_lng = _exif_details(image)
     digest = hashlib.sha256(data).hexdigest()
+    try:
+        fingerprint = photo_checks.fingerprint_fields(photo_checks.perceptual_hash(image))
+    except (OSError, ValueError, SyntaxError):
+        raise ValidationError({"file": "图片已损坏，无法读取，请重新拍摄。"}) from None
 
     thumb = ImageOps.exif_transpose(image).convert("RGB")
     thumb.thumbnail((480, 480))
@@ -392,10 +398,14 @@ def photo_upload(*, user, file) -> Photo:
         exif_latitude=exif_lat,
         exif_longitude=exif_lng,
         uploaded_by=user,
+        **fingerprint,
     )
     photo.file.save(f"{digest}{extension}", ContentFile(data), save=False)
     photo.thumbnail.save(f"{digest}.jpg", ContentFile(thumb_buffer.getvalue()), save=False)
     photo.save()
+    # Doubts that need no context (an earlier identical or near-identical photo, the EXIF time);
+    # those that do (the place, the assignment) are added where the photo is cited.
+    photo.new_flags = photo_checks.flags_on_upload(photo)
     return photo
 
 
@@ -711,6 +721,12 @@ def inspection_submit(
         Photo.objects.filter(pk__in=photo_owner).update(
             observation_id=Case(
                 *(When(pk=pid, then=Value(owner)) for pid, owner in photo_owner.items()), output_field=IntegerField()
+            )
+        )
+        # A photo whose EXIF GPS lies far from the point is flagged: one INSERT, none when all is well.
+        photo_checks.store_flags(
+            photo_checks.place_flags(
+                [photos[pid] for pid in photo_owner], latitude=point.latitude, longitude=point.longitude
             )
         )
     charges = Charge.objects.bulk_create(

@@ -370,13 +370,40 @@ class PhotoUploadSerializer(Serializer):
     )
 
 
+class PhotoFlagSerializer(Serializer):
+    """A doubt about a photo: its code, the reason in Chinese, and the earlier photo it repeats."""
+
+    code = serializers.CharField()
+    message = serializers.CharField()
+    earlier_photo = serializers.IntegerField(source="earlier_photo_id", allow_null=True)
+
+
 class PhotoSerializer(ModelSerializer):
+    flags = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
     thumbnail_url = serializers.SerializerMethodField()
 
     class Meta:
         model = Photo
-        fields = ["id", "width", "height", "taken_at", "exif_latitude", "exif_longitude", "url", "thumbnail_url"]
+        fields = [
+            "id",
+            "width",
+            "height",
+            "taken_at",
+            "exif_latitude",
+            "exif_longitude",
+            "url",
+            "thumbnail_url",
+            "flags",
+        ]
+
+    @extend_schema_field(PhotoFlagSerializer(many=True))
+    def get_flags(self, obj) -> list:
+        # Just uploaded: the flags the upload wrote; else the photo's (prefetch `flags` on lists).
+        flags = getattr(obj, "new_flags", None)
+        if flags is None:
+            flags = obj.flags.all()
+        return PhotoFlagSerializer(flags, many=True).data
 
     def get_url(self, obj) -> str | None:
         return _photo_url("photo-file", obj.pk, self.context.get("request"))

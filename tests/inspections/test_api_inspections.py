@@ -111,6 +111,10 @@ def test_a_photo_is_uploaded_first_and_returns_its_metadata(api, inspector, lead
         "exif_longitude": None,
         "url": expected_url("photo-file", photo.pk),
         "thumbnail_url": expected_url("photo-thumb", photo.pk),
+        # A PNG without EXIF: flagged, not refused (inspections/photo_checks.py).
+        "flags": [
+            {"code": "no_exif", "message": "照片没有拍摄信息（EXIF），无法核对拍摄时间和地点。", "earlier_photo": None}
+        ],
     }
     assert client.get(f"/api/v1/photos/{photo.pk}/").json()["id"] == photo.pk
     # Not attached yet: only its uploader sees it.
