@@ -173,7 +173,7 @@ def _field_part(campaign: Campaign, versions: list[RollupVersion]) -> ForecastPa
     # same statement sorted the four weeks' observations on disk (city bench: 0.23 s).
     sums = {
         row["indicator__top"]: row
-        for row in Observation.objects.filter(window, current=True, campaign=campaign)
+        for row in Observation.objects.filter(window, current=True, appeal_granted=False, campaign=campaign)
         .values("indicator__top")
         .annotate(score_sum=Sum("score"), n=Count("pk"))
         .order_by()
@@ -282,7 +282,9 @@ def top_losing_indicators(
     start = datetime.datetime.combine(since, datetime.time.min, tzinfo=timezone.get_default_timezone())
     totals = {
         row["indicator"]: row
-        for row in Observation.objects.filter(campaign=campaign, observed_at__gte=start, current=True)
+        for row in Observation.objects.filter(
+            campaign=campaign, observed_at__gte=start, current=True, appeal_granted=False
+        )
         .values("indicator")
         .annotate(
             lost=Sum("deduction"),

@@ -9,7 +9,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from campaign.models import Campaign, JobRun, Unit
-from inspections.models import CheckItem, Photo, Problem
+from inspections.models import CheckItem, Observation, Photo, Problem
 
 from .choices import (
     BoardList,
@@ -291,3 +291,72 @@ class BulletinFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version} {self.get_kind_display()}（{self.get_status_display()}）"
+
+
+class AppealStatus(models.TextChoices):
+    FILED = "filed", "待裁定"
+    REJECTED = "rejected", "维持"
+    GRANTED = "granted", "撤销"
+
+
+class Appeal(models.Model):
+    """申诉: a charged unit contests one observation of a computed, unpublished week. Written only
+    by `accountability.appeals` (file, decide); a granted appeal sets `Observation.appeal_granted`.
+    One appeal per observation; `version` makes racing decisions exclusive."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="appeals", verbose_name="创建活动")
+    week = models.CharField("周次", max_length=8, db_index=True)
+    observation = models.OneToOneField(
+        Observation, on_delete=models.PROTECT, related_name="appeal", verbose_name="观测记录"
+    )
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="appeals", verbose_name="申诉单位")
+    reason = models.TextField("申诉理由")
+    photos = models.ManyToManyField(Photo, blank=True, related_name="appeals", verbose_name="佐证照片")
+    status = models.CharField("状态", max_length=20, choices=AppealStatus.choices, default=AppealStatus.FILED)
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="申诉人"
+    )
+    filed_at = models.DateTimeField("申诉时间", default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="裁定人",
+    )
+    decided_at = models.DateTimeField("裁定时间", null=True, blank=True)
+    decision_note = models.TextField("裁定说明", blank=True)
+    version = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "申诉"
+        verbose_name_plural = "申诉"
+        ordering = ["-filed_at", "-id"]
+        indexes = [models.Index(fields=["campaign", "week", "status"], name="appeal_campaign_week")]
+
+    def __str__(self) -> str:
+        return f"申诉 #{self.pk}（{self.get_status_display()}）"
+
+
+class AppealEvent(models.Model):
+    """One step of an appeal (申诉、维持、撤销), or a publish that overrode undecided appeals
+    (`appeal` empty, the week named): who, when, the note. Never edited."""
+
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, null=True, blank=True, related_name="events")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+", verbose_name="创建活动")
+    week = models.CharField("周次", max_length=8)
+    action = models.CharField("操作", max_length=20)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="操作人"
+    )
+    note = models.TextField("说明", blank=True)
+    at = models.DateTimeField("时间", default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = "申诉记录"
+        verbose_name_plural = "申诉记录"
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.week}"

@@ -243,7 +243,9 @@ def ranking_publish(request):
     campaign = _campaign(request)
     week = request.POST.get("week", "")
     try:
-        version = rollup_publish(campaign=campaign, week=week, user=request.user)
+        version = rollup_publish(
+            campaign=campaign, week=week, user=request.user, override_reason=request.POST.get("override_reason", "")
+        )
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
     else:

@@ -66,7 +66,7 @@ from .choices import (
     Population,
     VersionStatus,
 )
-from .models import AccountabilityCase, ProblemEvent, RollupVersion, UnitWeekScore
+from .models import AccountabilityCase, Appeal, AppealStatus, ProblemEvent, RollupVersion, UnitWeekScore
 
 JOB_NAME = "weekly_rollup"
 # The metrics a snapshot row carries besides its identity and rank; compared to tell whether a
@@ -173,8 +173,11 @@ def _campaign_open(campaign: Campaign, action: str) -> None:
 
 
 def _observations(campaign: Campaign, start, end) -> QuerySet[Observation]:
-    """The week's current observations, read by their own campaign column and time (one index)."""
-    return Observation.objects.filter(current=True, campaign=campaign, observed_at__gte=start, observed_at__lt=end)
+    """The week's counted observations — current, not struck out by a granted 申诉 — read by their
+    own campaign column and time (one index)."""
+    return Observation.objects.filter(
+        current=True, appeal_granted=False, campaign=campaign, observed_at__gte=start, observed_at__lt=end
+    )
 
 
 def _problems(campaign: Campaign) -> QuerySet[Problem]:
@@ -230,6 +233,7 @@ def _unit_rows(version: RollupVersion, campaign: Campaign) -> tuple[str, list]:
     observed = _sql(
         Charge.objects.filter(
             observation__current=True,
+            observation__appeal_granted=False,
             observation__campaign=campaign,
             observation__observed_at__gte=start,
             observation__observed_at__lt=end,
@@ -545,10 +549,14 @@ def rollup_compute(*, campaign: Campaign, week: str, run: JobRun | None = None) 
     return version, outcome
 
 
-def rollup_publish(*, campaign: Campaign, week: str, user, bulletin: bool = True) -> RollupVersion:
+def rollup_publish(
+    *, campaign: Campaign, week: str, user, bulletin: bool = True, override_reason: str = ""
+) -> RollupVersion:
     """Publish a week's draft: it replaces the published version (if any), which is kept as
     superseded; then the accountability rules run on it. Once committed, the 周通报's files are
-    queued for rendering (`bulletin=False`: left to their first request)."""
+    queued for rendering (`bulletin=False`: left to their first request). Refused while appeals of
+    the week are undecided, unless the office gives `override_reason` (recorded as an appeal
+    event); publishing closes the week's appeals."""
     if not scope_for(user).is_office:
         raise PermissionDenied("只有创建办可以发布周评比。")
     _week(week)
@@ -557,9 +565,35 @@ def rollup_publish(*, campaign: Campaign, week: str, user, bulletin: bool = True
     with transaction.atomic():
         locked = Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
         _campaign_open(locked or campaign, "发布周评比")
-        draft = RollupVersion.objects.filter(campaign=campaign, week=week, status=VersionStatus.DRAFT).first()
+        # The draft with the week's undecided appeals counted beside it (one query).
+        undecided_appeals = (
+            Appeal.objects.filter(campaign=OuterRef("campaign"), week=OuterRef("week"), status=AppealStatus.FILED)
+            .order_by()
+            .values("week")
+            .annotate(n=Count("pk"))
+            .values("n")[:1]
+        )
+        draft = (
+            RollupVersion.objects.filter(campaign=campaign, week=week, status=VersionStatus.DRAFT)
+            .annotate(undecided_appeals=Coalesce(Subquery(undecided_appeals), 0))
+            .first()
+        )
         if draft is None:
             raise ValidationError({"week": f"{week_label(week)}没有待发布的草稿：请先计算该周。"})
+        undecided = draft.undecided_appeals
+        if undecided and not (override_reason or "").strip():
+            raise ValidationError(
+                {
+                    "override_reason": f"{week_label(week)}尚有 {undecided} 件申诉待裁定，不能发布："
+                    "请先裁定，或填写强制发布的理由。"
+                }
+            )
+        if undecided:
+            from .appeals import appeals_override
+
+            appeals_override(
+                user=user, campaign=campaign, week=week, reason=override_reason.strip(), undecided=undecided
+            )
         RollupVersion.objects.filter(campaign=campaign, week=week, status=VersionStatus.PUBLISHED).update(
             status=VersionStatus.SUPERSEDED
         )

@@ -44,6 +44,13 @@ class Campaign(models.Model):
         default=DistrictDepartmentRanking.SEPARATE,
         help_text="区县下属部门（区直部门）单独排名，或与市直部门一起排名",
     )
+    # 申诉: a week's appeal window closes on the n-th working day after its Sunday, at this hour.
+    appeal_working_days = models.PositiveSmallIntegerField(
+        "申诉期限（工作日）", default=2, help_text="周评比草稿计算后可申诉，至该周结束后第 N 个工作日的截止时点"
+    )
+    appeal_deadline_hour = models.PositiveSmallIntegerField(
+        "申诉截止时点（时）", default=18, help_text="0—23，如 18 表示当日 18:00 截止"
+    )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     history = HistoricalRecords()
 

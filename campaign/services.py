@@ -453,6 +453,8 @@ CAMPAIGN_FIELDS = (
     "black_line",
     "overdue_case_threshold",
     "district_departments",
+    "appeal_working_days",
+    "appeal_deadline_hour",
     "survey_target",
 )
 
@@ -471,6 +473,10 @@ def _validate_campaign(campaign: Campaign) -> None:
         errors["black_line"] = "黑榜线不能高于红榜线。"
     if campaign.survey_target is not None and not 0 <= campaign.survey_target <= 100:
         errors["survey_target"] = "满意率目标应在 0 到 100 之间。"
+    if campaign.appeal_deadline_hour is not None and not 0 <= campaign.appeal_deadline_hour <= 23:
+        errors["appeal_deadline_hour"] = "申诉截止时点应在 0 到 23 之间。"
+    if campaign.appeal_working_days is not None and not 1 <= campaign.appeal_working_days <= 10:
+        errors["appeal_working_days"] = "申诉期限应在 1 到 10 个工作日之间。"
     if errors:
         raise ValidationError(errors)
 

@@ -198,8 +198,8 @@ def observation_list(*, user, current_only: bool = True, campaign=None) -> Query
     queryset = Observation.objects.select_related(
         "inspection", "check_item", "indicator", "point__point_type"
     ).prefetch_related(Prefetch("charges", queryset=Charge.objects.order_by("unit_id")))
-    if current_only:
-        queryset = queryset.filter(current=True)
+    if current_only:  # the counted ones: current, and not struck out by a granted 申诉
+        queryset = queryset.filter(current=True, appeal_granted=False)
     if campaign is not None:
         queryset = queryset.filter(campaign=campaign)
     if scope.is_office or scope.is_leader:

@@ -57,6 +57,11 @@ class WeekRequestSerializer(StrictSerializer):
     )
 
 
+class PublishRequestSerializer(WeekRequestSerializer):
+    # Required only while appeals of the week are undecided (申诉): the office's reason, recorded.
+    override_reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+
 def _campaign(request) -> Campaign:
     campaign_id = request.query_params.get("campaign")
     if campaign_id:
@@ -183,12 +188,14 @@ class PublishView(APIView):
 
     permission_classes = [IsOffice]
 
-    @extend_schema(request=WeekRequestSerializer, responses={200: dict})
+    @extend_schema(request=PublishRequestSerializer, responses={200: dict})
     def post(self, request):
-        data = WeekRequestSerializer(data=request.data)
+        data = PublishRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         campaign, week = data.validated_data["campaign"], data.validated_data["week"]
-        version = rollup_publish(campaign=campaign, week=week, user=request.user)
+        version = rollup_publish(
+            campaign=campaign, week=week, user=request.user, override_reason=data.validated_data["override_reason"]
+        )
         return Response(
             {
                 "campaign": campaign.pk,

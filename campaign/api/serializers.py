@@ -104,6 +104,8 @@ class CampaignSerializer(ModelSerializer):
             "active",
             "district_departments",
             "district_departments_display",
+            "appeal_working_days",
+            "appeal_deadline_hour",
             "phases",
             "current_phase",
             "days_left",
