@@ -21,8 +21,9 @@ from django.utils import timezone
 
 from campaign.models import Unit
 from campaign.selectors import scope_for
+from inspections import photo_checks
 from inspections.choices import ProblemStatus as S
-from inspections.models import Photo, Problem
+from inspections.models import Photo, PhotoFlag, Problem
 
 from .choices import Action as A
 from .models import ProblemEvent
@@ -193,6 +194,10 @@ def problem_transition(*, user, problem: Problem, data: TransitionInput) -> Prob
         _require(bool(note), "note", "退回返工时请写明原因。")
         change("rework_count", locked.rework_count + 1)
     elif action == A.APPROVE:
+        flagged = _report_flags(locked)
+        if flagged:
+            reasons = "、".join(dict.fromkeys(flag.get_code_display() for flag in flagged))
+            _require(bool(note), "note", f"整改照片有疑点（{reasons}），请填写核实说明后再通过复查。")
         change("closed_at", timezone.now())
         change("shelved", False)
     elif action in (A.REQUEST_REASSIGN, A.REQUEST_EXTENSION):
@@ -236,6 +241,8 @@ def problem_transition(*, user, problem: Problem, data: TransitionInput) -> Prob
     photos = list(Photo.objects.filter(pk__in=data.photos, uploaded_by=user)) if data.photos else []
     if len(photos) != len(set(data.photos)):
         raise TransitionRefused({"photos": "照片不存在或不是您上传的。"})
+    if action == A.SUBMIT:
+        _flag_report_photos(locked, photos)
 
     from_status = locked.status
     if to_status != from_status:
@@ -274,6 +281,53 @@ def problem_transition(*, user, problem: Problem, data: TransitionInput) -> Prob
         lambda: rollup_refresh(campaign_id=campaign_id, moments=moments, reason=f"问题 #{locked.pk} {A(action).label}")
     )
     return locked
+
+
+# Flags of an after-photo that make approving it need a note. A photo without EXIF is shown as
+# such but needs none alone: chat apps strip EXIF, so its absence proves nothing either way.
+NOTE_FLAGS = tuple(code for code in PhotoFlag.Code.values if code != PhotoFlag.Code.NO_EXIF)
+
+
+def _report_flags(problem: Problem) -> list[PhotoFlag]:
+    """The flags (those needing a note) of the photos of the problem's latest rectification report."""
+    report = ProblemEvent.objects.filter(problem=problem, action=A.SUBMIT).order_by("-at", "-id").first()
+    if report is None:
+        return []
+    return list(PhotoFlag.objects.filter(photo__problem_events=report, code__in=NOTE_FLAGS).order_by("photo_id", "id"))
+
+
+def _flag_report_photos(problem: Problem, photos: list[Photo]) -> None:
+    """Flags a rectification photo needs its problem for: taken far from the point, taken before
+    the problem was assigned, or already cited by an earlier report. A few queries per report."""
+    if not photos:
+        return
+    assigned = (
+        ProblemEvent.objects.filter(problem=problem, action__in=(A.ASSIGN, A.REASSIGN))
+        .order_by("-at", "-id")
+        .values_list("at", flat=True)
+        .first()
+    )
+    point = problem.point
+    flags = photo_checks.before_assigned_flags(photos, assigned_at=assigned)
+    if point is not None:
+        flags += photo_checks.place_flags(photos, latitude=point.latitude, longitude=point.longitude)
+    cited = {}
+    for photo_id, problem_id, at in ProblemEvent.photos.through.objects.filter(
+        photo_id__in=[p.pk for p in photos]
+    ).values_list("photo_id", "problemevent__problem_id", "problemevent__at"):
+        cited.setdefault(photo_id, (problem_id, at))
+    for photo in photos:
+        if photo.pk in cited:
+            problem_id, at = cited[photo.pk]
+            when = timezone.localtime(at).strftime("%Y-%m-%d")
+            flags.append(
+                PhotoFlag(
+                    photo=photo,
+                    code=PhotoFlag.Code.DUPLICATE,
+                    message=f"疑似重复：此照片已在问题 #{problem_id} 的整改报告中使用过（{when}）。",
+                )
+            )
+    photo_checks.store_flags(flags)
 
 
 def _comment(user, problem: Problem, note: str) -> Problem:

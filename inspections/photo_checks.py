@@ -23,8 +23,9 @@ Code = PhotoFlag.Code
 # Bits per chunk, high bits first: 13 + 13 + 13 + 13 + 12 = 64.
 CHUNK_BITS = (13, 13, 13, 13, 12)
 assert len(CHUNK_BITS) == PHASH_CHUNKS and sum(CHUNK_BITS) == 64
-# A photo uploaded within this margin before its EXIF time is not "in the future" (phone clocks).
-FUTURE_TOLERANCE = datetime.timedelta(minutes=10)
+# Phone clocks drift and EXIF keeps whole seconds: a photo within this margin of a moment is not
+# "after the upload" nor "before the assignment".
+CLOCK_TOLERANCE = datetime.timedelta(minutes=10)
 
 
 def duplicate_distance() -> int:
@@ -84,6 +85,12 @@ def hamming(a: int, b: int) -> int:
     return (to_unsigned(a) ^ to_unsigned(b)).bit_count()
 
 
+def low_detail(value: int) -> bool:
+    """A flat picture (one colour, a blank screen) hashes to the DC bit alone: its hash says
+    nothing about its content, so only its sha256 is compared."""
+    return hamming(value, 1 << 63) <= duplicate_distance()
+
+
 def near_candidates_q(value: int) -> Q:
     """Rows sharing at least one chunk with the hash: one OR of indexed equalities."""
     q = Q()
@@ -124,7 +131,7 @@ def duplicate_flags(photo: Photo) -> list[PhotoFlag]:
     if same is not None:
         message = f"疑似重复：与此前的照片 #{same.pk}（{_where(same.pk)}，{_when(same)}）完全相同。"
         return [PhotoFlag(photo=photo, code=Code.DUPLICATE, message=message[:300], earlier_photo=same)]
-    if photo.phash is None:
+    if photo.phash is None or low_detail(photo.phash):
         return []
     limit = duplicate_distance()
     value = to_unsigned(photo.phash)
@@ -161,7 +168,7 @@ def time_flags(photo: Photo, *, claimed=None) -> list[PhotoFlag]:
         age = (claimed - photo.taken_at).days
         message = f"拍摄时间 {_local(photo.taken_at)} 比上传早 {age} 天（超过 {days} 天）。"
         return [PhotoFlag(photo=photo, code=Code.OLD, message=message)]
-    if photo.taken_at > claimed + FUTURE_TOLERANCE:
+    if photo.taken_at > claimed + CLOCK_TOLERANCE:
         message = f"拍摄时间 {_local(photo.taken_at)} 晚于上传时间 {_local(claimed)}。"
         return [PhotoFlag(photo=photo, code=Code.FUTURE, message=message)]
     return []
@@ -197,7 +204,7 @@ def before_assigned_flags(photos, *, assigned_at) -> list[PhotoFlag]:
             message=f"拍摄时间 {_local(photo.taken_at)} 早于问题交办时间 {_local(assigned_at)}，不能证明已整改。",
         )
         for photo in photos
-        if photo.taken_at is not None and photo.taken_at < assigned_at
+        if photo.taken_at is not None and photo.taken_at < assigned_at - CLOCK_TOLERANCE
     ]
 
 

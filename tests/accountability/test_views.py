@@ -165,9 +165,9 @@ def test_review_queue_shows_before_and_after_photos(web, office, reviewing, djan
     after = ProblemEvent.objects.get(problem=reviewing, action=A.SUBMIT).photos.get()
     client = web(office)
     client.get("/problems/review/")  # warm the session
-    # session, user, memberships (scope), count, page, before photos, submit events, their photos;
-    # campaign, unread notifications and veto banners (nav)
-    with django_assert_num_queries(11) as captured:
+    # session, user, memberships (scope), count, page, before photos, submit events, their photos,
+    # the flags of all those photos (one query); campaign, unread notifications and veto banners (nav)
+    with django_assert_num_queries(12) as captured:
         html = client.get("/problems/review/").content.decode()
     item = html.split('data-testid="review-item"')[1]
     before_html, after_html = item.split('data-testid="after"')
@@ -186,7 +186,7 @@ def test_review_queue_queries_do_not_grow_with_rows(
     act(liaison_yi, second, A.SUBMIT, note="已整改", photos=(photo(liaison_yi), photo(liaison_yi)))
     client = web(office)
     client.get("/problems/review/")
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         html = client.get("/problems/review/").content.decode()
     assert html.count('data-testid="review-item"') == 2
 

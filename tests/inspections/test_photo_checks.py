@@ -119,6 +119,17 @@ def test_a_different_photo_is_not_flagged(inspector):
     assert other.new_flags == [] and codes(other) == set()
 
 
+def test_flat_pictures_are_compared_by_sha256_only(inspector):
+    def flat(colour):
+        buffer = io.BytesIO()
+        Image.new("RGB", (800, 600), colour).save(buffer, format="JPEG", quality=85, exif=Image.Exif())
+        return buffer.getvalue()
+
+    upload(inspector, flat((60, 160, 80)))
+    assert [f.code for f in upload(inspector, flat((40, 120, 200))).new_flags] == ["no_exif"]
+    assert [f.code for f in upload(inspector, flat((60, 160, 80))).new_flags] == ["duplicate", "no_exif"]
+
+
 def test_the_duplicate_names_the_problem_and_inspection_of_the_earlier_photo(
     inspector, round_, market, ads_item, campaign
 ):
