@@ -32,7 +32,7 @@ from inspections.models import Photo, Problem
 from inspections.selectors import iso_week_bounds, week_label
 
 from .choices import RANKED_POPULATIONS, BoardList, CaseLevel, CaseRule, CaseStatus, Population, VersionStatus
-from .models import AccountabilityCase, RollupVersion, UnitWeekScore
+from .models import AccountabilityCase, Appeal, AppealStatus, RollupVersion, UnitWeekScore
 
 # How much the printed bulletin (print page and PDF) shows of the long lists; the workbook always
 # has everything. Districts, departments, the 红黑榜 and the cases print in full.
@@ -617,6 +617,18 @@ def bulletin_data(*, version: RollupVersion, full: bool = False) -> dict:
         )
         group.units.append(case["unit_name"] + (f"（连续{case['streak']}周）" if case["streak"] > 1 else ""))
 
+    appeals_granted = list(  # 12 / 13: the week's granted 申诉 (their observations no longer count)
+        Appeal.objects.filter(campaign_id=version.campaign_id, week=version.week, status=AppealStatus.GRANTED)
+        .values(
+            "decision_note",
+            unit_name=F("unit__name"),
+            point_name=F("observation__point__name"),
+            item_text=F("observation__check_item__text"),
+            deduction=F("observation__deduction"),
+        )
+        .order_by("unit__path", "pk")
+    )
+
     return {
         "version": version,
         "campaign": campaign,
@@ -645,6 +657,7 @@ def bulletin_data(*, version: RollupVersion, full: bool = False) -> dict:
         "long_overdue_days": LONG_OVERDUE_DAYS,
         "print_overdue_rows": PRINT_OVERDUE_ROWS,
         "cases": cases,
+        "appeals_granted": appeals_granted,
         # Many cases: printed as the units of each rule and level (the workbook has each case).
         "case_groups": list(case_groups.values()) if len(cases) > PRINT_CASE_ROWS else [],
         "print_board_rows": PRINT_BOARD_ROWS,

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from . import appeal_views
 from . import ranking_views as views
 
 urlpatterns = [
@@ -10,4 +11,8 @@ urlpatterns = [
     path("units/<int:pk>/", views.ranking_unit, name="ranking-unit"),
     path("cases/", views.case_list_page, name="case-list"),
     path("cases/<int:pk>/", views.case_detail, name="case-detail"),
+    path("appeals/", appeal_views.appeal_list_page, name="appeal-list"),
+    path("appeals/new/<int:observation>/", appeal_views.appeal_create, name="appeal-create"),
+    path("appeals/<int:pk>/decide/", appeal_views.appeal_decide_page, name="appeal-decide"),
+    path("appeals/<int:pk>/photos/<int:photo>/", appeal_views.appeal_photo, name="appeal-photo"),
 ]

@@ -30,6 +30,7 @@ from inspections.selectors import (
     week_label,
 )
 
+from .appeals import appeal_counts, appeals_undecided
 from .choices import RANKED_POPULATIONS, BoardList, CaseStatus, Population, VersionStatus
 from .models import AccountabilityCase, UnitWeekScore
 from .rollup import (
@@ -173,9 +174,12 @@ def ranking_week(request):
         context.update(q=search, district=chosen)
         page = Paginator(rows, 100).get_page(request.GET.get("page"))
         shown = list(page.object_list)
+        # The week's 申诉 of the shown units, filed / upheld / granted: one query.
+        appeals = appeal_counts(campaign_id=campaign.pk, week=version.week, unit_ids=[row.unit_id for row in shown])
         for row in shown:  # the page's rows (at most 100), their units already joined: no query
             row.may_open = may_open_unit(scope, row.unit)
             row.counts_open = may_open_counts(scope, row.unit)
+            row.appeals = appeals.get(row.unit_id)
         query = request.GET.copy()
         query.pop("page", None)
         # The citywide row, and whether the week ranks any 区直部门 (their tab): one query.
@@ -204,6 +208,8 @@ def ranking_week(request):
             if version.status == VersionStatus.PUBLISHED
             else None,
         )
+        if office and draft:  # the publish form asks for a reason while appeals are undecided
+            context["appeals_undecided"] = appeals_undecided(campaign=campaign, week=week)
         if draft and published:
             context["changes"] = readable_changes(rollup_diff(draft=draft, published=published)[:200])
     elif week and not office:
@@ -308,6 +314,7 @@ def ranking_unit(request, pk: int):
         "formula": formula_text(version.rules) if version else "",
         "counts_open": may_open_counts(scope, unit),
         "pending_recompute": rollup_pending(version=version) if version else False,
+        "appeals": appeal_counts(campaign_id=campaign.pk, week=week, unit_ids=[unit.pk]).get(unit.pk),
     }
     return render(request, "accountability/ranking_unit.html", context)
 

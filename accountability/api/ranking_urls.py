@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import figures, rankings
+from . import appeals, figures, rankings
 
 app_name = "rankings-api"
 
@@ -13,4 +13,7 @@ urlpatterns = [
     path("accountability-cases/", rankings.CaseListView.as_view(), name="case-list"),
     path("accountability-cases/<int:pk>/", rankings.CaseDetailView.as_view(), name="case-detail"),
     path("accountability-cases/<int:pk>/decide/", rankings.CaseDecideView.as_view(), name="case-decide"),
+    path("appeals/", appeals.AppealListView.as_view(), name="appeal-list"),
+    path("appeals/<int:pk>/", appeals.AppealDetailView.as_view(), name="appeal-detail"),
+    path("appeals/<int:pk>/decide/", appeals.AppealDecideView.as_view(), name="appeal-decide"),
 ]

@@ -33,7 +33,7 @@ from django.utils import timezone
 from PIL import Image
 
 from accountability.choices import Action
-from accountability.models import AccountabilityCase, Notification, RollupVersion
+from accountability.models import AccountabilityCase, Appeal, Notification, RollupVersion
 from accountability.rollup import rollup_compute, rollup_publish
 from accountability.surveys import survey_import
 from accountability.workflow import TransitionInput, problem_transition
@@ -249,6 +249,20 @@ def build_world() -> World:
         campaign=campaign, week=week, unit=city.street_yi, rule="overdue",
         defaults={"level": "remind", "reason": f"{MARKER_B}问责XYZ"},
     )  # fmt: skip
+    # 申诉: one per district on its observation (filed before the week closed; written directly).
+    appeal_photo_a = inspection_services.photo_upload(user=users["liaison_a"], file=png((200, 30, 30)))
+    appeal_photo_b = inspection_services.photo_upload(user=users["liaison_b"], file=png((30, 30, 200)))
+    appeals = {}
+    for side, inspection, unit, persona, photo in (
+        ("A", inspection_a, city.street_jia, "liaison_a", appeal_photo_a),
+        ("B", inspection_b, city.street_yi, "liaison_b", appeal_photo_b),
+    ):
+        marker = MARKER_A if side == "A" else MARKER_B
+        appeals[side] = Appeal.objects.create(
+            campaign=campaign, week=week, observation=inspection.observations.get(), unit=unit,
+            reason=f"{marker}申诉XYZ", filed_by=users[persona],
+        )  # fmt: skip
+        appeals[side].photos.add(photo)
     survey_import(
         campaign=campaign,
         user=office,
@@ -291,6 +305,8 @@ def build_world() -> World:
         "event_photo": {"A": event_photo_a, "B": event_photo_b},
         "problem": {"A": problem_a, "B": problem_b},
         "case": {"A": case_a, "B": case_b},
+        "appeal": appeals,
+        "appeal_photo": {"A": appeal_photo_a, "B": appeal_photo_b},
         "version": {"A": version},
         "notification": {"A": notifications["liaison_a"], "B": notifications["liaison_b"]},
         "job": {"A": job},

@@ -39,8 +39,8 @@ WEEK = "2026-W47"
 # Queries of bulletin_data for a version fetched with its campaign: the previous published week,
 # the two citywide rows, the ranked/unranked counts per population, the printed score rows, the
 # districts, the per-district counts, the first problems of each district, their first photos, the
-# overdue problems per district, the longest overdue, the cases.
-BULLETIN_QUERIES = 11
+# overdue problems per district, the longest overdue, the cases, the granted appeals.
+BULLETIN_QUERIES = 12
 WORKBOOK = "创建全国文明城市-2026年第47周-周通报.xlsx"
 
 

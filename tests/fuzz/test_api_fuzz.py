@@ -60,6 +60,7 @@ RESOURCE_KIND = {
     "problems": "problem",
     "accountability-cases": "case",
     "memberships": "membership",
+    "appeals": "appeal",
 }
 
 
