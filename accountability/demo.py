@@ -24,13 +24,27 @@ from .choices import Action as A
 from .workflow import TransitionInput, default_handler, problem_transition
 
 
-def _after_photo(user, seed: int):
+def _after_photo(user, seed: int, *, problem=None, far: bool = False):
+    """A distinct after-photo per seed, with the EXIF of a phone: taken now at the problem's point
+    (or about 40 km away when `far`, so the demo shows a 位置偏离 flag)."""
     from PIL import Image, ImageDraw
 
+    rng = random.Random(seed)
     image = Image.new("RGB", (640, 480), (200, 225, 200))
-    ImageDraw.Draw(image).rectangle((40 + seed % 50, 40, 600, 440), outline=(40, 140, 60), width=8)
+    draw = ImageDraw.Draw(image)
+    for _ in range(8):
+        x, y = rng.randint(0, 560), rng.randint(0, 400)
+        box = (x, y, x + rng.randint(40, 200), y + rng.randint(30, 150))
+        draw.ellipse(box, fill=(rng.randint(0, 255), rng.randint(0, 255), rng.randint(0, 255)))
+    exif = Image.Exif()
+    exif[0x0132] = timezone.localtime().strftime("%Y:%m:%d %H:%M:%S")
+    point = problem.point if problem is not None else None
+    if point is not None and point.latitude is not None:
+        lat, lng = float(point.latitude) + (0.36 if far else 0), float(point.longitude)
+        dms = lambda v: (float(int(v)), float(int(v * 60 % 60)), round(v * 3600 % 60, 2))  # noqa: E731
+        exif[0x8825] = {1: "N", 2: dms(lat), 3: "E", 4: dms(lng)}
     buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=70)
+    image.save(buffer, format="JPEG", quality=70, exif=exif)
     return photo_upload(user=user, file=SimpleUploadedFile(f"整改后_{seed:04d}.jpg", buffer.getvalue())).pk
 
 
@@ -107,6 +121,7 @@ def _rectification(context: dict) -> None:
         .order_by("found_at")
     )
     closed = []
+    flagged: list[int] = []
     for index, problem in enumerate(problems):
         age_days = (today - timezone.localtime(problem.found_at).date()).days
         roll = rng.random()
@@ -148,14 +163,23 @@ def _rectification(context: dict) -> None:
                 ),
             )
             continue
+        # Two reports awaiting review cite doubtful photos, so the 复查 queue shows flags: one taken
+        # about 40 km away, one the same file as the report before it (疑似重复).
+        waits = roll < 0.45
+        doubtful = waits and len(flagged) < 2
+        photo_seed = flagged[0] if doubtful and len(flagged) == 1 else index
         problem = problem_transition(
             user=liaison,
             problem=problem,
             data=TransitionInput(
-                A.SUBMIT, note="已按要求整改完毕，附整改后照片。", photos=(_after_photo(liaison, index),)
+                A.SUBMIT,
+                note="已按要求整改完毕，附整改后照片。",
+                photos=(_after_photo(liaison, photo_seed, problem=problem, far=doubtful and not flagged),),
             ),
         )
-        if roll < 0.45:
+        if doubtful:
+            flagged.append(index)
+        if waits:
             continue  # 待复查
         if roll < 0.55:
             problem = problem_transition(
@@ -168,9 +192,13 @@ def _rectification(context: dict) -> None:
             problem = problem_transition(
                 user=liaison,
                 problem=problem,
-                data=TransitionInput(A.SUBMIT, note="已返工整改。", photos=(_after_photo(liaison, index + 1000),)),
+                data=TransitionInput(
+                    A.SUBMIT, note="已返工整改。", photos=(_after_photo(liaison, index + 1000, problem=problem),)
+                ),
             )
-        problem = problem_transition(user=office, problem=problem, data=TransitionInput(A.APPROVE))
+        problem = problem_transition(
+            user=office, problem=problem, data=TransitionInput(A.APPROVE, note="现场复查通过。")
+        )
         closed.append(problem)
 
     # The office's own registrations (inspections.demo): the leader's and the superior's are

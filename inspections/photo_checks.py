@@ -122,6 +122,20 @@ def _when(photo: Photo) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d")
 
 
+def near_duplicates(value: int, *, queryset=None) -> list[tuple[int, Photo]]:
+    """(distance, photo) of the photos whose hash lies within PHOTO_DUPLICATE_DISTANCE of the
+    unsigned hash `value`, nearest (then oldest) first: one query on the chunk indexes, bounded,
+    then the exact distance here."""
+    queryset = Photo.objects.only("pk", "taken_at", "uploaded_at", "phash") if queryset is None else queryset
+    limit = duplicate_distance()
+    rows = list(queryset.filter(near_candidates_q(value))[: candidates_max()])
+    near = sorted(
+        ((hamming(value, row.phash), row.pk, row) for row in rows if row.phash is not None),
+        key=lambda t: (t[0], t[1]),
+    )
+    return [(distance, row) for distance, _, row in near if distance <= limit]
+
+
 def duplicate_flags(photo: Photo) -> list[PhotoFlag]:
     """An identical (same sha256) or near-identical (pHash within PHOTO_DUPLICATE_DISTANCE) earlier
     photo, across problems, units and rounds. Two queries at most, plus one to name where the
@@ -133,17 +147,10 @@ def duplicate_flags(photo: Photo) -> list[PhotoFlag]:
         return [PhotoFlag(photo=photo, code=Code.DUPLICATE, message=message[:300], earlier_photo=same)]
     if photo.phash is None or low_detail(photo.phash):
         return []
-    limit = duplicate_distance()
-    value = to_unsigned(photo.phash)
-    rows = list(earlier.filter(near_candidates_q(value))[: candidates_max()])
-    near = sorted(
-        ((hamming(value, row.phash), row.pk, row) for row in rows if row.phash is not None),
-        key=lambda t: (t[0], t[1]),
-    )
-    near = [t for t in near if t[0] <= limit]
+    near = near_duplicates(to_unsigned(photo.phash), queryset=earlier)
     if not near:
         return []
-    distance, _, row = near[0]
+    distance, row = near[0]
     message = f"疑似重复：与此前的照片 #{row.pk}（{_where(row.pk)}，{_when(row)}）高度相似（差异 {distance}/64）。"
     return [PhotoFlag(photo=photo, code=Code.NEAR_DUPLICATE, message=message[:300], earlier_photo=row)]
 
