@@ -124,16 +124,17 @@ def _when(photo: Photo) -> str:
 
 def near_duplicates(value: int, *, queryset=None) -> list[tuple[int, Photo]]:
     """(distance, photo) of the photos whose hash lies within PHOTO_DUPLICATE_DISTANCE of the
-    unsigned hash `value`, nearest (then oldest) first: one query on the chunk indexes, bounded,
-    then the exact distance here."""
-    queryset = Photo.objects.only("pk", "taken_at", "uploaded_at", "phash") if queryset is None else queryset
+    unsigned hash `value`, nearest (then oldest) first: one query on the chunk indexes reading
+    only (id, hash), bounded, the exact distance here, then the few matches read by id."""
+    queryset = Photo.objects.all() if queryset is None else queryset
     limit = duplicate_distance()
-    rows = list(queryset.filter(near_candidates_q(value))[: candidates_max()])
-    near = sorted(
-        ((hamming(value, row.phash), row.pk, row) for row in rows if row.phash is not None),
-        key=lambda t: (t[0], t[1]),
-    )
-    return [(distance, row) for distance, _, row in near if distance <= limit]
+    rows = queryset.filter(near_candidates_q(value)).values_list("pk", "phash")[: candidates_max()]
+    near = sorted((hamming(value, phash), pk) for pk, phash in rows if phash is not None)
+    near = [(distance, pk) for distance, pk in near if distance <= limit]
+    if not near:
+        return []
+    photos = Photo.objects.only("pk", "taken_at", "uploaded_at", "phash").in_bulk([pk for _, pk in near])
+    return [(distance, photos[pk]) for distance, pk in near]
 
 
 def duplicate_flags(photo: Photo) -> list[PhotoFlag]:
