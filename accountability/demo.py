@@ -66,6 +66,7 @@ def seed(context: dict) -> None:
     demo_health.seed(context)
 
     _third_party_round(context)
+    _appeals(context)  # its rows reported with the next step's
     _changes(context)
 
 
@@ -105,6 +106,51 @@ def _changes(context: dict) -> None:
     with acting_for(SimpleNamespace(user=context["users"]["office"])):
         check_item_update(item=item, cap=item.cap + 1, counting_rule=(item.counting_rule + "（最高扣分上调）").strip())
     step(context, "变更记录（上调一项测评细则的最高扣分）")
+
+
+def _appeals(context: dict) -> None:
+    """申诉 on this week's draft (computed here as a preview; its window is open until after the
+    week): two failing observations appealed by their charged units' liaisons, one granted by the
+    office (the draft recomputed), one still 待裁定."""
+    from campaign.choices import Role
+    from campaign.models import Membership
+    from inspections.models import Charge
+    from inspections.selectors import iso_week_bounds
+
+    from .appeals import appeal_decide, appeal_file
+    from .rollup import current_week, rollup_compute
+
+    campaign, office, week = context["campaign"], context["users"]["office"], current_week()
+    start, end = iso_week_bounds(week)
+    liaisons = dict(Membership.objects.filter(role=Role.LIAISON).values_list("unit_id", "user_id"))
+    charges = (
+        Charge.objects.filter(
+            unit_id__in=list(liaisons),
+            observation__campaign=campaign,
+            observation__current=True,
+            observation__observed_at__gte=start,
+            observation__observed_at__lt=end,
+        )
+        .exclude(observation__result=Result.PASS)
+        .select_related("observation")
+        .order_by("observation__observed_at", "observation_id", "unit_id")
+    )
+    picked: dict[int, Charge] = {}
+    for charge in charges:
+        picked.setdefault(charge.observation_id, charge)
+        if len(picked) == 2:
+            break
+    if len(picked) < 2:
+        return
+    rollup_compute(campaign=campaign, week=week)
+    users = {user.pk: user for user in type(office).objects.filter(pk__in=liaisons.values())}
+    reasons = ("检查时该处正在施工围挡，已于当日恢复，附现场照片。", "该问题点位不属于本单位管辖，申请撤销扣分。")
+    filed = [
+        appeal_file(user=users[liaisons[charge.unit_id]], observation=charge.observation, reason=reason)
+        for charge, reason in zip(picked.values(), reasons, strict=True)
+    ]
+    with transaction.atomic():
+        appeal_decide(user=office, appeal=filed[0], decision="grant", note="经核实情况属实，撤销该项扣分。")
 
 
 # One commit, not one per transition (SQLite syncs the disk on each). It must commit before the
