@@ -321,6 +321,12 @@ CAMPAIGN_HOME_WIDGETS = [
 # point (metres) is accepted but flagged.
 PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=15 * 1024 * 1024)
 INSPECTION_MAX_DISTANCE_M = env.int("INSPECTION_MAX_DISTANCE_M", default=1000)
+# Evidence checks (inspections/photo_checks.py): a photo within this Hamming distance of an earlier
+# one's perceptual hash is 疑似重复 (at most 4: the index finds hashes within 4); older than N days
+# by its EXIF time, or taken farther than M metres from its point or problem, is flagged.
+PHOTO_DUPLICATE_DISTANCE = env.int("PHOTO_DUPLICATE_DISTANCE", default=4)
+PHOTO_MAX_AGE_DAYS = env.int("PHOTO_MAX_AGE_DAYS", default=3)
+PHOTO_MAX_DISTANCE_M = env.int("PHOTO_MAX_DISTANCE_M", default=500)
 
 # The map of points: a tile server on the intranet, if there is one. Empty: the points are drawn
 # on a plain background (no internet at run time).
