@@ -134,7 +134,10 @@ def ranking_week(request):
     campaign = _campaign(request)
     office = scope.is_office
     weeks = week_choices(campaign=campaign, office=office)
-    week = request.GET.get("week") or (weeks[0][0] if weeks else "")
+    # By default the latest finished week: the week in progress (a preview, perhaps with 申诉 being
+    # filed) opens only when asked for, from the week picker or after computing it.
+    finished = [code for code, *_ in weeks if not week_in_progress(code)]
+    week = request.GET.get("week") or (finished[0] if finished else weeks[0][0] if weeks else "")
     population = request.GET.get("population", Population.DISTRICT)
     if population not in RANKED_POPULATIONS:
         population = Population.DISTRICT

@@ -123,6 +123,16 @@ def test_office_home_never_shows_a_draft_as_the_weeks_ranking(web, office, campa
     assert 'data-testid="draft-waiting"' in widget and this_week in widget
 
 
+def test_the_ranking_page_opens_on_the_latest_finished_week_not_the_preview(web, office, campaign, week45, this_week):
+    rollup_compute(campaign=campaign, week=WEEK)
+    rollup_publish(campaign=campaign, week=WEEK, user=office)
+    rollup_compute(campaign=campaign, week=this_week)
+    page = web(office).get("/rankings/").content.decode()
+    assert f"周评比排名 · {week_label(WEEK)}" in page
+    asked = web(office).get(f"/rankings/?week={this_week}").content.decode()
+    assert f"周评比排名 · {week_label(this_week)}" in asked and "本周进行中" in asked
+
+
 def test_dashboard_reads_only_published_weeks(web, leader, office, campaign, week45, this_week):
     rollup_compute(campaign=campaign, week=WEEK)
     rollup_publish(campaign=campaign, week=WEEK, user=office)
