@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import appeal_views
+from . import appeal_views, recheck_views
 from . import ranking_views as views
 
 urlpatterns = [
@@ -15,4 +15,5 @@ urlpatterns = [
     path("appeals/new/<int:observation>/", appeal_views.appeal_create, name="appeal-create"),
     path("appeals/<int:pk>/decide/", appeal_views.appeal_decide_page, name="appeal-decide"),
     path("appeals/<int:pk>/photos/<int:photo>/", appeal_views.appeal_photo, name="appeal-photo"),
+    path("evidence-flags/", recheck_views.EvidenceFlagListView.as_view(), name="evidence-flag-list"),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import appeals, figures, rankings
+from . import appeals, figures, rankings, recheck
 
 app_name = "rankings-api"
 
@@ -16,4 +16,5 @@ urlpatterns = [
     path("appeals/", appeals.AppealListView.as_view(), name="appeal-list"),
     path("appeals/<int:pk>/", appeals.AppealDetailView.as_view(), name="appeal-detail"),
     path("appeals/<int:pk>/decide/", appeals.AppealDecideView.as_view(), name="appeal-decide"),
+    path("evidence-flags/", recheck.EvidenceFlagListView.as_view(), name="evidence-flag-list"),
 ]
