@@ -23,6 +23,8 @@ class Action(models.TextChoices):
     SHELVE = "shelve", "挂账"
     RESUME = "resume", "恢复整改"
     VOID = "void", "作废"
+    # 抽查复核 recorded 不属实: a closed problem goes back to 整改中 (返工), only from a pending recheck.
+    RECHECK_FAIL = "recheck_fail", "抽查复核不属实（返工）"
     COMMENT = "comment", "留言"  # not a transition: a note on the history, the status unchanged
 
 
@@ -64,6 +66,7 @@ class CaseRule(models.TextChoices):
     OVERDUE = "overdue", "超期问题过多"
     REBOUND = "rebound", "问题反弹"
     VETO = "veto", "一票否决事项"
+    RECHECK_FAILED = "recheck_failed", "抽查复核不属实"
 
 
 class CaseLevel(models.TextChoices):
@@ -94,3 +97,11 @@ class BulletinStatus(models.TextChoices):
     RENDERING = "rendering", "生成中"
     DONE = "done", "完成"
     FAILED = "failed", "失败"
+
+
+class RecheckStatus(models.TextChoices):
+    """The outcome of one 抽查复核 of a closed problem."""
+
+    PENDING = "pending", "待复核"
+    CONFIRMED = "confirmed", "属实"
+    FAILED = "failed", "不属实"

@@ -20,6 +20,7 @@ from .choices import (
     CaseStatus,
     DayKind,
     Population,
+    RecheckStatus,
     VersionStatus,
 )
 
@@ -171,6 +172,10 @@ class UnitWeekScore(models.Model):
     veto_events = models.JSONField(
         "否决事件", default=list, db_default=models.Value([], output_field=models.JSONField()), blank=True
     )
+    # Evidence (issue 14 item 4): flagged photos of the unit's observations and reports that week,
+    # and 抽查复核 recorded 不属实 that week for problems it handled or that lie in it.
+    evidence_flagged = models.PositiveIntegerField("证据疑点", default=0, db_default=0)
+    rechecks_failed = models.PositiveIntegerField("抽查复核不属实", default=0, db_default=0)
 
     class Meta:
         verbose_name = "单位周评比"
@@ -360,3 +365,65 @@ class AppealEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.week}"
+
+
+class RecheckDraw(models.Model):
+    """抽查复核: a reproducible random draw of closed problems of a campaign's weeks for an
+    independent re-check — the seed and the parameters recorded, so the same candidates, seed and
+    parameters give the same problems (`accountability.recheck.recheck_sample`)."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="recheck_draws", verbose_name="创建活动"
+    )
+    week_from = models.CharField("起始周", max_length=8)
+    week_to = models.CharField("截止周", max_length=8)
+    seed = models.BigIntegerField("随机种子")
+    # {"count" | "percent", "per_district", "flagged_first", "candidates"}
+    parameters = models.JSONField("抽取参数", default=dict)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="抽取人"
+    )
+    created_at = models.DateTimeField("抽取时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "抽查复核批次"
+        verbose_name_plural = "抽查复核批次"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"抽查复核 #{self.pk}"
+
+
+class Recheck(models.Model):
+    """One drawn problem's re-check: 待复核 → 属实 / 不属实 (with a note; it reopens the problem as
+    返工 through the workflow's `recheck_fail`). Written only by `accountability.recheck`."""
+
+    draw = models.ForeignKey(RecheckDraw, on_delete=models.CASCADE, related_name="rechecks")
+    problem = models.ForeignKey(Problem, on_delete=models.PROTECT, related_name="rechecks", verbose_name="问题")
+    district = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="所在区县"
+    )
+    flagged = models.BooleanField("证据有疑点", default=False)
+    status = models.CharField("复核结果", max_length=20, choices=RecheckStatus.choices, default=RecheckStatus.PENDING)
+    checker = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="复核人",
+    )
+    checked_at = models.DateTimeField("复核时间", null=True, blank=True, db_index=True)
+    note = models.TextField("复核说明", blank=True)
+    photos = models.ManyToManyField(Photo, blank=True, related_name="rechecks", verbose_name="复核照片")
+    version = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "抽查复核"
+        verbose_name_plural = "抽查复核"
+        ordering = ["draw", "id"]
+        constraints = [models.UniqueConstraint(fields=["draw", "problem"], name="recheck_one_per_draw")]
+        indexes = [models.Index(fields=["problem", "status"], name="recheck_problem_status")]
+
+    def __str__(self) -> str:
+        return f"抽查复核 问题 #{self.problem_id}（{self.get_status_display()}）"

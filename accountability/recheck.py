@@ -5,25 +5,41 @@ observation: its week is the observation's, its units the observation's charges)
 photo of a rectification report: its week is the report's, its units the problem's handler and
 located unit with every unit above them). A flagged photo cited by nothing yet is not evidence and
 is not listed. A page of rows is one statement: the report is read by correlated subqueries on the
-(photo → event) link, never a query per row."""
+(photo → event) link, never a query per row.
+
+抽查复核: `recheck_draw` draws closed problems of a campaign's weeks (a count or a percentage,
+optionally per district, optionally flagged evidence first) with a seed it records with the
+parameters on a `RecheckDraw` (`recheck_sample` is the pure draw: the same seed, parameters and
+candidates give the same problems, as `inspections.services.sample_points` does for rounds);
+`recheck_record` records 属实 or 不属实 (a note required), the latter reopening the problem as 返工
+through the workflow's `recheck_fail` transition. Both are the office's."""
 
 from __future__ import annotations
 
+import math
+import random
+from dataclasses import dataclass
+
 import django_filters
 from django import forms
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.utils import timezone
 
+from campaign.choices import UnitKind
 from campaign.filters import FilterSet, _unit_choices
 from campaign.models import Unit
 from campaign.selectors import scope_for
+from inspections.choices import ProblemStatus
 from inspections.filters import WeekFilter
 from inspections.models import Charge, PhotoFlag, Problem
 from inspections.selectors import iso_week_bounds, iso_week_of, problem_list
 
-from .choices import Action
-from .models import ProblemEvent
+from .choices import Action, RecheckStatus
+from .models import ProblemEvent, Recheck, RecheckDraw
 
 KIND_INSPECTION, KIND_RECTIFICATION = "inspection", "rectification"
 EVIDENCE_KINDS = [(KIND_INSPECTION, "督查照片"), (KIND_RECTIFICATION, "整改照片")]
@@ -139,3 +155,201 @@ class EvidenceFlagFilterSet(FilterSet):
     def prepare_form(self) -> None:
         """The unit drop-down for the page (one query); the API never pays for it."""
         self.form.fields["unit"].widget.choices = _unit_choices()
+
+
+# --- 抽查复核 ---------------------------------------------------------------------------------
+
+MAX_DRAW = 1000
+
+
+class RecheckConflict(Exception):
+    """Someone recorded the re-check since the user saw it; nothing changed."""
+
+    message = "该抽查复核已被他人记录，请刷新后查看最新结果。"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A closed problem that may be drawn: its id, its district's code ("" for none) and whether
+    its evidence carries a flag."""
+
+    problem_id: int
+    district: str
+    flagged: bool
+
+
+def recheck_sample(
+    *,
+    seed: int,
+    candidates: list[Candidate],
+    count: int | None = None,
+    percent: int | None = None,
+    per_district: bool = False,
+    flagged_first: bool = False,
+) -> list[Candidate]:
+    """The draw: per group (each district when `per_district`, else all), `count` problems or
+    `percent` % of them (rounded up), flagged ones first when asked — from a `random.Random`
+    seeded with the seed and the group. The same seed, parameters and candidates give the same draw."""
+    groups: dict[str, list[Candidate]] = {}
+    for candidate in sorted(candidates, key=lambda c: c.problem_id):
+        groups.setdefault(candidate.district if per_district else "", []).append(candidate)
+    drawn: list[Candidate] = []
+    for key in sorted(groups):
+        group = groups[key]
+        wanted = count if count is not None else math.ceil(len(group) * (percent or 0) / 100)
+        wanted = min(wanted, len(group))
+        rng = random.Random(f"{seed}:{key}")
+        if flagged_first:
+            flagged = [c for c in group if c.flagged]
+            first = rng.sample(flagged, min(wanted, len(flagged)))
+            others = [c for c in group if not c.flagged]
+            drawn += first + rng.sample(others, wanted - len(first))
+        else:
+            drawn += rng.sample(group, wanted)
+    return drawn
+
+
+def _week_range(week_from: str, week_to: str):
+    errors = {}
+    bounds = {}
+    for field, week in (("week_from", week_from), ("week_to", week_to)):
+        try:
+            bounds[field] = iso_week_bounds(week)
+        except ValueError as exc:
+            errors[field] = str(exc)
+    if errors:
+        raise ValidationError(errors)
+    if bounds["week_from"][0] > bounds["week_to"][0]:
+        raise ValidationError({"week_to": "截止周不能早于起始周。"})
+    return bounds["week_from"][0], bounds["week_to"][1]
+
+
+def recheck_candidates(*, campaign, week_from: str, week_to: str) -> list[Candidate]:
+    """Closed problems of the campaign closed in the weeks, not already awaiting a re-check: one
+    query (the flag an EXISTS over the photos of the problem's observation and reports), and the
+    districts once."""
+    start, end = _week_range(week_from, week_to)
+    flagged = Exists(
+        PhotoFlag.objects.filter(
+            Q(photo__observation__problem=OuterRef("pk")) | Q(photo__problem_events__problem=OuterRef("pk"))
+        )
+    )
+    pending = Recheck.objects.filter(status=RecheckStatus.PENDING).values("problem_id")
+    rows = (
+        Problem.objects.filter(campaign=campaign, status=ProblemStatus.CLOSED, closed_at__gte=start, closed_at__lt=end)
+        .exclude(pk__in=pending)
+        .annotate(has_flag=flagged)
+        .values_list("pk", "unit__path", "has_flag")
+        .order_by("pk")
+    )
+    districts_by_path = dict(Unit.objects.filter(kind=UnitKind.DISTRICT).values_list("path", "code"))
+    out = []
+    for pk, path, has_flag in rows:
+        district = next((code for prefix, code in districts_by_path.items() if path.startswith(prefix)), "")
+        out.append(Candidate(pk, district, bool(has_flag)))
+    return out
+
+
+@transaction.atomic
+def recheck_draw(
+    *,
+    user,
+    campaign,
+    week_from: str,
+    week_to: str,
+    count: int | None = None,
+    percent: int | None = None,
+    per_district: bool = False,
+    flagged_first: bool = False,
+    seed: int | None = None,
+) -> RecheckDraw:
+    """Draw closed problems for 抽查复核 (the office's), recording the seed and the parameters."""
+    if not scope_for(user).is_office:
+        raise PermissionDenied("只有创建办可以抽取抽查复核的问题。")
+    if (count is None) == (percent is None):
+        raise ValidationError({"count": "请填写抽取数量或抽取比例（二选一）。"})
+    if count is not None and not 1 <= count <= MAX_DRAW:
+        raise ValidationError({"count": f"抽取数量应在 1 到 {MAX_DRAW} 之间。"})
+    if percent is not None and not 1 <= percent <= 100:
+        raise ValidationError({"percent": "抽取比例应在 1% 到 100% 之间。"})
+    candidates = recheck_candidates(campaign=campaign, week_from=week_from, week_to=week_to)
+    if not candidates:
+        raise ValidationError({"week_from": "所选周次内没有可抽查的已销号问题。"})
+    seed = seed if seed is not None else random.SystemRandom().randrange(1, 2**31)
+    drawn = recheck_sample(
+        seed=seed,
+        candidates=candidates,
+        count=count,
+        percent=percent,
+        per_district=per_district,
+        flagged_first=flagged_first,
+    )
+    parameters = {
+        "count": count,
+        "percent": percent,
+        "per_district": per_district,
+        "flagged_first": flagged_first,
+        "candidates": len(candidates),
+    }
+    draw = RecheckDraw.objects.create(
+        campaign=campaign, week_from=week_from, week_to=week_to, seed=seed, parameters=parameters, created_by=user
+    )
+    district_ids = dict(Unit.objects.filter(kind=UnitKind.DISTRICT).values_list("code", "pk"))
+    Recheck.objects.bulk_create(
+        Recheck(draw=draw, problem_id=c.problem_id, district_id=district_ids.get(c.district), flagged=c.flagged)
+        for c in drawn
+    )
+    return draw
+
+
+@transaction.atomic
+def recheck_record(
+    *,
+    user,
+    recheck: Recheck,
+    outcome: bool,
+    note: str = "",
+    photos=(),
+    expected_version: int | None = None,
+) -> Recheck:
+    """Record a re-check's outcome (the office's): 属实, or 不属实 with a note — which reopens the
+    problem as 返工 through the workflow (`recheck_fail`: an event, rework +1, the weeks recomputed).
+    Row lock + conditional update on `version`: of two racing records exactly one wins."""
+    from .workflow import TransitionInput, problem_transition
+
+    if not scope_for(user).is_office:
+        raise PermissionDenied("只有创建办可以记录抽查复核结果。")
+    locked = Recheck.objects.select_for_update(of=("self",)).select_related("problem").get(pk=recheck.pk)
+    if locked.status != RecheckStatus.PENDING or (expected_version is not None and locked.version != expected_version):
+        raise RecheckConflict(RecheckConflict.message)
+    note = (note or "").strip()
+    if not outcome and not note:
+        raise ValidationError({"note": "记录不属实时请写明情况。"})
+    photos = list(photos)
+    if any(photo.uploaded_by_id != user.pk for photo in photos):
+        raise ValidationError({"photos": "照片不存在或不是您上传的。"})
+    if not outcome:
+        problem_transition(
+            user=user,
+            problem=locked.problem,
+            data=TransitionInput(action=Action.RECHECK_FAIL, note=f"抽查复核不属实：{note}"),
+        )
+    status = RecheckStatus.CONFIRMED if outcome else RecheckStatus.FAILED
+    now = timezone.now()
+    updated = Recheck.objects.filter(pk=locked.pk, version=locked.version).update(
+        status=status, checker=user, checked_at=now, note=note, version=F("version") + 1
+    )
+    if updated != 1:
+        raise RecheckConflict(RecheckConflict.message)
+    locked.photos.set(photos)
+    locked.refresh_from_db()
+    return locked
+
+
+def recheck_draw_list(*, user, campaign=None) -> QuerySet[RecheckDraw]:
+    """Draws the office and leaders read (others none), newest first."""
+    scope = scope_for(user)
+    if not (scope.is_office or scope.is_leader):
+        return RecheckDraw.objects.none()
+    queryset = RecheckDraw.objects.select_related("created_by")
+    return queryset.filter(campaign=campaign) if campaign is not None else queryset

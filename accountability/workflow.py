@@ -26,7 +26,8 @@ from inspections.choices import ProblemStatus as S
 from inspections.models import Photo, PhotoFlag, Problem
 
 from .choices import Action as A
-from .models import ProblemEvent
+from .choices import RecheckStatus
+from .models import ProblemEvent, Recheck
 from .rollup import rollup_refresh
 
 OFFICE, HANDLER, READER = "office", "handler", "reader"
@@ -49,6 +50,8 @@ TRANSITIONS: dict[tuple[str, str, str], str] = {
     **{(state, A.SHELVE, OFFICE): state for state in OPEN},
     **{(state, A.RESUME, OFFICE): state for state in OPEN},
     **{(state, A.VOID, OFFICE): S.VOID for state in OPEN},
+    # 抽查复核 recorded 不属实 (accountability/recheck.py): the closed problem goes back to 返工.
+    (S.CLOSED, A.RECHECK_FAIL, OFFICE): S.RECTIFYING,
 }
 
 
@@ -103,6 +106,7 @@ def allowed_actions(user, problem: Problem) -> list[str]:
         A.REQUEST_EXTENSION: not problem.pending_request,
         A.SHELVE: not problem.shelved,
         A.RESUME: problem.shelved,
+        A.RECHECK_FAIL: False,  # only by recording a 抽查复核 (recheck_record), never offered alone
     }
     actions = []
     for state, action, role in TRANSITIONS:
@@ -163,6 +167,7 @@ def problem_transition(*, user, problem: Problem, data: TransitionInput) -> Prob
         )
     to_status = TRANSITIONS[(locked.status, data.action, role)]
     note = (data.note or "").strip()
+    reopened_from = None
     changes: dict[str, list] = {}
 
     def change(field: str, value) -> None:
@@ -237,6 +242,16 @@ def problem_transition(*, user, problem: Problem, data: TransitionInput) -> Prob
         change("shelved_until", None)
     elif action == A.VOID:
         _require(bool(note), "note", "作废需写明原因。")
+    elif action == A.RECHECK_FAIL:
+        _require(bool(note), "note", "请写明抽查复核不属实的情况。")
+        _require(
+            Recheck.objects.filter(problem=locked, status=RecheckStatus.PENDING).exists(),
+            "action",
+            "只有记录抽查复核不属实时才能重新打开已销号的问题。",
+        )
+        reopened_from = locked.closed_at  # the week it was closed is recomputed too
+        change("rework_count", locked.rework_count + 1)
+        change("closed_at", None)
 
     photos = list(Photo.objects.filter(pk__in=data.photos, uploaded_by=user)) if data.photos else []
     if len(photos) != len(set(data.photos)):
@@ -275,7 +290,14 @@ def problem_transition(*, user, problem: Problem, data: TransitionInput) -> Prob
     locked.version += 1
     # A computed week whose numbers this changes is recomputed (a published one gets a new draft
     # only if something would change).
-    moments = [locked.found_at, locked.deadline, locked.original_deadline, locked.closed_at, timezone.now()]
+    moments = [
+        locked.found_at,
+        locked.deadline,
+        locked.original_deadline,
+        locked.closed_at,
+        reopened_from,
+        timezone.now(),
+    ]
     campaign_id = locked.campaign_id
     transaction.on_commit(
         lambda: rollup_refresh(campaign_id=campaign_id, moments=moments, reason=f"问题 #{locked.pk} {A(action).label}")

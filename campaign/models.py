@@ -51,6 +51,10 @@ class Campaign(models.Model):
     appeal_deadline_hour = models.PositiveSmallIntegerField(
         "申诉截止时点（时）", default=18, help_text="0—23，如 18 表示当日 18:00 截止"
     )
+    # 抽查复核: a week with a re-check recorded 不属实 raises an accountability case for the unit.
+    recheck_failed_raises_case = models.BooleanField(
+        "抽查复核不属实立案", default=True, help_text="某周有抽查复核不属实的问题时，对相关单位立案问责"
+    )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     history = HistoricalRecords()
 

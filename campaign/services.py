@@ -455,6 +455,7 @@ CAMPAIGN_FIELDS = (
     "district_departments",
     "appeal_working_days",
     "appeal_deadline_hour",
+    "recheck_failed_raises_case",
     "survey_target",
 )
 

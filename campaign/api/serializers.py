@@ -106,6 +106,7 @@ class CampaignSerializer(ModelSerializer):
             "district_departments_display",
             "appeal_working_days",
             "appeal_deadline_hour",
+            "recheck_failed_raises_case",
             "phases",
             "current_phase",
             "days_left",
