@@ -261,6 +261,7 @@ _RANK_METRICS = (
     "unit_id", "population", "composite", "score_rate", "observations", "failing_observations",
     "deduction_points", "problems_opened", "problems_due", "closed_on_time", "on_time_rate",
     "rework_count", "overdue_open", "rebounds", "rank", "rank_change", "board", "vetoed", "veto_events",
+    "evidence_flagged", "rechecks_failed",
 )  # fmt: skip
 _PROBLEM_FIELDS = {
     "unit_name": F("unit__name"),
@@ -781,6 +782,8 @@ def _rank_columns(population: str) -> list[tuple[str, int, str | None, callable]
         ("返工次数", 9, None, lambda r: r["rework_count"]),
         ("周末超期未改", 13, None, lambda r: r["overdue_open"]),
         ("反弹", 7, None, lambda r: r["rebounds"]),
+        ("证据疑点", 9, None, lambda r: r["evidence_flagged"]),
+        ("抽查复核不属实", 15, None, lambda r: r["rechecks_failed"]),
         ("红黑榜", 8, None, lambda r: BoardList(r["board"]).label if r["board"] else ""),
         ("一票否决", 40, None, lambda r: r["veto_display"]),
     ]

@@ -33,6 +33,7 @@ from inspections.selectors import (
 from .appeals import appeal_counts, appeals_undecided
 from .choices import RANKED_POPULATIONS, BoardList, CaseStatus, Population, VersionStatus
 from .models import AccountabilityCase, UnitWeekScore
+from .recheck import can_read_evidence_flags
 from .rollup import (
     DECISIONS,
     JOB_NAME,
@@ -149,6 +150,7 @@ def ranking_week(request):
     districts = list(Unit.objects.filter(kind="district", active=True).only("pk", "name", "path").order_by("path"))
     context = {
         "districts": districts,
+        "may_read_flags": can_read_evidence_flags(request.user),  # the 疑点 list a row's count opens
         "title": f"周评比排名 · {week_label(week)}" if version else "周评比排名",
         "campaign": campaign,
         "weeks": weeks,
@@ -294,6 +296,7 @@ def ranking_unit(request, pk: int):
     )
     context = {
         "title": unit.name,
+        "may_read_flags": can_read_evidence_flags(request.user),
         "unit": unit,
         "campaign": campaign,
         "weeks": weeks,

@@ -4,9 +4,10 @@ week is published (谁丢分、谁领责).
 
 Every number is computed on the server: the units' rows are one INSERT … SELECT (a GROUP BY over
 the charges of the week's observations, read by Observation.campaign and observed_at; the problems
-concerned and the week's 退回 events, each expanded to its located unit, its handler and every unit
-above them, then summed per unit), the citywide row three aggregates; the composite is one UPDATE
-and the ranks and 红黑榜 one UPDATE … FROM a SELECT with window functions. Publishing raises the
+concerned, the week's 退回 and 抽查复核不属实 events and the flagged photos of its reports, each
+expanded to its located unit, its handler and every unit above them, and the flagged photos of the
+observations per charged unit, then summed per unit), the citywide row four aggregates; the
+composite is one UPDATE and the ranks and 红黑榜 one UPDATE … FROM a SELECT with window functions. Publishing raises the
 cases with a fixed number of statements: the evidence of each rule for all its units in one query,
 the cases written in bulk. Python never visits an observation, a problem or a unit's row. Running a
 week twice gives identical rows.
@@ -53,7 +54,7 @@ from campaign.services import job_run_claim, job_run_create, job_run_finish
 from indicators.choices import RiskStatus
 from indicators.selectors import week_veto_events
 from inspections.choices import ProblemStatus, Result
-from inspections.models import Charge, CheckItem, Observation, Problem
+from inspections.models import Charge, CheckItem, Observation, Photo, Problem
 from inspections.selectors import iso_week_bounds, iso_week_of, week_count_q, week_label
 
 from .choices import (
@@ -90,6 +91,8 @@ METRICS = (
     "board",
     "vetoed",
     "veto_events",
+    "evidence_flagged",
+    "rechecks_failed",
 )
 RATE = Decimal("0.000001")
 POINTS = Decimal("0.01")
@@ -114,6 +117,7 @@ def campaign_rules(campaign: Campaign) -> dict:
         "black_line": str(campaign.black_line),
         "overdue_case_threshold": campaign.overdue_case_threshold,
         "district_departments": campaign.district_departments,
+        "recheck_failed_raises_case": campaign.recheck_failed_raises_case,
     }
 
 
@@ -265,10 +269,44 @@ def _unit_rows(version: RollupVersion, campaign: Campaign) -> tuple[str, list]:
         .annotate(**flags)
         .order_by()
     )
+    # The week's 退回 events and its 抽查复核 recorded 不属实 (each a `recheck_fail` event), per pair.
     reworks = _sql(
-        ProblemEvent.objects.filter(action=Action.REJECT, at__gte=start, at__lt=end, problem__campaign=campaign)
+        ProblemEvent.objects.filter(
+            action__in=(Action.REJECT, Action.RECHECK_FAIL), at__gte=start, at__lt=end, problem__campaign=campaign
+        )
         .values(located=F("problem__unit_id"), handling=F("problem__handler_id"))
-        .annotate(events=Count("pk"))
+        .annotate(
+            events=Count("pk", filter=Q(action=Action.REJECT)),
+            failed=Count("pk", filter=Q(action=Action.RECHECK_FAIL)),
+        )
+        .order_by()
+    )
+    # 证据疑点: the flagged photos of the week's counted observations, per charged unit; and those of
+    # the week's rectification reports, per pair (expanded like the problems).
+    flagged_observed = _sql(
+        Charge.objects.filter(
+            observation__current=True,
+            observation__appeal_granted=False,
+            observation__campaign=campaign,
+            observation__observed_at__gte=start,
+            observation__observed_at__lt=end,
+            observation__photos__flags__isnull=False,
+        )
+        .values("unit_id")
+        .annotate(flagged=Count("observation__photos", distinct=True))
+        .order_by()
+    )
+    flagged_reported = _sql(
+        ProblemEvent.objects.filter(
+            action=Action.SUBMIT,
+            at__gte=start,
+            at__lt=end,
+            problem__campaign=campaign,
+            photos__flags__isnull=False,
+        )
+        .exclude(problem__status=ProblemStatus.VOID)
+        .values(located=F("problem__unit_id"), handling=F("problem__handler_id"))
+        .annotate(flagged=Count("photos", distinct=True))
         .order_by()
     )
     qn = connection.ops.quote_name
@@ -292,7 +330,7 @@ def _unit_rows(version: RollupVersion, campaign: Campaign) -> tuple[str, list]:
     columns = (
         "rollup_id, unit_id, population, observations, failing_observations, deduction_points, score_rate, "
         + process
-        + ", on_time_rate, rework_count, sample_ok, board"
+        + ", on_time_rate, rework_count, evidence_flagged, rechecks_failed, sample_ok, board"
     )
     # The parts are stacked (UNION ALL) and summed per unit rather than joined: joins of
     # aggregates whose sizes the planner cannot estimate became nested loops (city: 9 s).
@@ -306,29 +344,42 @@ def _unit_rows(version: RollupVersion, campaign: Campaign) -> tuple[str, list]:
         ),
         rejected AS ({reworks[0]}),
         reworked AS (
-            SELECT x.unit_id, SUM(x.events) AS rework_count FROM ({_ancestors(unit_table, deepest, "rejected", ", x.events")}) AS x
+            SELECT x.unit_id, SUM(x.events) AS rework_count, SUM(x.failed) AS rechecks_failed
+            FROM ({_ancestors(unit_table, deepest, "rejected", ", x.events, x.failed")}) AS x
+            GROUP BY x.unit_id
+        ),
+        flagged_observed AS ({flagged_observed[0]}),
+        flagged_reports AS ({flagged_reported[0]}),
+        flagged_reported AS (
+            SELECT x.unit_id, SUM(x.flagged) AS flagged
+            FROM ({_ancestors(unit_table, deepest, "flagged_reports", ", x.flagged")}) AS x
             GROUP BY x.unit_id
         ),
         parts (unit_id, kind, path, active, charged, observations, failing_observations, deduction_points,
-               score_rate, {process}, rework_count) AS (
-            SELECT u.id, {population}, u.path, CASE WHEN u.active THEN 1 ELSE 0 END, 0, 0, 0, NULL, NULL, {zeros}, 0
+               score_rate, {process}, rework_count, evidence_flagged, rechecks_failed) AS (
+            SELECT u.id, {population}, u.path, CASE WHEN u.active THEN 1 ELSE 0 END, 0, 0, 0, NULL, NULL, {zeros}, 0, 0, 0
             FROM {unit_table} AS u WHERE u.kind IN ({kinds})
             UNION ALL
             SELECT o.unit_id, NULL, NULL, 0, 1, o.observations, o.failing_observations, o.deduction_points,
-                   o.score_rate, {zeros}, 0
+                   o.score_rate, {zeros}, 0, 0, 0
             FROM observed AS o
             UNION ALL
-            SELECT p.unit_id, NULL, NULL, 0, 0, 0, 0, NULL, NULL, {", ".join(f"p.{name}" for name in sets)}, 0
+            SELECT p.unit_id, NULL, NULL, 0, 0, 0, 0, NULL, NULL, {", ".join(f"p.{name}" for name in sets)}, 0, 0, 0
             FROM processed AS p
             UNION ALL
-            SELECT r.unit_id, NULL, NULL, 0, 0, 0, 0, NULL, NULL, {zeros}, r.rework_count FROM reworked AS r
+            SELECT r.unit_id, NULL, NULL, 0, 0, 0, 0, NULL, NULL, {zeros}, r.rework_count, 0, r.rechecks_failed
+            FROM reworked AS r
+            UNION ALL
+            SELECT f.unit_id, NULL, NULL, 0, 0, 0, 0, NULL, NULL, {zeros}, 0, f.flagged, 0 FROM flagged_observed AS f
+            UNION ALL
+            SELECT f.unit_id, NULL, NULL, 0, 0, 0, 0, NULL, NULL, {zeros}, 0, f.flagged, 0 FROM flagged_reported AS f
         )
         SELECT %s, m.unit_id, MAX(m.kind), SUM(m.observations), SUM(m.failing_observations),
                ROUND(COALESCE(MAX(m.deduction_points), 0), 2), ROUND(MAX(m.score_rate), 6),
                {", ".join(f"SUM(m.{name})" for name in sets)},
                CASE WHEN SUM(m.problems_due) > 0
                     THEN ROUND(SUM(m.closed_on_time) * 1.0 / SUM(m.problems_due), 6) END,
-               SUM(m.rework_count), SUM(m.observations) >= %s, ''
+               SUM(m.rework_count), SUM(m.evidence_flagged), SUM(m.rechecks_failed), SUM(m.observations) >= %s, ''
         FROM parts AS m
         GROUP BY m.unit_id
         HAVING MAX(m.kind) IS NOT NULL AND (MAX(m.active) = 1 OR MAX(m.charged) = 1)
@@ -338,6 +389,8 @@ def _unit_rows(version: RollupVersion, campaign: Campaign) -> tuple[str, list]:
         *observed[1],
         *problems[1],
         *reworks[1],
+        *flagged_observed[1],
+        *flagged_reported[1],
         *population_params,
         *RANKED_POPULATIONS,
         version.pk,
@@ -357,10 +410,22 @@ def _city_metrics(campaign: Campaign, week: str) -> dict:
     )
     sets = week_count_q(week)
     process = _problems(campaign).aggregate(**{name: Count("pk", filter=condition) for name, condition in sets.items()})
-    reworks = ProblemEvent.objects.filter(
-        action=Action.REJECT, at__gte=start, at__lt=end, problem__campaign=campaign
-    ).count()
-    return {**observed, **process, "rework_count": reworks}
+    events = ProblemEvent.objects.filter(
+        action__in=(Action.REJECT, Action.RECHECK_FAIL), at__gte=start, at__lt=end, problem__campaign=campaign
+    ).aggregate(
+        rework_count=Count("pk", filter=Q(action=Action.REJECT)),
+        rechecks_failed=Count("pk", filter=Q(action=Action.RECHECK_FAIL)),
+    )
+    # 证据疑点, each flagged photo once: of the week's counted observations or its reports.
+    reports = ProblemEvent.objects.filter(
+        action=Action.SUBMIT, at__gte=start, at__lt=end, problem__campaign=campaign
+    ).exclude(problem__status=ProblemStatus.VOID)
+    flagged = (
+        Photo.objects.filter(flags__isnull=False)
+        .filter(Q(observation__in=_observations(campaign, start, end)) | Q(problem_events__in=reports))
+        .aggregate(n=Count("pk", distinct=True))["n"]
+    )
+    return {**observed, **process, **events, "evidence_flagged": flagged}
 
 
 def _quantize(value, step: Decimal) -> Decimal | None:
@@ -384,6 +449,8 @@ def _row(version: RollupVersion, unit_id, population: str, metrics: dict, min_sa
         closed_on_time=on_time,
         on_time_rate=_quantize(Decimal(on_time) / Decimal(due), RATE) if due else None,
         rework_count=metrics["rework_count"],
+        evidence_flagged=metrics["evidence_flagged"],
+        rechecks_failed=metrics["rechecks_failed"],
         overdue_open=metrics["overdue_open"],
         rebounds=metrics["rebounds"],
         sample_ok=metrics["observations"] >= min_sample,
@@ -835,7 +902,8 @@ CASE_FIELDS = ("level", "streak", "score", "reason", "evidence")
 @transaction.atomic
 def cases_raise(*, version: RollupVersion) -> list[AccountabilityCase]:
     """Apply the accountability rules to a published week: on the 黑榜 (提醒, two weeks running
-    约谈, three 问责), too many overdue problems, a rebound, an open veto event. Each makes or
+    约谈, three 问责), too many overdue problems, a rebound, an open veto event, a 抽查复核 recorded
+    不属实 that week (约谈; when the version's rule `recheck_failed_raises_case` is on). Each makes or
     updates the unit's case for that week and rule; a still-pending case whose rule no longer
     holds after a republish is withdrawn. Decided cases keep their decision.
 
@@ -849,9 +917,12 @@ def cases_raise(*, version: RollupVersion) -> list[AccountabilityCase]:
     _start, _end, monday, sunday = _week(version.week)
     sets = week_count_q(version.week)
     overdue, rebound = Q(overdue_open__gt=threshold), Q(rebounds__gt=0)
+    # 抽查复核不属实: when the version's rules say so (older versions, recorded before the rule, do).
+    recheck_rule = rules.get("recheck_failed_raises_case", True)
+    failed = Q(rechecks_failed__gt=0) if recheck_rule else Q(pk__in=[])
     rows = list(
         UnitWeekScore.objects.filter(rollup=version, population__in=CASE_POPULATIONS).filter(
-            Q(board=BoardList.BLACK) | overdue | rebound
+            Q(board=BoardList.BLACK) | overdue | rebound | failed
         )
     )
     streaks = _black_streaks(version, [row.unit_id for row in rows if row.board == BoardList.BLACK])
@@ -859,6 +930,20 @@ def cases_raise(*, version: RollupVersion) -> list[AccountabilityCase]:
         _evidence(version, overdue, sets["overdue_open"]) if any(row.overdue_open > threshold for row in rows) else {}
     )
     rebound_problems = _evidence(version, rebound, sets["rebounds"]) if any(row.rebounds for row in rows) else {}
+    failed_rows = [row for row in rows if recheck_rule and row.rechecks_failed]
+    failed_problems = (
+        _evidence(
+            version,
+            failed,
+            Q(
+                pk__in=ProblemEvent.objects.filter(action=Action.RECHECK_FAIL, at__gte=_start, at__lt=_end).values(
+                    "problem_id"
+                )
+            ),
+        )
+        if failed_rows
+        else {}
+    )
     wanted: dict[tuple[int, str], dict] = {}
     for row in rows:
         if row.board == BoardList.BLACK:
@@ -886,6 +971,14 @@ def cases_raise(*, version: RollupVersion) -> list[AccountabilityCase]:
                 "score": row,
                 "reason": f"本周问题反弹 {row.rebounds} 个",
                 "evidence": {"scores": [row.pk], "problems": rebound_problems.get(row.unit_id, [])},
+            }
+        if recheck_rule and row.rechecks_failed:
+            wanted[(row.unit_id, CaseRule.RECHECK_FAILED)] = {
+                "level": CaseLevel.INTERVIEW,
+                "streak": 1,
+                "score": row,
+                "reason": f"本周抽查复核不属实 {row.rechecks_failed} 个（已销号问题经复核仍未整改到位）",
+                "evidence": {"scores": [row.pk], "problems": failed_problems.get(row.unit_id, [])},
             }
     vetoes = week_veto_events(campaign=campaign, monday=monday, sunday=sunday).filter(unit__kind__in=CASE_POPULATIONS)
     for event in vetoes:
