@@ -71,9 +71,10 @@ def test_an_after_photo_taken_before_the_assignment_is_flagged(rectifying, liais
 
 
 def test_the_before_photo_sent_back_as_the_after_photo_is_flagged(rectifying, inspector, liaison_jia):
-    before = after_photo(inspector, 24)
+    taken = timezone.now()  # one EXIF time: two clock readings a second apart would make two files
+    before = after_photo(inspector, 24, taken=taken)
     rectifying.photos.add(before)
-    same = after_photo(liaison_jia, 24)  # the same file again
+    same = after_photo(liaison_jia, 24, taken=taken)  # the same file again
     report(liaison_jia, rectifying, same)
     flag = PhotoFlag.objects.get(photo=same)
     assert flag.code == "duplicate" and flag.earlier_photo_id == before.pk
