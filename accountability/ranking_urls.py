@@ -16,4 +16,6 @@ urlpatterns = [
     path("appeals/<int:pk>/decide/", appeal_views.appeal_decide_page, name="appeal-decide"),
     path("appeals/<int:pk>/photos/<int:photo>/", appeal_views.appeal_photo, name="appeal-photo"),
     path("evidence-flags/", recheck_views.EvidenceFlagListView.as_view(), name="evidence-flag-list"),
+    path("rechecks/", recheck_views.recheck_list_page, name="recheck-list"),
+    path("rechecks/<int:pk>/record/", recheck_views.recheck_record_page, name="recheck-record"),
 ]

@@ -17,4 +17,6 @@ urlpatterns = [
     path("appeals/<int:pk>/", appeals.AppealDetailView.as_view(), name="appeal-detail"),
     path("appeals/<int:pk>/decide/", appeals.AppealDecideView.as_view(), name="appeal-decide"),
     path("evidence-flags/", recheck.EvidenceFlagListView.as_view(), name="evidence-flag-list"),
+    path("recheck-draws/", recheck.RecheckDrawListView.as_view(), name="recheck-draw-list"),
+    path("rechecks/<int:pk>/record/", recheck.RecheckRecordView.as_view(), name="recheck-record"),
 ]

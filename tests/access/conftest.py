@@ -33,7 +33,7 @@ from django.utils import timezone
 from PIL import Image
 
 from accountability.choices import Action
-from accountability.models import AccountabilityCase, Appeal, Notification, RollupVersion
+from accountability.models import AccountabilityCase, Appeal, Notification, Recheck, RecheckDraw, RollupVersion
 from accountability.rollup import rollup_compute, rollup_publish
 from accountability.surveys import survey_import
 from accountability.workflow import TransitionInput, problem_transition
@@ -263,6 +263,9 @@ def build_world() -> World:
             reason=f"{marker}申诉XYZ", filed_by=users[persona],
         )  # fmt: skip
         appeals[side].photos.add(photo)
+    # 抽查复核: one draw with one pending re-check per district's problem (written directly).
+    draw = RecheckDraw.objects.create(campaign=campaign, week_from=week, week_to=week, seed=1, created_by=office)
+    rechecks = {side: Recheck.objects.create(draw=draw, problem=p) for side, p in (("A", problem_a), ("B", problem_b))}
     survey_import(
         campaign=campaign,
         user=office,
@@ -307,6 +310,7 @@ def build_world() -> World:
         "case": {"A": case_a, "B": case_b},
         "appeal": appeals,
         "appeal_photo": {"A": appeal_photo_a, "B": appeal_photo_b},
+        "recheck": rechecks,
         "version": {"A": version},
         "notification": {"A": notifications["liaison_a"], "B": notifications["liaison_b"]},
         "job": {"A": job},

@@ -61,6 +61,7 @@ RESOURCE_KIND = {
     "accountability-cases": "case",
     "memberships": "membership",
     "appeals": "appeal",
+    "rechecks": "recheck",
 }
 
 
