@@ -67,6 +67,7 @@ def seed(context: dict) -> None:
 
     _third_party_round(context)
     _appeals(context)  # its rows reported with the next step's
+    _rechecks(context)  # likewise
     _changes(context)
 
 
@@ -271,3 +272,36 @@ def _rectification(context: dict) -> None:
             client_uuid=uuid.uuid4(),
             observations=[ObservationInput(problem.check_item_id, Result.FAIL, 1, note="整改后再次出现")],
         )
+
+
+def _rechecks(context: dict) -> None:
+    """抽查复核: one draw (seeded) of the campaign's closed problems, evidence with doubts first; the
+    first recorded 不属实 (back to 整改中 as 返工), the second 属实, the rest 待复核."""
+    from django.db.models import Max, Min
+
+    from inspections.selectors import iso_week_of
+
+    from .recheck import recheck_draw, recheck_record
+
+    campaign, office = context["campaign"], context["users"]["office"]
+    span = Problem.objects.filter(campaign=campaign, status=ProblemStatus.CLOSED).aggregate(
+        first=Min("closed_at"), last=Max("closed_at")
+    )
+    if span["first"] is None:
+        return
+    draw = recheck_draw(
+        user=office,
+        campaign=campaign,
+        week_from=iso_week_of(span["first"]),
+        week_to=iso_week_of(span["last"]),
+        count=5,
+        flagged_first=True,
+        seed=20261,
+    )
+    rechecks = list(draw.rechecks.order_by("pk"))
+    if rechecks:
+        recheck_record(
+            user=office, recheck=rechecks[0], outcome=False, note="复核发现现场仍未整改到位，整改照片与现场不符。"
+        )
+    if len(rechecks) > 1:
+        recheck_record(user=office, recheck=rechecks[1], outcome=True, note="现场复核属实。")

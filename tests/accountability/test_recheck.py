@@ -213,3 +213,15 @@ def test_recheck_fail_is_never_offered_nor_applied_without_a_pending_recheck(clo
         act(office, closed, A.RECHECK_FAIL, note="直接重开")
     assert info.value.message_dict["action"] == ["只有记录抽查复核不属实时才能重新打开已销号的问题。"]
     assert snapshot(closed) == before
+
+
+def test_the_demo_has_a_draw_with_one_failed_recheck(db):
+    from campaign.demo import seed_all
+
+    seed_all()
+    draw = RecheckDraw.objects.get()
+    assert draw.seed == 20261 and draw.parameters["flagged_first"] is True
+    statuses = sorted(draw.rechecks.values_list("status", flat=True))
+    assert statuses.count(RecheckStatus.FAILED) == 1 and statuses.count(RecheckStatus.CONFIRMED) == 1
+    failed = draw.rechecks.get(status=RecheckStatus.FAILED).problem
+    assert failed.status == S.RECTIFYING and failed.events.filter(action=A.RECHECK_FAIL).exists()
