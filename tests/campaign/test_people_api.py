@@ -82,6 +82,7 @@ def test_office_adds_a_role_to_an_existing_person_by_id_or_username(api, office,
     response = client.post(LIST, {"username": "liaison_jia", "role": "liaison", "unit": city.community_jia1.pk})
     assert response.status_code == 201
     assert liaison_jia.memberships.count() == 3
+    before = snapshot()
     duplicate = client.post(LIST, {"username": "liaison_jia", "role": "inspector"})
     assert duplicate.status_code == 400 and duplicate.json()["detail"] == "该用户已有这个角色。"
     clash = client.post(LIST, {"username": "liaison_jia", "full_name": "别人", "role": "leader"})
@@ -90,6 +91,7 @@ def test_office_adds_a_role_to_an_existing_person_by_id_or_username(api, office,
     assert nobody.status_code == 400
     liaison_without_unit = client.post(LIST, {"full_name": "无单位", "phone": "13800000010", "role": "liaison"})
     assert liaison_without_unit.status_code == 400 and not User.objects.filter(username="13800000010").exists()
+    assert snapshot() == before
 
 
 def test_office_changes_role_and_unit(api, office, liaison_jia, city):
@@ -99,11 +101,13 @@ def test_office_changes_role_and_unit(api, office, liaison_jia, city):
     assert response.status_code == 200 and response.json()["unit_name"] == "乙街道"
     response = client.patch(f"{LIST}{membership.pk}/", {"role": "inspector", "unit": None}, format="json")
     assert response.status_code == 200 and (response.json()["role"], response.json()["unit"]) == ("inspector", None)
+    before = snapshot()
     refused = client.patch(f"{LIST}{membership.pk}/", {"role": "liaison"}, format="json")
     assert refused.status_code == 400 and "单位" in refused.json()["detail"]
     assert client.put(f"{LIST}{membership.pk}/", {"role": "leader"}, format="json").status_code == 405
     unknown = client.patch(f"{LIST}{membership.pk}/", {"colour": "red"}, format="json")
     assert unknown.status_code == 400
+    assert snapshot() == before
 
 
 def test_deactivate_removes_the_role_and_a_person_without_roles_is_inactive(api, office, liaison_jia):
@@ -123,11 +127,13 @@ def test_deactivate_removes_the_role_and_a_person_without_roles_is_inactive(api,
 def test_the_last_office_membership_cannot_be_removed_or_changed(api, office):
     membership = office.memberships.get()
     client = api(office)
+    before = snapshot()
     response = client.post(f"{LIST}{membership.pk}/deactivate/")
     assert response.status_code == 400 and response.json()["detail"] == "这是最后一个创建办账号，不能移除。"
     response = client.patch(f"{LIST}{membership.pk}/", {"role": "leader"}, format="json")
     assert response.status_code == 400
     assert Membership.objects.filter(pk=membership.pk, role=Role.OFFICE).exists()
+    assert snapshot() == before
 
 
 def test_users_list_searches_names_logins_and_phones(api, everyone):
