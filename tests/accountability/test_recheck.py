@@ -122,6 +122,7 @@ def test_bad_draws_are_refused_and_save_nothing(closed, office, campaign, kwargs
 def test_open_problems_are_not_drawn(problem, office, campaign):
     with pytest.raises(ValidationError):
         recheck_draw(user=office, campaign=campaign, week_from=WEEK, week_to=WEEK, count=1)
+    assert draws() == ([], [])
 
 
 @pytest.mark.parametrize("who", ["inspector", "leader", "liaison_jia"])
@@ -170,11 +171,13 @@ def test_failed_needs_a_note_and_changes_nothing_without(pending, office, closed
     assert snapshot(closed) == before and Recheck.objects.get().status == RecheckStatus.PENDING
 
 
-def test_a_recorded_recheck_is_not_recorded_again(pending, office):
+def test_a_recorded_recheck_is_not_recorded_again(pending, office, closed):
     recheck_record(user=office, recheck=pending, outcome=True)
+    before = snapshot(closed), list(Recheck.objects.values_list("pk", "status", "version", "note"))
     with pytest.raises(RecheckConflict):
         recheck_record(user=office, recheck=pending, outcome=False, note="再记一次")
     assert Recheck.objects.get().status == RecheckStatus.CONFIRMED
+    assert (snapshot(closed), list(Recheck.objects.values_list("pk", "status", "version", "note"))) == before
 
 
 def test_a_stale_version_is_a_conflict(pending, office, closed):

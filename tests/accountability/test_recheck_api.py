@@ -98,9 +98,14 @@ def test_others_cannot_draw_or_record_and_change_nothing(api, office, closed, ca
     assert state() == before
 
 
-def test_anonymous_is_refused(api, closed):
+def test_anonymous_is_refused(api, office, closed):
+    recheck = api(office).post(DRAWS, {"week_from": WEEK, "week_to": WEEK, "count": 1}, format="json").json()
+    before = state()
     assert api().get(DRAWS).status_code == 403
-    assert api().post("/api/v1/rechecks/1/record/", {"outcome": True}, format="json").status_code == 403
+    assert api().post(DRAWS, {"week_from": WEEK, "week_to": WEEK, "count": 1}, format="json").status_code == 403
+    record = f"/api/v1/rechecks/{recheck['rechecks'][0]['id']}/record/"
+    assert api().post(record, {"outcome": False, "note": "匿名"}, format="json").status_code == 403
+    assert state() == before
 
 
 def test_the_pages_draw_and_record(client, office, closed, leader):
