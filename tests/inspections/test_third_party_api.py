@@ -89,16 +89,22 @@ def test_row_errors_answer_400_with_rows_and_columns(api, office, tp_round):
 
 
 def test_a_round_that_is_not_third_party_is_a_field_error(api, office, round_):
+    before, points = snapshot(), sorted(round_.points.values_list("pk", flat=True))
     response = post(api(office), round_)
     assert response.status_code == 400
     assert "第三方测评" in response.json()["fields"]["round"][0]
     response = api(office).post(URL, {"file": upload("结果.xlsx", sheet_bytes())}, format="multipart")
     assert response.json()["fields"]["round"] == ["请指定第三方测评批次（round）。"]
+    assert snapshot() == before
+    assert sorted(round_.points.values_list("pk", flat=True)) == points
 
 
 def test_unknown_fields_are_refused(api, office, tp_round):
+    before = snapshot()
     response = post(api(office), tp_round, colour="red")
     assert response.status_code == 400
+    assert snapshot() == before
+    assert tp_round.points.count() == 0
 
 
 @pytest.mark.parametrize("persona", ["inspector", "leader", "liaison_jia", "liaison_yi", "liaison_dept", None])
