@@ -110,8 +110,10 @@ def test_every_bad_row_is_reported_and_nothing_is_written(city, market_type):
 def test_an_ambiguous_department_names_its_candidates(city, market_type):
     jia_dept = unit_create(name="甲区卫健局", short_name="区卫健局", code="JIA-WJ", kind=UnitKind.DEPARTMENT)
     unit_create(name="乙区卫健局", short_name="区卫健局", code="YI-WJ", kind=UnitKind.DEPARTMENT)
+    before = snapshot()
     result = run([["药店", "", "区卫健局", "", ""]])
     assert "有多个单位叫“区卫健局”" in result.errors[0].message and "JIA-WJ" in result.errors[0].message
+    assert snapshot() == before
     # The export writes what names each department alone, so it imports back unchanged.
     run([["药店", "", "JIA-WJ、市城管局", "", ""]])
     assert departments_of("药店") == [jia_dept.name, "示范市城市管理局"]
