@@ -11,7 +11,7 @@ from PIL import Image
 from campaign import services as campaign_services
 from campaign.choices import UnitKind
 from inspections import services
-from inspections.models import Photo, PointType
+from inspections.models import Photo, Point, PointType
 
 
 def jpeg_with_exif() -> bytes:
@@ -110,6 +110,8 @@ def test_point_must_sit_in_a_community_or_street(city, market_type):
     # Or directly under a district, when the city's data has no street for it (issue 13).
     assert services.point_create(name="x", point_type=market_type, unit=city.district_jia).unit == city.district_jia
     dept_point = PointType.objects.get(name="政务大厅")
+    points = sorted(Point.objects.values_list("pk", "name", "unit_id"))
     with pytest.raises(ValidationError):
         services.point_create(name="y", point_type=dept_point, unit=city.dept_cg)
+    assert sorted(Point.objects.values_list("pk", "name", "unit_id")) == points
     campaign_services.unit_create(name="网格", code="G", kind=UnitKind.OTHER)
