@@ -16,6 +16,7 @@ from campaign.api.exceptions import Conflict
 from campaign.api.serializers import ModelSerializer as StrictModelSerializer
 from campaign.api.serializers import Serializer as StrictSerializer
 from campaign.filters import FilterSet
+from campaign.people import display_name
 from inspections.models import Observation, Photo
 from inspections.selectors import observation_list
 
@@ -31,7 +32,7 @@ class AppealEventSerializer(serializers.ModelSerializer):
         fields = ["action", "actor", "actor_name", "note", "at"]
 
     def get_actor_name(self, event) -> str:
-        return event.actor.get_full_name() or event.actor.username
+        return display_name(event.actor)
 
 
 class AppealSerializer(serializers.ModelSerializer):

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from campaign.api.exceptions import Conflict
 from campaign.api.filters import UnknownQueryParams, check_query_params
 from campaign.api.serializers import Serializer as StrictSerializer
+from campaign.people import display_name
 from campaign.selectors import campaign_choices, campaign_current, scope_for
 from inspections.models import Photo, PhotoFlag
 
@@ -139,7 +140,7 @@ class RecheckSerializer(serializers.ModelSerializer):
         return {RecheckStatus.CONFIRMED: True, RecheckStatus.FAILED: False}.get(recheck.status)
 
     def get_checker_name(self, recheck) -> str | None:
-        return (recheck.checker.get_full_name() or recheck.checker.username) if recheck.checker_id else None
+        return display_name(recheck.checker) if recheck.checker_id else None
 
 
 class RecheckDrawSerializer(serializers.ModelSerializer):
@@ -162,7 +163,7 @@ class RecheckDrawSerializer(serializers.ModelSerializer):
         ]
 
     def get_created_by_name(self, draw) -> str:
-        return draw.created_by.get_full_name() or draw.created_by.username
+        return display_name(draw.created_by)
 
 
 class RecheckDrawCreateSerializer(StrictSerializer):
