@@ -12,14 +12,12 @@ from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.module_loading import import_string
 from django.views.decorators.http import require_POST
 
 from . import services
 from .choices import UnitKind
-from .exporting import workbook_bytes
 from .filters import CampaignFilterSet, JobRunFilterSet, UnitFilterSet
 from .forms import CampaignForm, MembershipForm, PhasesForm, UnitContactsForm, UnitForm, WorkGroupForm
 from .generic import (
@@ -30,8 +28,6 @@ from .generic import (
     ObjectFormView,
     ObjectListView,
     OfficeRequiredMixin,
-    format_cell,
-    xlsx_response,
 )
 from .job_labels import job_error_text, job_label, job_result_text
 from .models import Campaign, JobRun, Membership, Unit, WorkGroup
@@ -127,12 +123,7 @@ class UnitListView(ObjectListView):
         return with_kind_labels(unit_list(user=self.request.user)).order_by("path")
 
     def export_xlsx(self):
-        rows = (
-            [format_cell(col.value(obj)) for col in self.export_columns]
-            for obj in self.get_queryset().iterator(chunk_size=1000)
-        )
-        data = workbook_bytes([col.header for col in self.export_columns], rows, title=self.title)
-        return xlsx_response(data, f"{self.export_name}-{timezone.localdate():%Y%m%d}.xlsx")
+        return super().export_xlsx(self.export_columns)
 
 
 @login_required
