@@ -47,16 +47,9 @@ def _decimal(text: str) -> Decimal | None:
 
 
 def _point_type_lookup() -> dict[str, PointType]:
-    """Active point types by what offices write for them, with their default departments (two queries)."""
-    types = {}
-    for point_type in PointType.objects.filter(active=True).prefetch_related("departments"):
-        types[point_type.name] = point_type
-        types[point_type.name.replace("(", "").replace(")", "")] = point_type
-    # What offices write for the market type.
-    for alias in ("农贸市场", "集贸市场", "菜市场"):
-        if "集贸(农贸)市场" in types:
-            types.setdefault(alias, types["集贸(农贸)市场"])
-    return types
+    """Active point types by what offices write for them (`_type_aliases`), with their default
+    departments (two queries)."""
+    return _type_aliases(list(PointType.objects.filter(active=True).prefetch_related("departments")))
 
 
 def _chunks(values: list, size: int | None = None):
