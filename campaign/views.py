@@ -16,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.module_loading import import_string
 from django.views.decorators.http import require_POST
 
-from . import services
+from . import people, services
 from .choices import UnitKind
 from .filters import CampaignFilterSet, JobRunFilterSet, UnitFilterSet
 from .forms import CampaignForm, MembershipForm, PhasesForm, UnitContactsForm, UnitForm, WorkGroupForm
@@ -296,7 +296,7 @@ def membership_delete(request, pk):
     membership = get_object_or_404(Membership, pk=pk)
     try:
         services.membership_delete(membership=membership)
-        person = membership.user.get_full_name() or membership.user.get_username()
+        person = people.display_name(membership.user)
         unit = f"（{membership.unit.name}）" if membership.unit_id else ""
         messages.success(request, f"已移除“{person}”的角色：{membership.get_role_display()}{unit}。")
     except ValidationError as exc:
