@@ -13,8 +13,8 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from campaign.models import Unit, WorkGroup
-from campaign.selectors import campaign_current, scope_for
+from campaign.models import Unit
+from campaign.selectors import campaign_current
 from campaign.weeks import week_label
 from inspections.selectors import observation_list
 from inspections.services import photo_upload
@@ -27,42 +27,12 @@ from .appeals import (
     appeal_window,
     appellant_units,
     can_file_appeal,
+    mark_decidable,
     observation_week,
 )
-from .choices import VersionStatus
-from .models import AppealStatus, RollupVersion
+from .models import AppealStatus
 
 MAX_PHOTOS = 6
-
-
-def _decidable(user, appeals) -> None:
-    """Mark each appeal `may_decide` (undecided, its week not published, the user a decider): the
-    published weeks and the leader's work groups read once, not per row."""
-    scope = scope_for(user)
-    pending = [a for a in appeals if a.status == AppealStatus.FILED]
-    for appeal in appeals:
-        appeal.may_decide = False
-    if not pending or not (scope.is_office or scope.is_leader):
-        return
-    published = set(
-        RollupVersion.objects.filter(
-            campaign_id__in={a.campaign_id for a in pending},
-            week__in={a.week for a in pending},
-            status__in=(VersionStatus.PUBLISHED, VersionStatus.SUPERSEDED),
-        ).values_list("campaign_id", "week")
-    )
-    groups = (
-        []
-        if scope.is_office
-        else list(WorkGroup.objects.filter(leaders=user).values_list("campaign_id", "units__path").distinct())
-    )
-    for appeal in pending:
-        if (appeal.campaign_id, appeal.week) in published:
-            continue
-        appeal.may_decide = scope.is_office or any(
-            campaign_id == appeal.campaign_id and path and appeal.unit.path.startswith(path)
-            for campaign_id, path in groups
-        )
 
 
 @login_required
@@ -82,7 +52,7 @@ def appeal_list_page(request):
         appeals = appeals.filter(unit_id=unit_id)
     page = Paginator(appeals, 50).get_page(request.GET.get("page"))
     rows = list(page.object_list)
-    _decidable(request.user, rows)
+    mark_decidable(user=request.user, appeals=rows)
     query = request.GET.copy()
     query.pop("page", None)
     return render(

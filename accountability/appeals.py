@@ -175,6 +175,37 @@ def appeals_undecided(*, campaign: Campaign, week: str) -> int:
     return Appeal.objects.filter(campaign=campaign, week=week, status=AppealStatus.FILED).count()
 
 
+def mark_decidable(*, user, appeals: list[Appeal]) -> None:
+    """Mark each appeal `may_decide` (undecided, its week not published, the user a decider): the
+    published weeks and the leader's work groups read once, not per row (`can_decide_appeal` for a
+    page of rows)."""
+    scope = scope_for(user)
+    pending = [a for a in appeals if a.status == AppealStatus.FILED]
+    for appeal in appeals:
+        appeal.may_decide = False
+    if not pending or not (scope.is_office or scope.is_leader):
+        return
+    published = set(
+        RollupVersion.objects.filter(
+            campaign_id__in={a.campaign_id for a in pending},
+            week__in={a.week for a in pending},
+            status__in=(VersionStatus.PUBLISHED, VersionStatus.SUPERSEDED),
+        ).values_list("campaign_id", "week")
+    )
+    groups = (
+        []
+        if scope.is_office
+        else list(WorkGroup.objects.filter(leaders=user).values_list("campaign_id", "units__path").distinct())
+    )
+    for appeal in pending:
+        if (appeal.campaign_id, appeal.week) in published:
+            continue
+        appeal.may_decide = scope.is_office or any(
+            campaign_id == appeal.campaign_id and path and appeal.unit.path.startswith(path)
+            for campaign_id, path in groups
+        )
+
+
 # --- writes -------------------------------------------------------------------------------------
 
 
