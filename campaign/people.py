@@ -24,7 +24,7 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher, get_hasher, make_p
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 
 from . import services
 from .audit import history_record
@@ -510,7 +510,3 @@ def membership_deactivate(*, membership: Membership) -> bool:
         user.is_active = False
         user.save(update_fields=["is_active"])
     return user.is_active
-
-
-def people_search_q(text: str) -> Q:
-    return Q(first_name__icontains=text) | Q(username__icontains=text) | Q(profile__phone__icontains=text)
