@@ -468,12 +468,10 @@ class PointTypeForm(forms.Form):
             self.fields["name"].help_text = "国家测评点位类别，名称不可修改。"
 
 
-class PointTypeCreateView(ObjectFormView):
-    form_class = PointTypeForm
-    title = "新增点位类别"
+class _PointTypeFormView(ObjectFormView):
+    """The add and edit pages of a point type: both go back to the list."""
 
-    def get_initial(self):
-        return {"active": True, "order": PointType.objects.aggregate(n=Max("order"))["n"] or 0}
+    form_class = PointTypeForm
 
     def cancel_url(self):
         return reverse("pointtype-list")
@@ -481,12 +479,18 @@ class PointTypeCreateView(ObjectFormView):
     def get_success_url(self, result):
         return reverse("pointtype-list")
 
+
+class PointTypeCreateView(_PointTypeFormView):
+    title = "新增点位类别"
+
+    def get_initial(self):
+        return {"active": True, "order": PointType.objects.aggregate(n=Max("order"))["n"] or 0}
+
     def perform(self, form):
         return services.point_type_save(**form.cleaned_data)
 
 
-class PointTypeEditView(ObjectFormView):
-    form_class = PointTypeForm
+class PointTypeEditView(_PointTypeFormView):
     title = "编辑点位类别"
 
     def load_object(self):
@@ -504,12 +508,6 @@ class PointTypeEditView(ObjectFormView):
             "order": point_type.order,
             "active": point_type.active,
         }
-
-    def cancel_url(self):
-        return reverse("pointtype-list")
-
-    def get_success_url(self, result):
-        return reverse("pointtype-list")
 
     def perform(self, form):
         return services.point_type_save(point_type=self.object, **form.cleaned_data)
