@@ -176,11 +176,13 @@ def test_the_review_queue_reads_flags_in_one_query_whatever_the_photos(client, o
 
 def test_a_refused_page_approval_shows_the_reason(client, office, flagged_review):
     client.force_login(office)
+    before = snapshot(flagged_review)
     response = client.post(
         f"/problems/{flagged_review.pk}/transition/", {"action": "approve", "next": "/problems/review/"}, follow=True
     )
     assert "请填写核实说明" in response.content.decode()
     assert snapshot(flagged_review)[0]["status"] == S.REVIEWING
+    assert snapshot(flagged_review) == before
 
 
 def test_image_helper_is_a_photo():
