@@ -485,15 +485,9 @@ def membership_change(*, membership: Membership, role: str | None = None, unit=.
     unit = membership.unit if unit is ... else unit
     if role == Role.LIAISON and unit is None:
         raise ValidationError({"unit": "单位联络员必须指定所属单位。"})
-    if (
-        membership.role == Role.OFFICE
-        and role != Role.OFFICE
-        and not Membership.objects.filter(role=Role.OFFICE).exclude(pk=membership.pk).exists()
-    ):
+    if role != Role.OFFICE and services.membership_is_last_office(membership):
         raise ValidationError({"role": "这是最后一个创建办账号，不能改为其他角色。"})
-    duplicate = Membership.objects.filter(user=membership.user, role=role, unit=unit).exclude(pk=membership.pk)
-    if duplicate.exists():
-        raise ValidationError({"role": "该用户已有这个角色。"})
+    services.membership_check(user=membership.user, role=role, unit=unit, exclude_pk=membership.pk)
     membership.role, membership.unit = role, unit
     membership.full_clean(validate_constraints=False)
     membership.save()

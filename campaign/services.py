@@ -565,11 +565,24 @@ def user_create(*, username: str, password: str, full_name: str = "", email: str
 
 
 @transaction.atomic
-def membership_create(*, user, role: str, unit: Unit | None = None) -> Membership:
+def membership_check(*, user, role: str, unit: Unit | None, exclude_pk: int | None = None) -> None:
+    """A role the person may hold: a liaison names its unit; never the same role twice."""
     if role == Role.LIAISON and unit is None:
         raise ValidationError({"unit": "单位联络员必须指定所属单位。"})
-    if Membership.objects.filter(user=user, role=role, unit=unit).exists():
+    if Membership.objects.filter(user=user, role=role, unit=unit).exclude(pk=exclude_pk).exists():
         raise ValidationError({"role": "该用户已有这个角色。"})
+
+
+def membership_is_last_office(membership: Membership) -> bool:
+    """Whether this is the only 创建办 membership left (it can be neither removed nor changed)."""
+    return (
+        membership.role == Role.OFFICE
+        and not Membership.objects.filter(role=Role.OFFICE).exclude(pk=membership.pk).exists()
+    )
+
+
+def membership_create(*, user, role: str, unit: Unit | None = None) -> Membership:
+    membership_check(user=user, role=role, unit=unit)
     membership = Membership(user=user, role=role, unit=unit)
     membership.full_clean(validate_constraints=False)
     membership.save()
@@ -578,10 +591,7 @@ def membership_create(*, user, role: str, unit: Unit | None = None) -> Membershi
 
 @transaction.atomic
 def membership_delete(*, membership: Membership) -> None:
-    if (
-        membership.role == Role.OFFICE
-        and not Membership.objects.filter(role=Role.OFFICE).exclude(pk=membership.pk).exists()
-    ):
+    if membership_is_last_office(membership):
         raise ValidationError("这是最后一个创建办账号，不能移除。")
     membership.delete()
 
