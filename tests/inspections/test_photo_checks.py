@@ -204,7 +204,7 @@ def test_photos_fingerprint_fills_old_photos_and_flags_them(inspector):
     PhotoFlag.objects.all().delete()
     out = io.StringIO()
     call_command("photos_fingerprint", "--batch-size", "1", stdout=out)
-    assert "2" in out.getvalue()
+    assert out.getvalue().strip() == "已补算 2 张照片的指纹。"
     assert not Photo.objects.filter(phash__isnull=True).exists()
     assert codes(first) == set() and codes(second) == {"duplicate"}
     call_command("photos_fingerprint", stdout=io.StringIO())  # nothing left: changes nothing
