@@ -55,6 +55,8 @@ def test_pages_redirect_to_the_password_change_until_changed(client, newcomer):
 def test_a_wrong_old_password_keeps_the_flag(client, newcomer):
     user, password = newcomer
     sign_in(client, user.username, password)
+    user.refresh_from_db()
+    hash_before = user.password
     response = client.post(
         "/password/", {"old_password": "wrong", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
     )
@@ -62,6 +64,8 @@ def test_a_wrong_old_password_keeps_the_flag(client, newcomer):
     assert client.get("/").status_code == 302
     user.profile.refresh_from_db()
     assert user.profile.must_change_password
+    user.refresh_from_db()
+    assert user.password == hash_before  # the refused change wrote nothing
 
 
 def test_logout_is_allowed_while_flagged(client, newcomer):
