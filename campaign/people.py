@@ -309,7 +309,7 @@ def people_import(*, file, dry_run: bool) -> PeopleImportResult:
             action = "create"
         else:
             if person.username not in reported:
-                old_phone = _profile_phone(user)
+                old_phone = profile_phone(user)
                 if person.full_name and user.first_name != person.full_name:
                     changes["姓名"] = (user.first_name, person.full_name)
                 if person.phone and old_phone != person.phone:
@@ -333,7 +333,8 @@ def people_import(*, file, dry_run: bool) -> PeopleImportResult:
     return result
 
 
-def _profile_phone(user) -> str:
+def profile_phone(user) -> str:
+    """The person's mobile number ("" without a profile)."""
     try:
         return user.profile.phone
     except UserProfile.DoesNotExist:
@@ -433,7 +434,7 @@ def people_row(membership: Membership, *, ambiguous=lambda name: False) -> list[
     groups = getattr(user, "current_groups", [])
     return [
         user.first_name,
-        _profile_phone(user),
+        profile_phone(user),
         user.username,
         membership.get_role_display(),
         (unit.code if ambiguous(unit.name) else unit.name) if unit is not None else "",

@@ -23,10 +23,6 @@ from .views import run_import
 User = get_user_model()
 
 
-def _phone(user) -> str:
-    return people._profile_phone(user)
-
-
 ROLE_HELP = "角色：" + "、".join(f"{value}（{label}）" for value, label in Role.choices)
 
 
@@ -70,7 +66,7 @@ class MembershipSerializer(ModelSerializer):
         return people.display_name(obj.user)
 
     def get_phone(self, obj) -> str:
-        return _phone(obj.user)
+        return people.profile_phone(obj.user)
 
 
 class MembershipCreateSerializer(Serializer):
@@ -245,7 +241,7 @@ class UserSerializer(ModelSerializer):
         return obj.first_name
 
     def get_phone(self, obj) -> str:
-        return _phone(obj)
+        return people.profile_phone(obj)
 
     @extend_schema_field(UserRoleSerializer(many=True))
     def get_roles(self, obj) -> list[dict]:
