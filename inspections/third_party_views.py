@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.db.models import OuterRef, Subquery
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +21,7 @@ from indicators.selectors import system_current
 from . import third_party
 from .choices import RoundKind
 from .importing import _indicator_index
-from .models import CheckItem, InspectionRound, Point
+from .models import CheckItem, InspectionRound, Point, PointType
 
 TRUE_FLAGS = {"1", "on", "true", "yes"}
 
@@ -77,10 +78,21 @@ def sample_rows(round_: InspectionRound | None) -> list[list[str]]:
         .order_by("point_type__order", "point_type_id", "order", "id")
         .distinct()[:40]
     )
+    # The first active point of each type (as Point's ordering sorts them), in two queries.
+    first_of_type = dict(
+        PointType.objects.filter(pk__in={item.point_type_id for item in items})
+        .annotate(
+            first=Subquery(
+                Point.objects.filter(point_type=OuterRef("pk"), active=True).order_by("name", "id").values("pk")[:1]
+            )
+        )
+        .values_list("pk", "first")
+    )
+    points = Point.objects.select_related("unit").in_bulk([pk for pk in first_of_type.values() if pk is not None])
     for item in items:
         if item.point_type_id in used_types:
             continue
-        point = Point.objects.filter(point_type_id=item.point_type_id, active=True).select_related("unit").first()
+        point = points.get(first_of_type.get(item.point_type_id))
         reference = _standard_reference(item.indicator, index, by_pk)
         if point is None or reference is None:
             continue
