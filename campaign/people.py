@@ -480,6 +480,18 @@ def membership_add(*, user, role: str, unit: Unit | None = None) -> Membership:
 
 
 @transaction.atomic
+def membership_add_person(
+    *, user=None, full_name: str = "", phone: str = "", username: str = "", role: str, unit: Unit | None = None
+) -> tuple[Membership, str | None]:
+    """A role for an existing person (`user`), or for a new one created with a one-time password:
+    both or nothing. Returns the membership and the new account's password (None for `user`)."""
+    password = None
+    if user is None:
+        user, password = person_create(full_name=full_name, phone=phone, username=username)
+    return membership_add(user=user, role=role, unit=unit), password
+
+
+@transaction.atomic
 def membership_change(*, membership: Membership, role: str | None = None, unit=...) -> Membership:
     """Change a membership's role or unit (a liaison keeps a unit; no duplicate of another role)."""
     role = membership.role if role is None else role

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import django_filters
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
@@ -154,14 +153,14 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         data = MembershipCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        password = None
-        with transaction.atomic():
-            user = values.get("user")
-            if user is None:
-                user, password = people.person_create(
-                    full_name=values["full_name"], phone=values.get("phone", ""), username=values.get("username", "")
-                )
-            membership = people.membership_add(user=user, role=values["role"], unit=values.get("unit"))
+        membership, password = people.membership_add_person(
+            user=values.get("user"),
+            full_name=values.get("full_name", ""),
+            phone=values.get("phone", ""),
+            username=values.get("username", ""),
+            role=values["role"],
+            unit=values.get("unit"),
+        )
         membership = _memberships().get(pk=membership.pk)
         body = MembershipSerializer(membership).data
         if password is not None:
