@@ -26,6 +26,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import StartsWith
 from django.http import Http404
 from django.utils import timezone
 
@@ -226,28 +227,24 @@ def _week_range(week_from: str, week_to: str):
 
 def recheck_candidates(*, campaign, week_from: str, week_to: str) -> list[Candidate]:
     """Closed problems of the campaign closed in the weeks, not already awaiting a re-check: one
-    query (the flag an EXISTS over the photos of the problem's observation and reports), and the
-    districts once."""
+    query (the flag an EXISTS over the photos of the problem's observation and reports, the
+    district the one whose path the located unit's path starts with)."""
     start, end = _week_range(week_from, week_to)
     flagged = Exists(
         PhotoFlag.objects.filter(
             Q(photo__observation__problem=OuterRef("pk")) | Q(photo__problem_events__problem=OuterRef("pk"))
         )
     )
+    district = Unit.objects.filter(StartsWith(OuterRef("unit__path"), F("path")), kind=UnitKind.DISTRICT)
     pending = Recheck.objects.filter(status=RecheckStatus.PENDING).values("problem_id")
     rows = (
         Problem.objects.filter(campaign=campaign, status=ProblemStatus.CLOSED, closed_at__gte=start, closed_at__lt=end)
         .exclude(pk__in=pending)
-        .annotate(has_flag=flagged)
-        .values_list("pk", "unit__path", "has_flag")
+        .annotate(has_flag=flagged, district=Coalesce(Subquery(district.values("code")[:1]), Value("")))
+        .values_list("pk", "district", "has_flag")
         .order_by("pk")
     )
-    districts_by_path = dict(Unit.objects.filter(kind=UnitKind.DISTRICT).values_list("path", "code"))
-    out = []
-    for pk, path, has_flag in rows:
-        district = next((code for prefix, code in districts_by_path.items() if path.startswith(prefix)), "")
-        out.append(Candidate(pk, district, bool(has_flag)))
-    return out
+    return [Candidate(pk, code, bool(has_flag)) for pk, code, has_flag in rows]
 
 
 @transaction.atomic
