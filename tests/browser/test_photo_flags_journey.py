@@ -53,11 +53,18 @@ def test_a_reused_photo_is_flagged_and_its_approval_needs_a_note(page, live_serv
     expect(item.get_by_test_id("before")).to_be_visible()
 
     # Approving without a note is refused, in Chinese; nothing changed.
+    def state():
+        fields = ("status", "version", "closed_at", "rework_count")
+        row = type(problem).objects.filter(pk=problem.pk).values_list(*fields).get()
+        return row, list(ProblemEvent.objects.filter(problem=problem).order_by("pk").values_list("pk", "action"))
+
+    before_refusal = state()
     with page.expect_navigation():
         item.get_by_role("button", name="复查通过（销号）").click()
     expect(page.locator("body")).to_contain_text("请填写核实说明")
     problem.refresh_from_db()
     assert problem.status == S.REVIEWING
+    assert state() == before_refusal
 
     # With a note it is approved, and the note is recorded.
     page.goto(f"{live_server.url}/problems/review/")
