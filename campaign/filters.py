@@ -81,8 +81,12 @@ class MembershipFilterSet(FilterSet):
         fields = ["q", "role", "unit"]
 
     def filter_q(self, queryset, name, value):
+        """搜索 finds a person by login, name or mobile number, or by unit name."""
         return queryset.filter(
-            Q(user__username__icontains=value) | Q(user__first_name__icontains=value) | Q(unit__name__icontains=value)
+            Q(user__username__icontains=value)
+            | Q(user__first_name__icontains=value)
+            | Q(user__profile__phone__icontains=value)
+            | Q(unit__name__icontains=value)
         )
 
 

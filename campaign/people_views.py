@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 
 from django.conf import settings
-from django.db.models import Q
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -17,21 +16,9 @@ from .generic import Col, ImportView, ObjectListView, OfficeRequiredMixin, xlsx_
 from .models import Membership
 
 
-class PeopleFilterSet(MembershipFilterSet):
-    """The members list's filters; 搜索 also finds a person by mobile number."""
-
-    def filter_q(self, queryset, name, value):
-        return queryset.filter(
-            Q(user__username__icontains=value)
-            | Q(user__first_name__icontains=value)
-            | Q(user__profile__phone__icontains=value)
-            | Q(unit__name__icontains=value)
-        )
-
-
 class MembershipListView(OfficeRequiredMixin, ObjectListView):
     title = "成员与角色"
-    filterset_class = PeopleFilterSet
+    filterset_class = MembershipFilterSet
     add_url_name = "membership-create"
     import_url_name = "membership-import"
     export_name = "人员"
