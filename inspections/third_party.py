@@ -20,7 +20,7 @@ import hashlib
 import re
 import uuid
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -44,6 +44,7 @@ from indicators.selectors import system_current
 from . import services
 from .choices import Result, RoundKind
 from .importing import _chunks, _find_indicator, _indicator_index, _point_type_lookup, _PointPlan, _points_write
+from .importing import _decimal as _number
 from .models import CheckItem, Inspection, InspectionRound, Observation, Point
 
 CORRECTION_REASON = "第三方测评结果重新导入"
@@ -144,11 +145,9 @@ def round_problems(round_: InspectionRound | None) -> str | None:
 
 
 def _decimal(text: str) -> Decimal | None:
-    try:
-        value = Decimal(text.replace(",", ""))
-    except (InvalidOperation, ValueError):
-        return None
-    return value if value.is_finite() else None
+    """The imports' number (importing._decimal), finite only."""
+    value = _number(text)
+    return value if value is not None and value.is_finite() else None
 
 
 def _moment(text: str, default_day: datetime.date | None) -> tuple[datetime.datetime | None, str | None]:
