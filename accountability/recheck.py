@@ -343,10 +343,15 @@ def recheck_record(
     return locked
 
 
+def can_read_rechecks(user) -> bool:
+    """The office and leaders read the draws and their re-checks (the office alone writes them)."""
+    scope = scope_for(user)
+    return scope.is_office or scope.is_leader
+
+
 def recheck_draw_list(*, user, campaign=None) -> QuerySet[RecheckDraw]:
     """Draws the office and leaders read (others none), newest first."""
-    scope = scope_for(user)
-    if not (scope.is_office or scope.is_leader):
+    if not can_read_rechecks(user):
         return RecheckDraw.objects.none()
     queryset = RecheckDraw.objects.select_related("created_by")
     return queryset.filter(campaign=campaign) if campaign is not None else queryset

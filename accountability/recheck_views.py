@@ -22,6 +22,7 @@ from .recheck import (
     KIND_LABELS,
     EvidenceFlagFilterSet,
     RecheckConflict,
+    can_read_rechecks,
     evidence_flag_list,
     evidence_kind,
     evidence_week,
@@ -80,9 +81,9 @@ def _int_or_none(value: str) -> int | None:
 def recheck_list_page(request):
     """抽查复核: the campaign's draws and their re-checks (office and leaders); the office draws
     (POST) and records outcomes (recheck-record)."""
-    scope = scope_for(request.user)
-    if not (scope.is_office or scope.is_leader):
+    if not can_read_rechecks(request.user):
         raise PermissionDenied("只有创建办和领导可以查看抽查复核。")
+    scope = scope_for(request.user)
     campaign = campaign_current()
     error, values = "", {}
     if request.method == "POST":

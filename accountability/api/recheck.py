@@ -24,6 +24,7 @@ from ..recheck import (
     KIND_LABELS,
     EvidenceFlagFilterSet,
     RecheckConflict,
+    can_read_rechecks,
     evidence_flag_list,
     evidence_kind,
     evidence_week,
@@ -194,8 +195,7 @@ class RecheckRecordSerializer(StrictSerializer):
 
 
 def _readers_only(request) -> None:
-    scope = scope_for(request.user)
-    if not (scope.is_office or scope.is_leader):
+    if not can_read_rechecks(request.user):
         raise exceptions.PermissionDenied("只有创建办和领导可以查看抽查复核。")
 
 
