@@ -15,6 +15,7 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpResponseRedirect, JsonResponse
 from django.urls import reverse
 
+from . import people
 from .models import UserProfile
 
 SESSION_FLAG = "must_change_password"
@@ -62,7 +63,7 @@ class LoginView(auth_views.LoginView):
     def form_valid(self, form):
         response = super().form_valid(form)
         user = form.get_user()
-        if UserProfile.objects.filter(user=user, must_change_password=True).exists():
+        if people.must_change_password(user=user):
             self.request.session[SESSION_FLAG] = True
         return response
 
@@ -80,7 +81,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     def form_valid(self, form):
         forced = bool(self.request.session.pop(SESSION_FLAG, False))
         response = super().form_valid(form)
-        UserProfile.objects.filter(user=form.user, must_change_password=True).update(must_change_password=False)
+        people.password_changed(user=form.user)
         if forced:
             messages.success(self.request, "密码已修改，欢迎使用。")
             return HttpResponseRedirect(reverse("home"))

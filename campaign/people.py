@@ -469,6 +469,16 @@ def person_create(*, full_name: str, phone: str = "", username: str = "") -> tup
     return user, password
 
 
+def must_change_password(*, user) -> bool:
+    """Whether the person still signs in with an office-issued one-time password."""
+    return UserProfile.objects.filter(user=user, must_change_password=True).exists()
+
+
+def password_changed(*, user) -> None:
+    """The person chose a password: the one-time password's flag is cleared."""
+    UserProfile.objects.filter(user=user, must_change_password=True).update(must_change_password=False)
+
+
 @transaction.atomic
 def membership_add(*, user, role: str, unit: Unit | None = None) -> Membership:
     """A role for a person (a deactivated account is active again)."""
