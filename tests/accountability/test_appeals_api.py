@@ -164,8 +164,10 @@ def test_pages_file_list_and_decide(web, client, computed, worst, liaison_jia, o
     listing = web(office).get(f"/rankings/appeals/?week={WEEK}")
     text = listing.content.decode()
     assert "已整改" in text and 'data-testid="appeal-decide-form"' in text
+    before = state()
     client.post(f"/rankings/appeals/{appeal.pk}/decide/", {"decision": "reject", "note": "", "version": "0"})
     assert Appeal.objects.get().status == AppealStatus.FILED  # a note is required
+    assert state() == before
     client.post(f"/rankings/appeals/{appeal.pk}/decide/", {"decision": "reject", "note": "照片不清", "version": "0"})
     assert Appeal.objects.get().status == AppealStatus.REJECTED
     ranking = client.get(f"/rankings/?campaign={campaign.pk}&week={WEEK}&population=street").content.decode()

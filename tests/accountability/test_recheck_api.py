@@ -55,8 +55,10 @@ def test_the_office_draws_and_records_through_the_api(api, office, closed, campa
         None,
     )
     record = f"/api/v1/rechecks/{recheck['id']}/record/"
+    before = state()
     refused = client.post(record, {"outcome": False}, format="json")
     assert refused.status_code == 400 and refused.json()["fields"]["note"] == ["记录不属实时请写明情况。"]
+    assert state() == before
     done = client.post(record, {"outcome": False, "note": "仍有积水", "version": 0}, format="json")
     assert done.status_code == 200, done.json()
     assert (done.json()["status"], done.json()["outcome"], done.json()["checker_name"]) == (
@@ -66,8 +68,10 @@ def test_the_office_draws_and_records_through_the_api(api, office, closed, campa
     )
     closed.refresh_from_db()
     assert (closed.status, closed.rework_count) == (S.RECTIFYING, 1)
+    before = state()
     again = client.post(record, {"outcome": True}, format="json")
     assert again.status_code == 409
+    assert state() == before
     listed = client.get(DRAWS).json()
     assert listed["count"] == 1 and listed["results"][0]["rechecks"][0]["note"] == "仍有积水"
 
