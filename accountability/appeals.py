@@ -277,7 +277,7 @@ def appeal_decide(
     note = (note or "").strip()
     if status == AppealStatus.REJECTED and not note:
         raise ValidationError({"note": "维持原扣分须填写理由。"})
-    locked = Appeal.objects.select_for_update(of=("self",)).select_related("campaign").get(pk=appeal.pk)
+    locked = Appeal.objects.select_for_update(of=("self",)).select_related("campaign", "observation").get(pk=appeal.pk)
     if locked.status != AppealStatus.FILED:
         raise AppealConflict(AppealConflict.message)
     if expected_version is not None and locked.version != expected_version:
@@ -301,7 +301,7 @@ def appeal_decide(
     )
     if status == AppealStatus.GRANTED:
         Observation.objects.filter(pk=locked.observation_id).update(appeal_granted=True)
-        moment = Observation.objects.filter(pk=locked.observation_id).values_list("observed_at", flat=True).first()
+        moment = locked.observation.observed_at
         campaign_id, pk = locked.campaign_id, locked.pk
         transaction.on_commit(
             lambda: rollup_refresh(campaign_id=campaign_id, moments=[moment], reason=f"申诉 #{pk} 撤销扣分"),
