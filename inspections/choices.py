@@ -77,3 +77,20 @@ NATIONAL_POINT_TYPES = [
     ("小区", ["市住建局"]),
     ("乡镇", ["市农业农村局"]),
 ]
+
+
+class ReportChannel(models.TextChoices):
+    """Where a report from outside the campaign office came in."""
+
+    CITIZEN = "citizen", "市民随手拍"
+    HOTLINE = "hotline", "12345热线"
+    OPEN311 = "open311", "Open311接口"
+
+
+class ReportStatus(models.TextChoices):
+    """Triage of a report (分拣). Once accepted or merged, what the citizen sees follows the problem."""
+
+    PENDING = "pending", "待分拣"
+    ACCEPTED = "accepted", "已受理"
+    MERGED = "merged", "已合并"
+    REJECTED = "rejected", "不予受理"

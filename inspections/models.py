@@ -10,7 +10,16 @@ from simple_history.models import HistoricalRecords
 from campaign.models import Campaign, Unit
 from indicators.models import Indicator
 
-from .choices import ChargeKind, ProblemSource, ProblemStatus, Result, RoundKind, Severity
+from .choices import (
+    ChargeKind,
+    ProblemSource,
+    ProblemStatus,
+    ReportChannel,
+    ReportStatus,
+    Result,
+    RoundKind,
+    Severity,
+)
 
 
 class PointType(models.Model):
@@ -283,7 +292,10 @@ class Photo(models.Model):
     taken_at = models.DateTimeField("拍摄时间(EXIF)", null=True, blank=True)
     exif_latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     exif_longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Empty for a photo a citizen sent with a report (随手拍, Open311): no account behind it.
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     uploaded_at = models.DateTimeField(auto_now_add=True)
     observation = models.ForeignKey(Observation, on_delete=models.PROTECT, null=True, blank=True, related_name="photos")
     # The 64-bit perceptual hash (imagehash's pHash, stored signed) and its PHASH_CHUNKS chunks,
@@ -407,6 +419,11 @@ class Problem(models.Model):
     sightings = models.ManyToManyField(
         Observation, blank=True, related_name="sighted_problems", verbose_name="再次发现"
     )
+    # Where the problem is, when it has no point or is somewhere else than its point (a citizen's
+    # report, a 12345 ticket): the duplicate matching and the map read these, else the point's.
+    latitude = models.DecimalField("纬度", max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField("经度", max_digits=9, decimal_places=6, null=True, blank=True)
+    address = models.CharField("地址", max_length=300, blank=True, default="", db_default="")
     version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
@@ -430,3 +447,139 @@ class Problem(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("problem-detail", args=[self.pk])
+
+
+class PublicCategory(models.Model):
+    """A category the public reports under (随手拍's 问题类别, Open311's service): the campaign's own
+    list, mapped to the check items and point types it stands for, so a report can be matched to open
+    problems and routed. `code` is the Open311 service_code."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="public_categories", verbose_name="创建活动"
+    )
+    code = models.SlugField("编码", max_length=40)
+    name = models.CharField("名称", max_length=60)
+    description = models.CharField("说明", max_length=300, blank=True)
+    group = models.CharField("分组", max_length=60, blank=True)
+    order = models.PositiveIntegerField("排序", default=0)
+    active = models.BooleanField("启用", default=True)
+    check_items = models.ManyToManyField(
+        CheckItem, blank=True, related_name="public_categories", verbose_name="对应测评细则"
+    )
+    point_types = models.ManyToManyField(
+        PointType, blank=True, related_name="public_categories", verbose_name="对应点位类别"
+    )
+
+    class Meta:
+        verbose_name = "公众问题类别"
+        verbose_name_plural = "公众问题类别"
+        ordering = ["order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "code"], name="public_category_unique_code"),
+            models.UniqueConstraint(fields=["campaign", "name"], name="public_category_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IntakeKey(models.Model):
+    """An API key the office issues to an outside system (an Open311 client, the 12345 platform).
+    Only its SHA-256 is stored; the key is shown once when issued."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="intake_keys", verbose_name="创建活动"
+    )
+    name = models.CharField("名称", max_length=100)
+    prefix = models.CharField("前缀", max_length=12)
+    key_hash = models.CharField(max_length=64, unique=True)
+    active = models.BooleanField("启用", default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("签发时间", auto_now_add=True)
+    last_used_at = models.DateTimeField("最近使用", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "接口密钥"
+        verbose_name_plural = "接口密钥"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.prefix}…）"
+
+
+class Report(models.Model):
+    """A problem reported from outside the office — a citizen's 随手拍, a 12345 ticket, an Open311
+    request — waiting in the 待分拣 queue until the office accepts it (a new problem), merges it into
+    an open problem (another sighting of it) or rejects it with a reason. `reference` is the public,
+    unguessable number the citizen's status page and Open311 answer by; the reporter's phone and
+    name are never shown outside the office."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="reports", verbose_name="创建活动")
+    channel = models.CharField("渠道", max_length=20, choices=ReportChannel.choices)
+    reference = models.CharField("受理编号", max_length=20, unique=True)
+    status = models.CharField("状态", max_length=20, choices=ReportStatus.choices, default=ReportStatus.PENDING)
+    category = models.ForeignKey(
+        PublicCategory,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reports",
+        verbose_name="问题类别",
+    )
+    category_text = models.CharField("原始类别", max_length=100, blank=True)
+    description = models.TextField("问题描述")
+    address = models.CharField("地址", max_length=300, blank=True)
+    latitude = models.DecimalField("纬度", max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField("经度", max_digits=9, decimal_places=6, null=True, blank=True)
+    # Private: shown to the office only, never on the status page or through Open311.
+    reporter_name = models.CharField("反映人", max_length=50, blank=True)
+    reporter_phone = models.CharField("联系电话", max_length=20, blank=True)
+    photos = models.ManyToManyField(Photo, blank=True, related_name="reports", verbose_name="照片")
+    submitted_at = models.DateTimeField("提交时间", db_index=True)
+    intake_key = models.ForeignKey(
+        IntakeKey, on_delete=models.PROTECT, null=True, blank=True, related_name="reports", verbose_name="接口密钥"
+    )
+    # 12345: the platform's ticket, unique per campaign; a re-import updates the same report.
+    ticket_no = models.CharField("工单编号", max_length=50, blank=True)
+    called_at = models.DateTimeField("来电时间", null=True, blank=True)
+    ticket_due_at = models.DateTimeField("办理时限", null=True, blank=True)
+    # Triage.
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="reports", verbose_name="属地单位"
+    )
+    point = models.ForeignKey(
+        Point, on_delete=models.PROTECT, null=True, blank=True, related_name="reports", verbose_name="点位"
+    )
+    problem = models.ForeignKey(
+        Problem, on_delete=models.PROTECT, null=True, blank=True, related_name="reports", verbose_name="问题"
+    )
+    reject_reason = models.CharField("不予受理理由", max_length=300, blank=True)
+    triaged_at = models.DateTimeField("分拣时间", null=True, blank=True)
+    triaged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The reply to send back (to the hotline platform, the citizen): recorded when the problem closes.
+    reply = models.TextField("办理回复", blank=True)
+    replied_at = models.DateTimeField("回复时间", null=True, blank=True)
+    version = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        verbose_name = "群众反映"
+        verbose_name_plural = "群众反映"
+        ordering = ["-submitted_at", "-id"]
+        indexes = [
+            models.Index(fields=["campaign", "status", "submitted_at"], name="report_queue"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "ticket_no"], condition=~Q(ticket_no=""), name="report_unique_ticket"
+            ),
+            models.CheckConstraint(
+                condition=(Q(latitude__isnull=True) | (Q(latitude__gte=-90) & Q(latitude__lte=90)))
+                & (Q(longitude__isnull=True) | (Q(longitude__gte=-180) & Q(longitude__lte=180))),
+                name="report_coordinates_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.description[:30]}"
