@@ -105,3 +105,38 @@ class RecheckStatus(models.TextChoices):
     PENDING = "pending", "待复核"
     CONFIRMED = "confirmed", "属实"
     FAILED = "failed", "不属实"
+
+
+class NotificationKind(models.TextChoices):
+    """What a notification is about (accountability.notify). The in-app row is always written;
+    a user's preferences and a unit's group robots choose which kinds they are pushed."""
+
+    ASSIGNED = "assigned", "交办"
+    RETURNED = "returned", "退回"
+    APPROVED = "approved", "通过"
+    CLOSED = "closed", "销号"
+    REVIEW = "review", "待复查"
+    REQUEST = "request", "申请"
+    STATUS = "status", "状态变更"
+    REMINDER = "reminder", "提醒"
+    OVERDUE = "overdue", "超期"
+    ESCALATED = "escalated", "升级"
+    CASE = "case", "问责"
+    APPEAL = "appeal", "申诉"
+    OTHER = "other", "其他"
+
+
+class ChannelKind(models.TextChoices):
+    """Where a notification is pushed besides the in-app list."""
+
+    EMAIL = "email", "邮件"
+    SMS = "sms", "短信"
+    WECOM = "wecom", "企业微信群机器人"
+    DINGTALK = "dingtalk", "钉钉群机器人"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "待发送"
+    SENT = "sent", "已发送"
+    FAILED = "failed", "失败"
+    GIVEN_UP = "given_up", "放弃"

@@ -18,7 +18,10 @@ from .choices import (
     CaseLevel,
     CaseRule,
     CaseStatus,
+    ChannelKind,
     DayKind,
+    DeliveryStatus,
+    NotificationKind,
     Population,
     RecheckStatus,
     VersionStatus,
@@ -73,12 +76,20 @@ class CalendarDay(models.Model):
 
 
 class Notification(models.Model):
-    """An in-app notification. `key` makes each reminder once-only however often a job runs."""
+    """An in-app notification, written only by `accountability.notify`. `key` makes a notification
+    once-only per user however often a job runs; `campaign` scopes the list (none: every campaign)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     problem = models.ForeignKey(Problem, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     key = models.CharField(max_length=120)
+    kind = models.CharField(
+        "类型", max_length=20, choices=NotificationKind.choices, default=NotificationKind.OTHER, db_default="other"
+    )
     message = models.CharField("内容", max_length=300)
+    url = models.CharField("链接", max_length=300, blank=True, default="", db_default="")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name="创建活动"
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     read_at = models.DateTimeField(null=True, blank=True)
 
@@ -87,9 +98,125 @@ class Notification(models.Model):
         verbose_name_plural = "通知"
         ordering = ["-created_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="notification_once_per_key")]
+        indexes = [
+            models.Index(fields=["user"], condition=models.Q(read_at__isnull=True), name="notification_unread_by_user"),
+        ]
 
     def __str__(self) -> str:
         return self.message
+
+    @property
+    def link(self) -> str:
+        """Where the notification leads: its own url, else its problem's page."""
+        if self.url:
+            return self.url
+        if self.problem_id:
+            from django.urls import reverse
+
+            return reverse("problem-detail", args=[self.problem_id])
+        return ""
+
+
+class NotificationPreference(models.Model):
+    """A user's own push settings: e-mail and SMS on or off, and which kinds are pushed (an empty
+    list: every kind). The in-app notification is written whatever these say."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference", verbose_name="用户"
+    )
+    email = models.BooleanField("邮件推送", default=True)
+    sms = models.BooleanField("短信推送", default=False)
+    kinds = models.JSONField("推送的通知类型", default=list, blank=True, help_text="为空表示全部类型")
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "通知偏好"
+        verbose_name_plural = "通知偏好"
+
+    def __str__(self) -> str:
+        return f"{self.user} 的通知偏好"
+
+
+class UnitChannel(models.Model):
+    """A unit's group robot (企业微信 or 钉钉): gets a message for each notification about the unit
+    of a kind it takes (an empty list: every kind). Managed by the office."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="channels", verbose_name="单位")
+    kind = models.CharField(
+        "渠道",
+        max_length=20,
+        choices=[(ChannelKind.WECOM, ChannelKind.WECOM.label), (ChannelKind.DINGTALK, ChannelKind.DINGTALK.label)],
+    )
+    name = models.CharField("名称", max_length=60)
+    webhook_url = models.CharField("Webhook 地址", max_length=500)
+    secret = models.CharField("加签密钥", max_length=200, blank=True, help_text="钉钉机器人“加签”安全设置的密钥")
+    enabled = models.BooleanField("启用", default=True)
+    kinds = models.JSONField("推送的通知类型", default=list, blank=True, help_text="为空表示全部类型")
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "单位推送渠道"
+        verbose_name_plural = "单位推送渠道"
+        ordering = ["unit__path", "kind", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.get_kind_display()}（{self.name}）"
+
+
+class Delivery(models.Model):
+    """One push of a notification through one channel, and its fate: 待发送 → 已发送, or 失败 and
+    retried with backoff until 放弃. `target` is a masked description (never an address or a
+    secret in full). A robot's message about a unit may have no notification (no liaison)."""
+
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries"
+    )
+    channel = models.CharField("渠道", max_length=20, choices=ChannelKind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="接收人",
+    )
+    unit_channel = models.ForeignKey(
+        UnitChannel, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries", verbose_name="群机器人"
+    )
+    kind = models.CharField("通知类型", max_length=20, choices=NotificationKind.choices, default=NotificationKind.OTHER)
+    title = models.CharField("标题", max_length=100)
+    message = models.CharField("内容", max_length=300)
+    url = models.CharField("链接", max_length=300, blank=True, default="")
+    key = models.CharField(max_length=120, blank=True, default="")
+    target = models.CharField("发送对象", max_length=200)
+    status = models.CharField("状态", max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
+    last_error = models.CharField("最近错误", max_length=500, blank=True)
+    next_attempt_at = models.DateTimeField("下次尝试", default=timezone.now)
+    sent_at = models.DateTimeField("发送时间", null=True, blank=True)
+    created_at = models.DateTimeField("创建时间", default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = "推送记录"
+        verbose_name_plural = "推送记录"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # A keyed robot message (a job's reminder, a case) goes to a group once.
+            models.UniqueConstraint(
+                fields=["unit_channel", "key"], condition=~models.Q(key=""), name="delivery_once_per_channel_key"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status__in=["pending", "failed"]),
+                name="delivery_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} → {self.target}（{self.get_status_display()}）"
 
 
 class RollupVersion(models.Model):

@@ -52,3 +52,12 @@ def bulletin_render_task(version_id: int) -> dict:
     from .bulletin_store import bulletin_render
 
     return bulletin_render(version_id)
+
+
+@shared_task(name="accountability.deliver_notification")
+def deliver_notification(delivery_id: int) -> str:
+    """One attempt at one push (e-mail, SMS, a group robot); a failure is recorded on the delivery
+    and the next attempt queued with backoff (accountability.notify.delivery_send)."""
+    from .notify import delivery_send
+
+    return delivery_send(delivery_id=delivery_id)

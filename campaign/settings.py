@@ -209,7 +209,10 @@ JOB_TASKS = {
     "weekly_rollup": {"task": "accountability.rollup_week"},
     "bulletin_render": {"task": "accountability.bulletin_render", "arg": "version"},
 }
-JOB_SWEEPERS = ["accountability.bulletin_store.bulletin_sweep"]  # app-specific states, after the runs'
+JOB_SWEEPERS = [  # app-specific states, after the runs'
+    "accountability.bulletin_store.bulletin_sweep",
+    "accountability.notify.deliveries_sweep",  # pushes the broker never got
+]
 JOB_REDISPATCH_MINUTES = env.int("JOB_REDISPATCH_MINUTES", default=5)
 JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
 JOB_STALE_MARGIN_MINUTES = env.int("JOB_STALE_MARGIN_MINUTES", default=5)
@@ -343,3 +346,18 @@ REBOUND_WINDOW_DAYS = env.int("REBOUND_WINDOW_DAYS", default=30)
 # Reminders: N calendar days past the deadline the handler is reminded; M days past, the office is told.
 REMINDER_OVERDUE_DAYS = env.int("REMINDER_OVERDUE_DAYS", default=3)
 REMINDER_ESCALATE_DAYS = env.int("REMINDER_ESCALATE_DAYS", default=7)
+
+# Notifications' pushes (accountability/notify.py, accountability/channels.py; README "通知与推送渠道").
+# E-mail: on when a real mail server is configured (EMAIL_URL) unless NOTIFY_EMAIL says otherwise.
+NOTIFY_EMAIL = env.bool("NOTIFY_EMAIL", default=bool(env("EMAIL_URL", default="")))
+# The site's address before the links in pushed messages (empty: messages carry no link).
+NOTIFY_SITE_URL = env("NOTIFY_SITE_URL", default="")
+NOTIFY_HTTP_TIMEOUT = env.float("NOTIFY_HTTP_TIMEOUT", default=5)  # seconds, webhooks and the SMS gateway
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=5)  # then 放弃
+NOTIFY_RETRY_BASE_SECONDS = env.int("NOTIFY_RETRY_BASE_SECONDS", default=30)  # backoff 30 s, 1 min, 2 min, …
+# SMS: accountability.channels.ConsoleSmsBackend (log only), FileSmsBackend (JSON lines to
+# SMS_FILE_PATH) or HttpSmsBackend (POST JSON to SMS_GATEWAY_URL with SMS_GATEWAY_TOKEN).
+SMS_BACKEND = env("SMS_BACKEND", default="accountability.channels.ConsoleSmsBackend")
+SMS_FILE_PATH = env("SMS_FILE_PATH", default="")
+SMS_GATEWAY_URL = env("SMS_GATEWAY_URL", default="")
+SMS_GATEWAY_TOKEN = env("SMS_GATEWAY_TOKEN", default="")
