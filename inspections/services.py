@@ -882,12 +882,19 @@ def problem_create(
     photos=(),
     found_at: datetime.datetime | None = None,
     created_by,
+    latitude: Decimal | None = None,
+    longitude: Decimal | None = None,
+    address: str = "",
+    copied_photos=(),
 ) -> Problem:
     """Register a problem the office learnt of elsewhere (领导交办, 12345转办, 市民随手拍, 上级通报) as
     待交办, ready for the rectification workflow. With a point, the located unit defaults to the
     point's and the check item must apply to its type; the indicator is the check item's. It costs
     no points (deduction 0): scores come from inspections only. `photos` are ids of photos the
-    creator uploaded (photo_upload) that nothing cites yet. Everything is checked before writing."""
+    creator uploaded (photo_upload) that nothing cites yet; `copied_photos` are photos another
+    record already cites and the problem cites too (a citizen's report's, on acceptance), taken as
+    they are. `latitude`/`longitude`/`address` say where the problem is when that is not its point
+    (a report's location). Everything is checked before writing."""
     if not scope_for(created_by).is_office:
         raise PermissionDenied("只有创建办可以登记问题。")
     errors: dict[str, str] = {}
@@ -938,6 +945,13 @@ def problem_create(
             errors["photos"] = f"照片 {'、'.join(unusable)} 不存在、已被使用或不是您上传的。"
         elif len(set(photo_ids)) != len(photo_ids):
             errors["photos"] = "同一张照片不能重复上传。"
+    if (latitude is None) != (longitude is None):
+        errors["latitude"] = "经度和纬度需同时填写。"
+    elif latitude is not None and not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        errors["latitude"] = "经纬度超出范围（纬度 -90 到 90，经度 -180 到 180）。"
+    address = (address or "").strip()
+    if len(address) > Problem._meta.get_field("address").max_length:
+        errors["address"] = "地址不能超过 300 个字。"
     if errors:
         raise ValidationError(errors)
     problem = Problem.objects.create(
@@ -953,6 +967,9 @@ def problem_create(
         deduction=Decimal(0),
         found_at=found_at or now,
         created_by=created_by,
+        latitude=latitude,
+        longitude=longitude,
+        address=address,
     )
-    problem.photos.set(photo_ids)
+    problem.photos.set([*photo_ids, *(p.pk if isinstance(p, Photo) else int(p) for p in copied_photos)])
     return problem
