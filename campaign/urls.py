@@ -3,10 +3,16 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from inspections import pwa
+
 from . import password_change, people_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # The phone app (PWA): manifest, service worker at the root scope, offline page
+    path("manifest.webmanifest", pwa.manifest, name="web-manifest"),
+    path("sw.js", pwa.service_worker, name="service-worker"),
+    path("offline/", pwa.offline, name="offline"),
     path("login/", password_change.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", password_change.PasswordChangeView.as_view(), name="password_change"),

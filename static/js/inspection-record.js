@@ -5,6 +5,10 @@
  * whole record as one JSON POST. The draft (round, point, results, notes, photo ids and a
  * client_uuid generated once) lives in localStorage and is saved on every change, so a reload, a
  * dead battery or a lost signal loses nothing; the client_uuid makes a retried submit harmless.
+ *
+ * Offline (static/js/offline-queue.js): a photo taken without a network is resized on the phone and
+ * kept in IndexedDB (cited as "local:<key>" until it is sent); a submitted record goes through the
+ * outbox — sent at once when online, else kept as 待同步 and sent when the network comes back.
  */
 (function () {
   "use strict";
@@ -16,6 +20,16 @@
   var csrfInput = root.querySelector("input[name=csrfmiddlewaretoken]");
   var csrf = csrfInput ? csrfInput.value : "";
   var KEY = "inspection-draft:v1:" + data.user;
+  var queue = null;
+  if (window.OfflineQueue) {
+    queue = window.OfflineQueue.create({
+      user: data.user,
+      csrf: csrf,
+      urls: data.urls,
+      onCsrf: function (token) { csrf = token; },
+    });
+    window.OfflineQueue.mount(queue, document.getElementById("outbox"));
+  }
   var RESULT_LABELS = { pass: "合格", fail: "不合格", severe: "严重不合格" };
 
   var $ = function (selector, scope) { return (scope || root).querySelector(selector); };
@@ -109,6 +123,24 @@
   }
 
   var position = null;
+  var pendingPoints = {}; // "round:point" of the records waiting in the outbox
+  var pendingKey = "";
+
+  function renderPendingPoints(state) {
+    var next = {};
+    state.items.forEach(function (item) {
+      if (item.status !== "synced" && item.round) next[item.round + ":" + item.point] = true;
+      if (item.status === "synced") {
+        var round = roundById(item.round);
+        if (round && round.visited.indexOf(item.point) === -1) round.visited.push(item.point);
+      }
+    });
+    var key = Object.keys(next).sort().join(",");
+    if (key === pendingKey) return;
+    pendingKey = key;
+    pendingPoints = next;
+    renderPoints();
+  }
 
   function renderPoints() {
     var round = roundById(draft.round);
@@ -155,7 +187,12 @@
       button.appendChild(body);
       var side = document.createElement("div");
       side.className = "text-end text-nowrap";
-      if (visited[p.id]) {
+      if (pendingPoints[draft.round + ":" + p.id]) {
+        var waiting = document.createElement("span");
+        waiting.className = "badge bg-orange-lt d-block mb-1";
+        waiting.textContent = "待同步";
+        side.appendChild(waiting);
+      } else if (visited[p.id]) {
         var badge = document.createElement("span");
         badge.className = "badge bg-green-lt d-block mb-1";
         badge.textContent = "已查";
@@ -324,10 +361,12 @@
       var slot = document.createElement("div");
       slot.className = "photo-slot";
       slot.setAttribute("data-photo-id", photo.id);
-      var link = document.createElement("a");
-      link.href = photo.url || photo.thumb_url;
-      link.target = "_blank";
-      link.rel = "noopener";
+      var link = document.createElement(photo.url ? "a" : "span");
+      if (photo.url) {
+        link.href = photo.url;
+        link.target = "_blank";
+        link.rel = "noopener";
+      }
       var img = document.createElement("img");
       img.src = photo.thumb_url;
       img.alt = "现场照片";
@@ -340,6 +379,13 @@
       remove.setAttribute("aria-label", "移除照片");
       remove.textContent = "×";
       slot.appendChild(link);
+      if (photo.local) {
+        var kept = document.createElement("span");
+        kept.className = "badge bg-orange text-white photo-local";
+        kept.setAttribute("data-testid", "photo-local");
+        kept.textContent = "待上传";
+        slot.appendChild(kept);
+      }
       slot.appendChild(remove);
       box.insertBefore(slot, box.querySelector(".photo-slot[data-uploading]"));
     });
@@ -440,8 +486,27 @@
       pending.appendChild(drop);
     }
 
+    function keepLocal() {
+      // No network: resized on the phone and kept with the draft; sent with the record.
+      bar.remove();
+      pending.textContent = "保存到本机…";
+      queue.keepPhoto(file).then(function (photo) {
+        uploading -= 1;
+        slot.remove();
+        var entry = entryFor(card.getAttribute("data-item"));
+        entry.photos = entry.photos || [];
+        entry.photos.push({ id: "local:" + photo.local, local: photo.local, thumb_url: photo.thumb_url });
+        saveDraft();
+        renderItem(card);
+        renderSummary();
+      }).catch(function (error) {
+        fail((error && error.message) || "无法保存到本机");
+      });
+    }
+
     uploading += 1;
     renderSummary();
+    if (queue && navigator.onLine === false) return keepLocal();
     if (data.maxPhotoBytes && file.size > data.maxPhotoBytes) {
       fail("照片过大（" + (file.size / 1048576).toFixed(1) + " MB）");
       return;
@@ -474,7 +539,10 @@
         fail((body && body.messages && body.messages.join("；")) || "上传失败（" + xhr.status + "）");
       }
     };
-    xhr.onerror = function () { fail("网络不通，上传失败"); };
+    xhr.onerror = function () {
+      if (queue) keepLocal();
+      else fail("网络不通，上传失败");
+    };
     xhr.send(form);
   }
 
@@ -539,6 +607,39 @@
     els.submit.disabled = true;
     els.submit.textContent = "提交中…";
     showErrors([]);
+    var finish = function () {
+      submitting = false;
+      els.submit.disabled = false;
+      els.submit.textContent = "提交";
+    };
+    var local = payload.observations.some(function (o) {
+      return o.photos.some(function (id) { return typeof id === "string"; });
+    });
+    if (queue) {
+      // One path online and offline: kept in the outbox first, then sent when there is a network.
+      var round = roundById(draft.round);
+      queue.submit({ payload: payload, label: data.points[draft.point].name, round_label: round ? round.name : "" })
+        .then(function (result) {
+          if (result.state === "done") return done(result.body);
+          if (result.state === "refused") {
+            return showErrors((result.body && result.body.messages) || [result.message]);
+          }
+          queued(result.message);
+        })
+        .catch(function (error) {
+          if (local || navigator.onLine === false) {
+            return showErrors([((error && error.message) || "无法保存到本机") + "。草稿已保存在本机，联网后再点“提交”。"]);
+          }
+          postDirect(payload, finish);
+          finish = null;
+        })
+        .then(function () { if (finish) finish(); });
+      return;
+    }
+    postDirect(payload, finish);
+  }
+
+  function postDirect(payload, finish) {
     fetch(data.urls.submit, {
       method: "POST",
       credentials: "same-origin",
@@ -561,11 +662,20 @@
       .catch(function () {
         showErrors(["网络不通，提交失败。草稿已保存在本机，信号恢复后再点“提交”即可，不会重复提交。"]);
       })
-      .then(function () {
-        submitting = false;
-        els.submit.disabled = false;
-        els.submit.textContent = "提交";
-      });
+      .then(finish);
+  }
+
+  function queued(message) {
+    var point = data.points[draft.point];
+    clearDraft();
+    draft = freshDraft(draft.round);
+    saveDraft();
+    $("#queued-point").textContent = point ? point.name : "";
+    $("#queued-note").textContent = message || (navigator.onLine === false
+      ? "当前离线：记录已保存在本机，联网后自动同步，不会重复提交。"
+      : "记录已保存在本机，稍后自动同步，不会重复提交。");
+    els.restored.hidden = true;
+    showStep("queued");
   }
 
   function done(body) {
@@ -696,10 +806,12 @@
     clearStaleErrors();
   });
   els.submit.addEventListener("click", submit);
-  $("#record-next").addEventListener("click", function () {
-    saveDraft();
-    renderPoints();
-    showStep("pick");
+  $$("#record-next, #queued-next").forEach(function (button) {
+    button.addEventListener("click", function () {
+      saveDraft();
+      renderPoints();
+      showStep("pick");
+    });
   });
 
   // --- Start: restore the draft or begin one --------------------------------------------------
@@ -748,4 +860,18 @@
   else showStep("pick");
   position = null; // a stored position is only for the draft; sorting waits for a fresh one
   watch();
+  if (queue) {
+    var keep = [];
+    Object.keys(draft.results || {}).forEach(function (id) {
+      (draft.results[id].photos || []).forEach(function (p) { if (p.local) keep.push(p.local); });
+    });
+    queue.ready().then(function () {
+      queue.onChange(renderPendingPoints);
+      return queue.prune(keep);
+    }).then(function () {
+      if (navigator.onLine !== false) queue.sync();
+    }).catch(function (error) {
+      showErrors([(error && error.message) || "无法打开本机离线存储"]);
+    });
+  }
 })();
