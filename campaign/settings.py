@@ -336,6 +336,19 @@ PHOTO_MAX_DISTANCE_M = env.int("PHOTO_MAX_DISTANCE_M", default=500)
 MAP_TILE_URL = env("MAP_TILE_URL", default="")
 MAP_TILE_ATTRIBUTION = env("MAP_TILE_ATTRIBUTION", default="")
 
+# 市民随手拍 and the other public intake (inspections/intake.py): submissions per client address and
+# per phone number per hour, unknown reference numbers looked up per address per hour (guessing),
+# photos per report, the description's length, and the largest 随手拍 request body (its photos and
+# fields together; refused before it is read).
+REPORT_RATE_PER_IP = env.int("REPORT_RATE_PER_IP", default=10)
+REPORT_RATE_PER_PHONE = env.int("REPORT_RATE_PER_PHONE", default=5)
+REPORT_LOOKUP_MISSES_PER_IP = env.int("REPORT_LOOKUP_MISSES_PER_IP", default=20)
+REPORT_MAX_PHOTOS = env.int("REPORT_MAX_PHOTOS", default=4)
+REPORT_TEXT_MAX = env.int("REPORT_TEXT_MAX", default=1000)
+REPORT_MAX_REQUEST_BYTES = env.int(
+    "REPORT_MAX_REQUEST_BYTES", default=REPORT_MAX_PHOTOS * PHOTO_MAX_BYTES + 1024 * 1024
+)
+
 # Rectification deadlines: working days by severity ("事不过二"); a check item may override.
 # A problem closed within N days and failing again at the same point and item is a rebound (反弹).
 DEADLINE_WORKING_DAYS = {

@@ -407,8 +407,15 @@ def deadline_fact(problem: Problem) -> str:
 
 def photo_visible_to(*, user, photo: Photo) -> bool:
     """A photo is visible to whoever may see its observation or a problem that cites it, and to
-    its uploader before it is attached."""
-    if photo.uploaded_by_id == user.pk:
+    its uploader before it is attached. A citizen's photo (no uploader) sent with a report is the
+    office's and leaders' to see while the report awaits triage, and then — copied onto the problem
+    by triage — whoever may read that problem's; anonymous readers never get a photo."""
+    if user is None or not user.is_authenticated:
+        return False
+    if photo.uploaded_by_id is not None and photo.uploaded_by_id == user.pk:
+        return True
+    scope = scope_for(user)
+    if (scope.is_office or scope.is_leader) and photo.reports.exists():
         return True
     if (
         photo.observation_id

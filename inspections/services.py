@@ -352,12 +352,14 @@ def _exif_details(image) -> tuple[datetime.datetime | None, Decimal | None, Deci
 def photo_upload(*, user, file) -> Photo:
     """Store a field photo: checked by content (jpg, png, webp), size-limited, with a thumbnail,
     the EXIF time and GPS when present, its fingerprints (sha256, perceptual hash) and the flags
-    of inspections/photo_checks.py (`photo.new_flags`)."""
+    of inspections/photo_checks.py (`photo.new_flags`). `user=None` stores a citizen's photo (随手拍,
+    Open311): no uploader; the public view that calls it answers for who may send one."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
-    scope = scope_for(user)
-    if not (scope.is_office or scope.is_inspector or scope.is_liaison):
-        raise PermissionDenied("您没有上传照片的权限。")
+    if user is not None:
+        scope = scope_for(user)
+        if not (scope.is_office or scope.is_inspector or scope.is_liaison):
+            raise PermissionDenied("您没有上传照片的权限。")
     limit = settings.PHOTO_MAX_BYTES
     if file.size > limit:
         raise ValidationError({"file": f"照片过大（{megabytes(file.size)}），上限为 {megabytes(limit)}。"})
