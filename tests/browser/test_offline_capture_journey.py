@@ -1,0 +1,217 @@
+"""Offline capture on a phone (375×812), issue 15 item 6: the inspector opens the record page once
+online (the service worker installs and takes control), loses the network, reloads the page (it
+comes from the worker's cache with its rounds, points and check items), records three inspections
+with photos (resized on the phone, kept in IndexedDB), sees 待同步 3 条, gets the network back and
+watches the outbox empty; the server then has exactly those three inspections, by their client
+uuids, each with its photo. And a conflict: a record queued offline for a point that the office
+takes out of the round before the network returns stays in the outbox as 失败 with the server's
+Chinese reason, and can be deleted."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from playwright.sync_api import expect
+
+from campaign.models import Unit
+from inspections import services
+from inspections.models import Inspection, Photo
+from tests.browser.conftest import login
+from tests.browser.test_inspection_journey import PHONE, POINT_NAME, field_setup, no_overflow
+
+pytestmark = [pytest.mark.browser]
+
+MORE_POINTS = ("湖滨离线广场二", "湖滨离线广场三")
+
+
+def offline_setup(demo_city) -> dict:
+    field = field_setup(demo_city)
+    hubin = Unit.objects.get(short_name="湖滨街道")
+    extra = [
+        services.point_create(
+            name=name,
+            point_type=field["point"].point_type,
+            unit=hubin,
+            address=f"湖滨路{n}号",
+            latitude=field["point"].latitude,
+            longitude=field["point"].longitude,
+        )
+        for n, name in enumerate(MORE_POINTS, start=2)
+    ]
+    field["round"].points.add(*extra)  # the round's point list, as the office's draw would extend it
+    field["points"] = [field["point"], *extra]
+    return field
+
+
+def jpeg(tmp_path, name: str, colour) -> str:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (2400, 1800), colour).save(buffer, format="JPEG", quality=85)
+    path = tmp_path / name
+    path.write_bytes(buffer.getvalue())
+    return str(path)
+
+
+def open_controlled(page, live_server) -> None:
+    """The record page once online, then again under the installed worker's control."""
+    page.goto(f"{live_server.url}/inspections/record/")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    expect(page.get_by_test_id("step-pick")).to_be_visible()
+
+
+def record_offline(page, round_id: int, point_name: str, photo: str) -> None:
+    page.get_by_test_id("record-round").select_option(str(round_id))
+    page.get_by_test_id("point-choice").filter(has_text=point_name).click()
+    expect(page.get_by_test_id("current-point")).to_have_text(point_name)
+    card = page.locator("[data-type-items]:not([hidden])").get_by_test_id("record-item").nth(0)
+    card.get_by_role("button", name="不合格", exact=True).click()
+    card.locator("[data-photo-input]").set_input_files(photo)
+    expect(card.get_by_test_id("photo-local")).to_have_count(1)  # kept on the phone, 待上传
+    page.get_by_test_id("all-pass").click()
+    page.get_by_test_id("record-submit").click()
+    expect(page.get_by_test_id("step-queued")).to_be_visible()
+    expect(page.get_by_test_id("queued-note")).to_contain_text("联网后自动同步")
+
+
+def queued_uuids(page) -> list[str]:
+    return page.locator('[data-testid="outbox-item"]').evaluate_all(
+        "rows => rows.map(row => row.getAttribute('data-client-uuid'))"
+    )
+
+
+def start(page, live_server) -> None:
+    page.set_viewport_size(PHONE)
+    page.context.grant_permissions(["geolocation"], origin=live_server.url)
+    page.context.set_geolocation({"latitude": 31.5215, "longitude": 120.3510, "accuracy": 15})
+    login(page, live_server, "inspector")
+    open_controlled(page, live_server)
+
+
+def test_three_inspections_recorded_offline_sync_once_the_network_returns(page, live_server, demo_city, shot, tmp_path):
+    field = offline_setup(demo_city)
+    round_ = field["round"]
+    start(page, live_server)
+    shot(page, "offline-record-online-phone")
+
+    # No network: the page still opens, from the worker's cache, with its points and check items.
+    page.context.set_offline(True)
+    page.reload()
+    expect(page.get_by_test_id("step-pick")).to_be_visible()
+    expect(page.get_by_test_id("outbox-note")).to_contain_text("当前离线")
+    expect(page.get_by_test_id("point-choice")).to_have_count(3)
+
+    colours = [(200, 40, 40), (40, 160, 40), (40, 40, 200)]
+    for index, point in enumerate(field["points"]):
+        record_offline(page, round_.pk, point.name, jpeg(tmp_path, f"现场{index}.jpg", colours[index]))
+        expect(page.get_by_test_id("outbox-count")).to_have_text(f"待同步 {index + 1} 条")
+        page.get_by_test_id("queued-next").click()
+    expect(page.get_by_test_id("outbox-item")).to_have_count(3)
+    expect(page.locator('[data-testid="outbox-item"][data-status="pending"]')).to_have_count(3)
+    expect(page.get_by_test_id("point-choice").filter(has_text="待同步")).to_have_count(3)
+    uuids = queued_uuids(page)
+    assert len(set(uuids)) == 3
+    assert not Inspection.objects.filter(client_uuid__in=uuids).exists()
+    no_overflow(page, "offline-queue")
+    shot(page, "offline-record-queued-phone")
+
+    # The network returns: the `online` event sends everything; the outbox empties.
+    page.context.set_offline(False)
+    expect(page.get_by_test_id("outbox-count")).to_have_text("待同步 0 条", timeout=20000)
+    expect(page.locator('[data-testid="outbox-item"][data-status="synced"]')).to_have_count(3)
+    expect(page.get_by_test_id("outbox")).to_be_hidden(timeout=10000)  # 已同步 shown briefly
+
+    inspections = Inspection.objects.filter(client_uuid__in=uuids)
+    assert inspections.count() == 3
+    assert sorted(inspections.values_list("point__name", flat=True)) == sorted(p.name for p in field["points"])
+    assert Inspection.objects.filter(round=round_).count() == 3  # nothing twice
+    photos = Photo.objects.filter(observation__inspection__in=inspections)
+    assert photos.count() == 3
+    for photo in photos:
+        assert max(photo.width, photo.height) <= 1600  # resized on the phone (the file was 2400 px)
+        assert photo.content_type == "image/jpeg"
+
+    # Sending again changes nothing: the outbox is empty and the server keeps three.
+    page.get_by_test_id("record-round").select_option(str(round_.pk))
+    expect(page.get_by_test_id("point-choice").filter(has_text="已查")).to_have_count(3)
+    assert Inspection.objects.filter(round=round_).count() == 3
+
+
+def test_a_record_queued_offline_for_a_point_taken_out_of_the_round_stays_failed(
+    page, live_server, demo_city, shot, tmp_path
+):
+    field = offline_setup(demo_city)
+    round_, point = field["round"], field["point"]
+    start(page, live_server)
+
+    page.context.set_offline(True)
+    page.reload()
+    record_offline(page, round_.pk, POINT_NAME, jpeg(tmp_path, "冲突.jpg", (120, 120, 120)))
+    expect(page.get_by_test_id("outbox-count")).to_have_text("待同步 1 条")
+
+    # Meanwhile the office takes the point out of the round.
+    round_.points.remove(point)
+
+    page.context.set_offline(False)
+    failed = page.locator('[data-testid="outbox-item"][data-status="failed"]')
+    expect(failed).to_have_count(1, timeout=20000)
+    expect(failed.get_by_test_id("outbox-error")).to_contain_text(f"失败：点位“{POINT_NAME}”不在批次")
+    expect(page.get_by_test_id("outbox-count")).to_have_text("待同步 1 条")  # stays in the queue
+    assert not Inspection.objects.filter(round=round_).exists()
+    no_overflow(page, "offline-conflict")
+    shot(page, "offline-record-conflict-phone")
+
+    # 重试 meets the same refusal; 删除 (confirmed) empties the queue.
+    failed.get_by_role("button", name="重试").click()
+    expect(failed).to_have_count(1)
+    expect(failed.get_by_test_id("outbox-error")).to_contain_text("不在批次")
+    page.once("dialog", lambda dialog: dialog.accept())
+    failed.get_by_role("button", name="删除").click()
+    expect(page.get_by_test_id("outbox-item")).to_have_count(0)
+    expect(page.get_by_test_id("outbox")).to_be_hidden()
+    assert not Inspection.objects.filter(round=round_).exists()
+
+
+def test_a_signed_out_phone_keeps_its_queue_and_a_stale_token_is_refreshed(
+    page, live_server, demo_city, shot, tmp_path
+):
+    field = offline_setup(demo_city)
+    round_ = field["round"]
+    start(page, live_server)
+
+    page.context.set_offline(True)
+    page.reload()
+    record_offline(page, round_.pk, POINT_NAME, jpeg(tmp_path, "过期.jpg", (90, 30, 160)))
+    [uuid] = queued_uuids(page)
+
+    # The session is gone while offline: back online, the record stays and the page says why.
+    page.context.clear_cookies()
+    page.context.set_offline(False)
+    expect(page.get_by_test_id("outbox-note")).to_contain_text("登录已过期，请重新登录后同步", timeout=20000)
+    expect(page.locator('[data-testid="outbox-item"][data-status="pending"]')).to_have_count(1)
+    expect(page.get_by_test_id("outbox-count")).to_have_text("待同步 1 条")
+    assert not Inspection.objects.filter(client_uuid=uuid).exists()
+    no_overflow(page, "offline-signed-out")
+    shot(page, "offline-record-signed-out-phone")
+
+    # Signing in again in another tab rotates the CSRF token: this page's embedded one is stale,
+    # so the sync fetches a fresh one and sends the record once.
+    other = page.context.new_page()
+    login(other, live_server, "inspector")
+    other.close()
+    answers = []
+    page.on("response", lambda r: answers.append((r.request.method, r.url.removeprefix(live_server.url), r.status)))
+    page.get_by_test_id("outbox-sync").click()
+    expect(page.get_by_test_id("outbox-count")).to_have_text("待同步 0 条", timeout=20000)
+    assert answers[:4] == [
+        ("POST", "/inspections/photo-upload/", 403),  # the stale token
+        ("GET", "/inspections/record/", 200),  # a fresh one
+        ("POST", "/inspections/photo-upload/", 201),
+        ("POST", "/inspections/record/", 201),
+    ], answers
+    inspection = Inspection.objects.get(client_uuid=uuid)
+    assert Photo.objects.filter(observation__inspection=inspection).count() == 1
+    assert Photo.objects.filter(uploaded_by__username="inspector").count() == 1  # uploaded once
