@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from campaign.choices import Role
@@ -26,8 +27,9 @@ from inspections.models import Charge, Observation, Photo
 from inspections.selectors import iso_week_of
 
 from .calendar import add_working_days
-from .choices import VersionStatus
+from .choices import NotificationKind, VersionStatus
 from .models import Appeal, AppealEvent, AppealStatus, RollupVersion
+from .notify import notify, office_user_ids
 from .rollup import rollup_refresh
 
 DECISIONS = {"grant": AppealStatus.GRANTED, "reject": AppealStatus.REJECTED}
@@ -257,6 +259,7 @@ def appeal_file(*, user, observation: Observation, reason: str, photos=()) -> Ap
             AppealEvent.objects.create(
                 appeal=appeal, campaign=campaign, week=week, action=ACTION_FILE, actor=user, note=reason
             )
+            _notify_filed(appeal)
     except IntegrityError:  # a racing appeal on the same observation won
         raise ValidationError({"observation": "该观测记录已有申诉，不能重复申诉。"}) from None
     return appeal
@@ -299,6 +302,15 @@ def appeal_decide(
         note=note,
         at=now,
     )
+    verdict = "撤销扣分" if status == AppealStatus.GRANTED else "维持原扣分"
+    notify(
+        users=[locked.filed_by_id],
+        kind=NotificationKind.APPEAL,
+        message=f"您的申诉 #{locked.pk}（{week_label(locked.week)}）已裁定：{verdict}。{note[:80]}",
+        url=reverse("appeal-list"),
+        key=f"appeal:{locked.pk}:decided",
+        campaign=locked.campaign_id,
+    )
     if status == AppealStatus.GRANTED:
         Observation.objects.filter(pk=locked.observation_id).update(appeal_granted=True)
         moment = locked.observation.observed_at
@@ -309,6 +321,22 @@ def appeal_decide(
         )
     locked.refresh_from_db()
     return locked
+
+
+def _notify_filed(appeal: Appeal) -> None:
+    """A new appeal: the office and the leaders who may decide it (two statements besides notify's)."""
+    deciders = WorkGroup.objects.filter(
+        campaign_id=appeal.campaign_id, units__pk__in=[*appeal.unit.ancestor_ids, appeal.unit.pk]
+    ).values_list("leaders", flat=True)
+    users = {*office_user_ids(), *(pk for pk in deciders if pk)}
+    notify(
+        users=users,
+        kind=NotificationKind.APPEAL,
+        message=f"{appeal.unit.name}对{week_label(appeal.week)}的一项扣分提出申诉，请裁定：{appeal.reason[:80]}",
+        url=reverse("appeal-list"),
+        key=f"appeal:{appeal.pk}:filed",
+        campaign=appeal.campaign_id,
+    )
 
 
 def appeals_override(*, user, campaign: Campaign, week: str, reason: str, undecided: int) -> AppealEvent:

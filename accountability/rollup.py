@@ -64,10 +64,12 @@ from .choices import (
     CaseLevel,
     CaseRule,
     CaseStatus,
+    NotificationKind,
     Population,
     VersionStatus,
 )
 from .models import AccountabilityCase, Appeal, AppealStatus, ProblemEvent, RollupVersion, UnitWeekScore
+from .notify import notify_many
 
 JOB_NAME = "weekly_rollup"
 # The metrics a snapshot row carries besides its identity and rank; compared to tell whether a
@@ -1022,7 +1024,31 @@ def cases_raise(*, version: RollupVersion) -> list[AccountabilityCase]:
         cases.append(case)
     AccountabilityCase.objects.bulk_create(new, batch_size=1000)
     _cases_update(changed, now)
+    _cases_notify(version, new)
     return cases
+
+
+def _cases_notify(version: RollupVersion, cases: list[AccountabilityCase]) -> None:
+    """Tell each new case's unit (its liaisons and group robots), once per case: one notify call
+    for all of them (a fixed number of statements, accountability.notify)."""
+    if not cases:
+        return
+    from django.urls import reverse
+
+    label = week_label(version.week)
+    notify_many(
+        [
+            {
+                "units": [case.unit_id],
+                "kind": NotificationKind.CASE,
+                "message": f"{label}问责事项：{CaseRule(case.rule).label}，建议{CaseLevel(case.level).label}。{case.reason}",
+                "url": reverse("case-detail", args=[case.pk]),
+                "key": f"case:{case.pk}",
+                "campaign": version.campaign_id,
+            }
+            for case in cases
+        ]
+    )
 
 
 def _black_reason(row: UnitWeekScore) -> str:

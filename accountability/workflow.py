@@ -26,8 +26,10 @@ from inspections.choices import ProblemStatus as S
 from inspections.models import Photo, PhotoFlag, Problem
 
 from .choices import Action as A
+from .choices import NotificationKind as K
 from .choices import RecheckStatus
 from .models import ProblemEvent, Recheck
+from .notify import notify, office_user_ids
 from .rollup import rollup_refresh
 
 OFFICE, HANDLER, READER = "office", "handler", "reader"
@@ -263,12 +265,16 @@ def problem_transition(*, user, problem: Problem, data: TransitionInput) -> Prob
     if to_status != from_status:
         changes["status"] = [from_status, to_status]
     locked.status = to_status
+    co_handler_ids: list[int] = []
     if data.co_handlers is not None and action in (A.ASSIGN, A.REASSIGN):
         old = sorted(locked.co_handlers.values_list("pk", flat=True))
         new = sorted(u.pk for u in data.co_handlers if u.pk != locked.handler_id)
         if old != new:
             changes["co_handlers"] = [old, new]
             locked.co_handlers.set(new)
+        co_handler_ids = new
+    elif action in (A.ASSIGN, A.REASSIGN):
+        co_handler_ids = list(locked.co_handlers.values_list("pk", flat=True))
     fields = [f for f in changes if f not in ("co_handlers",)]
     updated = Problem.objects.filter(pk=locked.pk, version=locked.version).update(
         version=F("version") + 1, **{f: getattr(locked, f) for f in fields}
@@ -288,6 +294,7 @@ def problem_transition(*, user, problem: Problem, data: TransitionInput) -> Prob
     )
     event.photos.set(photos)
     locked.version += 1
+    _notify(locked, action, note, event, co_handler_ids)
     # A computed week whose numbers this changes is recomputed (a published one gets a new draft
     # only if something would change).
     moments = [
@@ -303,6 +310,72 @@ def problem_transition(*, user, problem: Problem, data: TransitionInput) -> Prob
         lambda: rollup_refresh(campaign_id=campaign_id, moments=moments, reason=f"问题 #{locked.pk} {A(action).label}")
     )
     return locked
+
+
+# Who is told of each action (accountability.notify): the handler's liaisons (with the
+# co-handlers' on 交办/改派), or the office for what awaits its decision. 签收 tells nobody.
+TO_HANDLER = {
+    A.ASSIGN: K.ASSIGNED,
+    A.REASSIGN: K.ASSIGNED,
+    A.APPROVE: K.CLOSED,
+    A.REJECT: K.RETURNED,
+    A.REFUSE_REASSIGN: K.RETURNED,
+    A.DENY_EXTENSION: K.RETURNED,
+    A.GRANT_EXTENSION: K.APPROVED,
+    A.SHELVE: K.STATUS,
+    A.RESUME: K.STATUS,
+    A.VOID: K.STATUS,
+    A.RECHECK_FAIL: K.RETURNED,
+}
+TO_OFFICE = {A.SUBMIT: K.REVIEW, A.REQUEST_REASSIGN: K.REQUEST, A.REQUEST_EXTENSION: K.REQUEST}
+
+
+def _message(problem: Problem, action: str, note: str) -> str:
+    what = f"问题 #{problem.pk}（{problem.description[:40]}）"
+    reason = f"：{note[:80]}" if note else "。"
+    handler = problem.handler.name if problem.handler_id else ""
+    if action == A.ASSIGN:
+        return f"新交办{what}，请签收整改，期限 {problem.deadline:%m月%d日}。"
+    if action == A.REASSIGN:
+        return f"{what}已改派贵单位主办，请签收整改，期限 {problem.deadline:%m月%d日}。"
+    if action == A.SUBMIT:
+        return f"{handler}提交了{what}的整改报告，请复查{reason}"
+    if action == A.APPROVE:
+        return f"{what}复查通过，已销号。"
+    if action == A.REJECT:
+        return f"{what}复查未通过，退回返工{reason}"
+    if action in (A.REQUEST_REASSIGN, A.REQUEST_EXTENSION):
+        wish = "改派" if action == A.REQUEST_REASSIGN else f"延期至 {problem.requested_deadline:%m月%d日}"
+        return f"{handler}申请{wish}：{what}{reason}"
+    if action == A.GRANT_EXTENSION:
+        return f"{what}的延期申请已同意，新期限 {problem.deadline:%m月%d日}。"
+    if action in (A.REFUSE_REASSIGN, A.DENY_EXTENSION):
+        wish = "改派" if action == A.REFUSE_REASSIGN else "延期"
+        return f"{what}的{wish}申请被驳回{reason}"
+    if action == A.RECHECK_FAIL:
+        return f"{what}抽查复核不属实，退回返工{reason}"
+    return f"{what}{A(action).label}{reason}"
+
+
+def _notify(problem: Problem, action: str, note: str, event: ProblemEvent, co_handler_ids: list[int]) -> None:
+    """Tell the people an action concerns (a few statements, never raising: accountability.notify)."""
+    key = f"event:{event.pk}"
+    if action in TO_HANDLER and problem.handler_id:
+        notify(
+            units=[problem.handler_id, *co_handler_ids],
+            kind=TO_HANDLER[action],
+            message=_message(problem, action, note),
+            problem=problem,
+            key=key,
+        )
+    elif action in TO_OFFICE:
+        notify(
+            users=office_user_ids(),
+            kind=TO_OFFICE[action],
+            message=_message(problem, action, note),
+            problem=problem,
+            key=key,
+        )
 
 
 # Flags of an after-photo that make approving it need a note. A photo without EXIF is shown as
