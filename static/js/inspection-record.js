@@ -26,7 +26,13 @@
       user: data.user,
       csrf: csrf,
       urls: data.urls,
-      onCsrf: function (token) { csrf = token; },
+      onCsrf: function (token) {
+        // A fresh token (the session changed meanwhile): the page's forms (signing out) take it too.
+        csrf = token;
+        Array.prototype.forEach.call(document.querySelectorAll("input[name=csrfmiddlewaretoken]"), function (input) {
+          input.value = token;
+        });
+      },
     });
     window.OfflineQueue.mount(queue, document.getElementById("outbox"));
   }
@@ -665,8 +671,30 @@
       .then(finish);
   }
 
+  var lastQueued = null; // the client_uuid the 待同步 screen speaks of
+
+  function renderQueuedNote(state) {
+    if (!lastQueued) return;
+    state.items.forEach(function (item) {
+      if (item.client_uuid !== lastQueued) return;
+      var badge = $("#queued-badge");
+      if (item.status === "synced") {
+        badge.textContent = "已同步";
+        badge.className = "badge bg-green text-white fs-5";
+        $("#queued-note").textContent = "网络已恢复，记录已提交到服务器。";
+      } else if (item.status === "failed") {
+        badge.textContent = "同步失败";
+        badge.className = "badge bg-red text-white fs-5";
+        $("#queued-note").textContent = "失败：" + item.error + "（可在上方列表中重试或删除）";
+      }
+    });
+  }
+
   function queued(message) {
     var point = data.points[draft.point];
+    lastQueued = draft.client_uuid;
+    $("#queued-badge").textContent = "待同步";
+    $("#queued-badge").className = "badge bg-orange text-white fs-5";
     clearDraft();
     draft = freshDraft(draft.round);
     saveDraft();
@@ -867,6 +895,7 @@
     });
     queue.ready().then(function () {
       queue.onChange(renderPendingPoints);
+      queue.onChange(renderQueuedNote);
       return queue.prune(keep);
     }).then(function () {
       if (navigator.onLine !== false) queue.sync();

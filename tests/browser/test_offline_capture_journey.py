@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from campaign.models import Unit
 from inspections import services
 from inspections.models import Inspection, Photo
-from tests.browser.conftest import login
+from tests.browser.conftest import login, logout
 from tests.browser.test_inspection_journey import PHONE, POINT_NAME, field_setup, no_overflow
 
 pytestmark = [pytest.mark.browser]
@@ -173,6 +173,7 @@ def test_a_record_queued_offline_for_a_point_taken_out_of_the_round_stays_failed
     expect(page.get_by_test_id("outbox-item")).to_have_count(0)
     expect(page.get_by_test_id("outbox")).to_be_hidden()
     assert not Inspection.objects.filter(round=round_).exists()
+    expect(page.get_by_test_id("queued-badge")).to_have_text("同步失败")  # the screen of the last record
 
 
 def test_a_signed_out_phone_keeps_its_queue_and_a_stale_token_is_refreshed(
@@ -215,3 +216,11 @@ def test_a_signed_out_phone_keeps_its_queue_and_a_stale_token_is_refreshed(
     inspection = Inspection.objects.get(client_uuid=uuid)
     assert Photo.objects.filter(observation__inspection=inspection).count() == 1
     assert Photo.objects.filter(uploaded_by__username="inspector").count() == 1  # uploaded once
+    expect(page.get_by_test_id("queued-badge")).to_have_text("已同步")
+
+    # Signing out drops the kept record pages (the worker sees the POST to the logout URL).
+    kept = "caches.keys().then(names => names.filter(n => n.startsWith('cc-pages-')).length)"
+    pages = "caches.keys().then(async names => { let n = 0; for (const name of names.filter(x => x.startsWith('cc-pages-'))) n += (await (await caches.open(name)).keys()).length; return n; })"
+    assert page.evaluate(kept) == 1 and page.evaluate(pages) >= 1
+    logout(page)
+    page.wait_for_function(f"{pages}.then(n => n === 0)")
