@@ -1051,6 +1051,7 @@ class InspectionRecordView(LoginRequiredMixin, View):
                 "submit": reverse("inspection-record"),
                 "upload": reverse("inspection-photo-upload"),
                 "record": reverse("inspection-record"),
+                "login": reverse("login"),
             },
             "maxPhotoBytes": settings.PHOTO_MAX_BYTES,
         }

@@ -34,7 +34,7 @@
         });
       },
     });
-    window.OfflineQueue.mount(queue, document.getElementById("outbox"));
+    window.OfflineQueue.mount(queue, document.getElementById("outbox"), data.urls);
   }
   var RESULT_LABELS = { pass: "合格", fail: "不合格", severe: "严重不合格" };
 

@@ -497,8 +497,9 @@
 
   var STATUS_LABELS = { pending: "待同步", syncing: "同步中", synced: "已同步", failed: "失败" };
 
-  function mount(queue, card) {
+  function mount(queue, card, urls) {
     if (!card) return;
+    urls = urls || {};
     var count = card.querySelector("[data-outbox-count]");
     var note = card.querySelector("[data-outbox-note]");
     var list = card.querySelector("[data-outbox-list]");
@@ -519,6 +520,14 @@
       if (!s.online) notes.push("当前离线：记录保存在本机，联网后自动同步。");
       if (s.authExpired) notes.push(AUTH_MESSAGE + "（待同步的记录仍保存在本机）。");
       note.textContent = notes.join(" ");
+      if (s.authExpired && urls.login) {
+        var again = document.createElement("a");
+        again.href = urls.login + "?next=" + encodeURIComponent(urls.record);
+        again.className = "ms-1";
+        again.setAttribute("data-testid", "outbox-login");
+        again.textContent = "重新登录";
+        note.appendChild(again);
+      }
       note.hidden = !notes.length;
       note.className = "small mb-0 " + (s.authExpired ? "text-danger" : "text-secondary");
       syncButton.disabled = s.busy || !s.count;

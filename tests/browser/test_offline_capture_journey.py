@@ -194,6 +194,7 @@ def test_a_signed_out_phone_keeps_its_queue_and_a_stale_token_is_refreshed(
     expect(page.get_by_test_id("outbox-note")).to_contain_text("登录已过期，请重新登录后同步", timeout=20000)
     expect(page.locator('[data-testid="outbox-item"][data-status="pending"]')).to_have_count(1)
     expect(page.get_by_test_id("outbox-count")).to_have_text("待同步 1 条")
+    expect(page.get_by_test_id("outbox-login")).to_have_attribute("href", "/login/?next=%2Finspections%2Frecord%2F")
     assert not Inspection.objects.filter(client_uuid=uuid).exists()
     no_overflow(page, "offline-signed-out")
     shot(page, "offline-record-signed-out-phone")
