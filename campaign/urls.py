@@ -13,6 +13,8 @@ urlpatterns = [
     path("manifest.webmanifest", pwa.manifest, name="web-manifest"),
     path("sw.js", pwa.service_worker, name="service-worker"),
     path("offline/", pwa.offline, name="offline"),
+    # 市民随手拍: the public report form and status pages (no login)
+    path("report/", include("inspections.public_urls")),
     path("login/", password_change.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", password_change.PasswordChangeView.as_view(), name="password_change"),

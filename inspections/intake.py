@@ -359,6 +359,15 @@ def rate_limit_check(*, ip: str, phone: str = "") -> None:
         raise ValidationError(RATE_MESSAGE, code="rate_limited")
 
 
+def rate_limited(*, ip: str, phone: str = "") -> bool:
+    """Whether the address or the phone has used up its hour already (read only: a page refuses
+    early, before storing photos; `rate_limit_check` is the counting check)."""
+    per_ip = int(getattr(settings, "REPORT_RATE_PER_IP", 10))
+    per_phone = int(getattr(settings, "REPORT_RATE_PER_PHONE", 5))
+    phone = phone_normalize(phone)
+    return bool(ip and _peek(f"ip:{ip}") >= per_ip) or bool(phone and _peek(f"phone:{phone}") >= per_phone)
+
+
 def lookup_check(*, ip: str) -> None:
     """Refuse a status look-up from an address that has asked for too many unknown numbers this
     hour (REPORT_LOOKUP_MISSES_PER_IP): guessing numbers is slowed, reading one's own is not."""

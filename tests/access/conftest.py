@@ -45,8 +45,9 @@ from campaign.models import Membership
 from indicators import services as indicator_services
 from indicators.choices import AssignmentRole, Method
 from inspections import services as inspection_services
-from inspections.choices import NATIONAL_POINT_TYPES, ProblemSource
-from inspections.models import PointType, Problem
+from inspections.choices import NATIONAL_POINT_TYPES, ProblemSource, ReportChannel
+from inspections.intake import report_submit
+from inspections.models import PointType, Problem, PublicCategory
 from tests.conftest import City, _user, create_campaign
 
 MARKER_A = "甲区专用"  # names of objects of district A only (the department's are among them)
@@ -279,6 +280,15 @@ def build_world() -> World:
         for persona in ("liaison_a", "liaison_b", "dept", "office")
     }
     job = services.job_run_create(name="worker_check", user=office)
+    # Issue 15: a public category and a citizen's pending report (its status page is public).
+    public_category = PublicCategory.objects.create(campaign=campaign, code="litter", name="垃圾乱扔", group="环境卫生")
+    report = report_submit(
+        campaign=campaign,
+        channel=ReportChannel.CITIZEN,
+        category=public_category,
+        description="路口垃圾堆积",
+        reporter_phone="13800138000",
+    )
     membership_b = Membership.objects.get(user=users["liaison_b"])
     membership_a = Membership.objects.get(user=users["liaison_a"])
 
@@ -314,6 +324,8 @@ def build_world() -> World:
         "version": {"A": version},
         "notification": {"A": notifications["liaison_a"], "B": notifications["liaison_b"]},
         "job": {"A": job},
+        "public_category": {"A": public_category},
+        "report": {"A": report},
     }
     assert RollupVersion.objects.filter(pk=version.pk, status="published").exists()
     world.sign_in()
