@@ -63,7 +63,7 @@ def open_controlled(page, live_server) -> None:
     expect(page.get_by_test_id("step-pick")).to_be_visible()
 
 
-def record_offline(page, round_id: int, point_name: str, photo: str) -> None:
+def record_offline(page, round_id: int, point_name: str, photo: str, shot=None) -> None:
     page.get_by_test_id("record-round").select_option(str(round_id))
     page.get_by_test_id("point-choice").filter(has_text=point_name).click()
     expect(page.get_by_test_id("current-point")).to_have_text(point_name)
@@ -71,7 +71,11 @@ def record_offline(page, round_id: int, point_name: str, photo: str) -> None:
     card.get_by_role("button", name="不合格", exact=True).click()
     card.locator("[data-photo-input]").set_input_files(photo)
     expect(card.get_by_test_id("photo-local")).to_have_count(1)  # kept on the phone, 待上传
+    expect(card.get_by_test_id("photo-thumb")).to_have_count(1)
     page.get_by_test_id("all-pass").click()
+    if shot is not None:
+        no_overflow(page, "offline-items")
+        shot(page, "offline-record-items-phone")
     page.get_by_test_id("record-submit").click()
     expect(page.get_by_test_id("step-queued")).to_be_visible()
     expect(page.get_by_test_id("queued-note")).to_contain_text("联网后自动同步")
@@ -106,7 +110,8 @@ def test_three_inspections_recorded_offline_sync_once_the_network_returns(page, 
 
     colours = [(200, 40, 40), (40, 160, 40), (40, 40, 200)]
     for index, point in enumerate(field["points"]):
-        record_offline(page, round_.pk, point.name, jpeg(tmp_path, f"现场{index}.jpg", colours[index]))
+        photo = jpeg(tmp_path, f"现场{index}.jpg", colours[index])
+        record_offline(page, round_.pk, point.name, photo, shot if index == 0 else None)
         expect(page.get_by_test_id("outbox-count")).to_have_text(f"待同步 {index + 1} 条")
         page.get_by_test_id("queued-next").click()
     expect(page.get_by_test_id("outbox-item")).to_have_count(3)
