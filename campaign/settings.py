@@ -348,18 +348,16 @@ REPORT_TEXT_MAX = env.int("REPORT_TEXT_MAX", default=1000)
 REPORT_MAX_REQUEST_BYTES = env.int(
     "REPORT_MAX_REQUEST_BYTES", default=REPORT_MAX_PHOTOS * PHOTO_MAX_BYTES + 1024 * 1024
 )
-
-# Rectification deadlines: working days by severity ("事不过二"); a check item may override.
-# A problem closed within N days and failing again at the same point and item is a rebound (反弹).
-DEADLINE_WORKING_DAYS = {
 # Triage (inspections/triage.py): open problems of the same category within this distance and these
 # days are a report's duplicate candidates; without a chosen unit a report is accepted at the unit
 # of the nearest active point within REPORT_NEAREST_POINT_M.
 REPORT_DUPLICATE_DISTANCE_M = env.int("REPORT_DUPLICATE_DISTANCE_M", default=100)
 REPORT_DUPLICATE_DAYS = env.int("REPORT_DUPLICATE_DAYS", default=30)
 REPORT_NEAREST_POINT_M = env.int("REPORT_NEAREST_POINT_M", default=300)
-# Open311 (inspections/open311.py): reports one API key may file per hour (429 beyond).
-OPEN311_RATE_PER_KEY = env.int("OPEN311_RATE_PER_KEY", default=120)
+
+# Rectification deadlines: working days by severity ("事不过二"); a check item may override.
+# A problem closed within N days and failing again at the same point and item is a rebound (反弹).
+DEADLINE_WORKING_DAYS = {
     "normal": env.int("DEADLINE_DAYS_NORMAL", default=5),
     "severe": env.int("DEADLINE_DAYS_SEVERE", default=2),
 }
