@@ -140,3 +140,10 @@ class DeliveryStatus(models.TextChoices):
     SENT = "sent", "已发送"
     FAILED = "failed", "失败"
     GIVEN_UP = "given_up", "放弃"
+
+
+# The channels a unit's group robot may be (UnitChannel.kind).
+ROBOT_KINDS = [
+    (ChannelKind.WECOM.value, ChannelKind.WECOM.label),
+    (ChannelKind.DINGTALK.value, ChannelKind.DINGTALK.label),
+]

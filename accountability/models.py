@@ -12,6 +12,7 @@ from campaign.models import Campaign, JobRun, Unit
 from inspections.models import CheckItem, Observation, Photo, Problem
 
 from .choices import (
+    ROBOT_KINDS,
     BoardList,
     BulletinKind,
     BulletinStatus,
@@ -145,7 +146,7 @@ class UnitChannel(models.Model):
     kind = models.CharField(
         "渠道",
         max_length=20,
-        choices=[(ChannelKind.WECOM, ChannelKind.WECOM.label), (ChannelKind.DINGTALK, ChannelKind.DINGTALK.label)],
+        choices=ROBOT_KINDS,
     )
     name = models.CharField("名称", max_length=60)
     webhook_url = models.CharField("Webhook 地址", max_length=500)

@@ -1,12 +1,23 @@
 """Navigation items of the rectification loop (registered in CAMPAIGN_NAV_PROVIDERS): the
 office's queues, a liaison's 我的问题, 周评比 for everyone, the leaders' 驾驶舱, the 变更记录 (under
-管理 for the office, in a leader's bar), and 通知 with the unread count (the bell)."""
+管理 for the office, in a leader's bar), and 通知 with the unread count as a badge (one COUNT)."""
 
 from django.urls import reverse
 
 from campaign.selectors import scope_for
 
-from .models import Notification
+from .notify import unread_count
+
+
+class NavLabel(str):
+    """A menu label with a count shown beside it as a badge (base.html reads `label.badge`)."""
+
+    badge: int = 0
+
+    def __new__(cls, text: str, badge: int = 0):
+        label = super().__new__(cls, text)
+        label.badge = badge
+        return label
 
 
 def nav_items(user) -> list[tuple]:
@@ -24,6 +35,5 @@ def nav_items(user) -> list[tuple]:
         items.append(("变更记录", reverse("history-list"), "管理"))
     elif scope.is_leader:
         items.append(("变更记录", reverse("history-list")))
-    unread = Notification.objects.filter(user=user, read_at__isnull=True).count()
-    items.append((f"通知 ({unread})" if unread else "通知", reverse("notification-list")))
+    items.append((NavLabel("通知", unread_count(user=user)), reverse("notification-list")))
     return items

@@ -11,6 +11,4 @@ urlpatterns = [
     path("<int:pk>/transition/", views.problem_transition_view, name="problem-transition"),
     path("photos/<int:pk>/", views.event_photo_file, name="problem-photo-file"),
     path("photos/<int:pk>/thumb/", views.event_photo_thumb, name="problem-photo-thumb"),
-    path("notifications/", views.notification_list, name="notification-list"),
-    path("notifications/read/", views.notification_read, name="notification-read"),
 ]

@@ -10,7 +10,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpResponseRedirect
-from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -32,8 +31,7 @@ from inspections.views import photo_response
 
 from .choices import Action as A
 from .forms import BulkAssignForm, TransitionForm
-from .models import Notification, ProblemEvent
-from .services import notification_mark_read
+from .models import ProblemEvent
 from .workflow import (
     OPEN,
     TransitionConflict,
@@ -282,31 +280,6 @@ def problem_transition_view(request, pk):
         return _back(request, problem)
     messages.success(request, f"已{A(action).label}：问题 #{problem.pk} 现为“{problem.get_status_display()}”。")
     return _back(request, problem)
-
-
-@login_required
-def notification_list(request):
-    notifications = list(Notification.objects.filter(user=request.user).select_related("problem")[:200])
-    unread = sum(1 for n in notifications if n.read_at is None)
-    return render(
-        request,
-        "accountability/notifications.html",
-        {"title": "通知", "notifications": notifications, "unread": unread},
-    )
-
-
-@login_required
-@require_POST
-def notification_read(request):
-    """Mark one (`id`) or all of the user's notifications read; then back to the list or the problem."""
-    ids = [int(v) for v in request.POST.getlist("id") if v.isdigit()] or None
-    notification_mark_read(user=request.user, ids=ids)
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        target = reverse("notification-list")
-    return HttpResponseRedirect(target or reverse("notification-list"))
 
 
 def _serve(request, pk: int, *, thumbnail: bool):

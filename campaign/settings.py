@@ -270,6 +270,10 @@ SPECTACULAR_SETTINGS = {
         "JobStatusEnum": "campaign.choices.JobStatus",
         "ProblemStatusEnum": "inspections.choices.ProblemStatus",
         "PhaseKindEnum": "campaign.choices.PhaseKind",
+        "NotificationKindEnum": "accountability.choices.NotificationKind",
+        "DeliveryStatusEnum": "accountability.choices.DeliveryStatus",
+        "ChannelKindEnum": "accountability.choices.ChannelKind",
+        "RobotKindEnum": "accountability.choices.ROBOT_KINDS",
     },
 }
 

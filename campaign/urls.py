@@ -54,6 +54,7 @@ urlpatterns = [
     path("surveys/", include("accountability.survey_urls")),
     path("bulletins/", include("accountability.bulletin_urls")),
     path("history/", include("accountability.history_urls")),
+    path("notifications/", include("accountability.notify_urls")),
     # Operations
     path("jobs/", views.JobRunListView.as_view(), name="jobrun-list"),
     path("jobs/worker-check/", views.worker_check, name="jobrun-worker-check"),

@@ -84,10 +84,24 @@ class ProblemEventSerializer(ModelSerializer):
 
 class NotificationSerializer(ModelSerializer):
     read = serializers.SerializerMethodField()
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+    link = serializers.CharField(read_only=True, help_text="通知指向的页面：自身链接，否则问题页面")
 
     class Meta:
         model = Notification
-        fields = ["id", "problem", "message", "created_at", "read_at", "read"]
+        fields = [
+            "id",
+            "kind",
+            "kind_display",
+            "problem",
+            "message",
+            "url",
+            "link",
+            "campaign",
+            "created_at",
+            "read_at",
+            "read",
+        ]
         read_only_fields = fields
 
     def get_read(self, notification) -> bool:

@@ -26,8 +26,9 @@ from inspections.models import Observation, Photo, Problem
 from inspections.selectors import problem_list
 
 from ..calendar import calendar_import
-from ..choices import Action
+from ..choices import Action, NotificationKind
 from ..models import CalendarDay, Notification, ProblemEvent
+from ..notify import notification_list, unread_count
 from ..services import notification_mark_read
 from ..workflow import TransitionConflict, TransitionInput, allowed_actions, can_comment, problem_transition
 from .serializers import (
@@ -122,27 +123,36 @@ class ProblemEventListView(generics.ListAPIView):
 
 class NotificationFilterSet(django_filters.FilterSet):
     unread = django_filters.BooleanFilter(method="filter_unread", label="未读")
+    kind = django_filters.ChoiceFilter(choices=NotificationKind.choices, label="类型")
 
     class Meta:
         model = Notification
-        fields = ["unread", "problem"]
+        fields = ["unread", "kind", "problem"]
 
     def filter_unread(self, queryset, name, value):
         return queryset.filter(read_at__isnull=value)
 
 
 class NotificationListView(generics.ListAPIView):
-    """The user's own notifications, newest first; `unread=true` for the unread ones."""
+    """The user's own notifications of the campaign (`?campaign=<id>`, default the current one) and
+    of none, newest first; `unread=true` for the unread ones, `kind` for one kind. The answer also
+    carries `unread_count`: the user's unread notifications of that scope (the menu's badge)."""
 
     serializer_class = NotificationSerializer
     filterset_class = NotificationFilterSet
     search_fields: list = []
     ordering_fields = ["created_at"]
+    extra_query_params = ("campaign",)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the OpenAPI schema: no user
             return Notification.objects.none()
-        return Notification.objects.filter(user=self.request.user)
+        return notification_list(user=self.request.user).order_by("-created_at", "-id")
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        response.data["unread_count"] = unread_count(user=self.request.user)
+        return response
 
 
 class NotificationReadView(APIView):

@@ -33,7 +33,16 @@ from django.utils import timezone
 from PIL import Image
 
 from accountability.choices import Action
-from accountability.models import AccountabilityCase, Appeal, Notification, Recheck, RecheckDraw, RollupVersion
+from accountability.models import (
+    AccountabilityCase,
+    Appeal,
+    Delivery,
+    Notification,
+    Recheck,
+    RecheckDraw,
+    RollupVersion,
+    UnitChannel,
+)
 from accountability.rollup import rollup_compute, rollup_publish
 from accountability.surveys import survey_import
 from accountability.workflow import TransitionInput, problem_transition
@@ -280,6 +289,19 @@ def build_world() -> World:
         for persona in ("liaison_a", "liaison_b", "dept", "office")
     }
     job = services.job_run_create(name="worker_check", user=office)
+    # Issue 15 item 5: a street's group robot (disabled; a local address nobody listens on) and one
+    # push in the delivery log.
+    unit_channel = UnitChannel.objects.create(
+        unit=city.street_jia, kind="wecom", name="甲街道工作群", webhook_url="http://127.0.0.1:9/robot", enabled=False
+    )
+    delivery = Delivery.objects.create(
+        notification=notifications["office"],
+        channel="sms",
+        user=office,
+        title="提醒",
+        message="提醒",
+        target="138****0000",
+    )
     # Issue 15: a public category and a citizen's pending report (its status page is public).
     public_category = PublicCategory.objects.create(campaign=campaign, code="litter", name="垃圾乱扔", group="环境卫生")
     report = report_submit(
@@ -324,6 +346,8 @@ def build_world() -> World:
         "version": {"A": version},
         "notification": {"A": notifications["liaison_a"], "B": notifications["liaison_b"]},
         "job": {"A": job},
+        "unit_channel": {"A": unit_channel},
+        "delivery": {"A": delivery},
         "public_category": {"A": public_category},
         "report": {"A": report},
     }

@@ -235,14 +235,22 @@ def test_notification_label_shows_the_unread_count(web, liaison_jia, problem):
     Notification.objects.create(user=liaison_jia, problem=problem, key="a", message="问题即将到期")
     Notification.objects.create(user=liaison_jia, problem=problem, key="b", message="问题今天到期")
     client = web(liaison_jia)
+
+    def badge():
+        labels = {label: label.badge for label, _url in client.get("/").context["nav_items"] if label == "通知"}
+        return labels["通知"]
+
     labels = [label for label, _url in client.get("/").context["nav_items"]]
-    assert "我的问题" in labels and "通知 (2)" in labels
-    html = client.get("/problems/notifications/").content.decode()
+    assert "我的问题" in labels and "通知" in labels
+    assert badge() == 2
+    html = client.get("/notifications/").content.decode()
     assert "问题今天到期" in html
-    client.post("/problems/notifications/read/", {"id": Notification.objects.get(key="a").pk})
-    assert "通知 (1)" in [label for label, _url in client.get("/").context["nav_items"]]
-    client.post("/problems/notifications/read/")
-    assert "通知" in [label for label, _url in client.get("/").context["nav_items"]]
+    client.post("/notifications/read/", {"id": Notification.objects.get(key="a").pk})
+    assert badge() == 1
+    assert 'data-testid="nav-badge"' in client.get("/").content.decode()
+    client.post("/notifications/read/")
+    assert badge() == 0
+    assert 'data-testid="nav-badge"' not in client.get("/").content.decode()
 
 
 def test_home_widgets(web, office, liaison_jia, assigned):

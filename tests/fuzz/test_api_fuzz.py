@@ -62,6 +62,8 @@ RESOURCE_KIND = {
     "memberships": "membership",
     "appeals": "appeal",
     "rechecks": "recheck",
+    "unit-channels": "unit_channel",
+    "deliveries": "delivery",
 }
 
 
