@@ -48,10 +48,11 @@ class PublicReportForm(forms.Form):
 def _categories(campaign) -> list[PublicCategory]:
     if campaign is None or not campaign.active:
         return []
-    return list(PublicCategory.objects.filter(campaign=campaign, active=True).order_by("group", "order", "id"))
+    return list(PublicCategory.objects.filter(campaign=campaign, active=True).order_by("order", "id"))
 
 
 def _groups(categories) -> list[tuple[str, list[PublicCategory]]]:
+    """Categories under their group, groups in the order of their first category."""
     groups: dict[str, list[PublicCategory]] = {}
     for category in categories:
         groups.setdefault(category.group or "其他", []).append(category)
