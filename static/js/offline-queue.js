@@ -407,6 +407,7 @@
       if (syncing) return syncing;
       syncing = reload().then(function () {
         var todo = items.filter(function (item) {
+          if (live[item.client_uuid] === "syncing") return false; // being sent by submit()
           return only ? item.client_uuid === only : item.status === "pending";
         });
         var chain = Promise.resolve();
@@ -433,9 +434,17 @@
      * {state: "done", body} | {state: "refused", message, body} (taken out again: the page keeps
      * the draft) | {state: "queued", message}. */
     function submit(record) {
-      return enqueue(record).then(function (item) {
-        if (navigator.onLine === false || syncing) return { state: "queued", message: "" };
-        return syncItem(item, true).then(function (result) {
+      var id = record.payload.client_uuid;
+      var now = navigator.onLine !== false;
+      if (now) live[id] = "syncing"; // sent here, not by a sync round meanwhile
+      return enqueue(record).catch(function (error) {
+        delete live[id];
+        throw error;
+      }).then(function (item) {
+        if (!now) return { state: "queued", message: "" };
+        return (syncing || Promise.resolve()).then(function () {
+          return syncItem(item, true);
+        }).then(function (result) {
           if (result.state === "done" || result.state === "refused") return reload().then(function () { return result; });
           return reload().then(function () { return { state: "queued", message: result.state === "auth" ? AUTH_MESSAGE : result.message }; });
         });

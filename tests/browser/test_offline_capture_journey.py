@@ -180,6 +180,19 @@ def test_a_record_queued_offline_for_a_point_taken_out_of_the_round_stays_failed
     assert not Inspection.objects.filter(round=round_).exists()
     expect(page.get_by_test_id("queued-badge")).to_have_text("同步失败")  # the screen of the last record
 
+    # Online, the same refusal comes back at once: shown on the record, whose draft stays to fix;
+    # nothing is left in the outbox.
+    page.get_by_test_id("queued-next").click()
+    page.get_by_test_id("point-choice").filter(has_text=POINT_NAME).click()
+    page.get_by_test_id("all-pass").click()
+    page.get_by_test_id("record-submit").click()
+    expect(page.get_by_test_id("record-errors")).to_contain_text(f"点位“{POINT_NAME}”不在批次")
+    expect(page.get_by_test_id("step-items")).to_be_visible()
+    expect(page.get_by_test_id("outbox-item")).to_have_count(0)
+    page.reload()  # online: the page comes fresh from the server, without the point
+    expect(page.get_by_test_id("draft-restored")).to_contain_text("已不在进行中的批次里")
+    assert not Inspection.objects.filter(round=round_).exists()
+
 
 def test_a_signed_out_phone_keeps_its_queue_and_a_stale_token_is_refreshed(
     page, live_server, demo_city, shot, tmp_path
