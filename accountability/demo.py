@@ -19,7 +19,7 @@ from inspections.choices import ProblemSource, ProblemStatus, Result
 from inspections.models import Problem
 from inspections.services import ObservationInput, inspection_submit, photo_upload
 
-from .calendar import calendar_seed
+from .calendar import add_working_days, calendar_seed
 from .choices import Action as A
 from .workflow import TransitionInput, default_handler, problem_transition
 
@@ -69,6 +69,54 @@ def seed(context: dict) -> None:
     _appeals(context)  # its rows reported with the next step's
     _rechecks(context)  # likewise
     _changes(context)
+    _notifications(context)
+
+
+def _notifications(context: dict) -> None:
+    """通知: the workflow, the cases and the appeals above already told their people through
+    accountability.notify; the morning's reminders run here (due today, overdue, escalated). Plus
+    one group robot of each kind — 湖滨街道's 企业微信 and 市城管局's 钉钉 — at a local address,
+    disabled, for the office to fill in its real Webhook and try 发送测试消息."""
+    from campaign.models import Unit
+
+    from .models import UnitChannel
+    from .services import reminders_send
+
+    units = {u.short_name: u for u in Unit.objects.filter(short_name__in=["湖滨街道", "市城管局"])}
+    # One problem still 待交办 for each of the two demo units, due the next working day, so that
+    # the morning's run reminds them (交办 and 提醒 in their lists, the robot's message if enabled).
+    due = add_working_days(timezone.localdate(), 1)
+    waiting = Problem.objects.filter(campaign=context["campaign"], status=ProblemStatus.NEW).order_by(
+        "-found_at", "-id"
+    )
+    for unit in units.values():
+        problem = waiting.filter(unit__path__startswith=unit.path).first() or waiting.first()
+        if problem is not None:
+            problem_transition(
+                user=context["users"]["office"],
+                problem=problem,
+                data=TransitionInput(A.ASSIGN, handler=unit, deadline=due),
+            )
+    result = reminders_send()
+    if "湖滨街道" in units:
+        UnitChannel.objects.get_or_create(
+            unit=units["湖滨街道"],
+            kind="wecom",
+            name="湖滨街道创城工作群",
+            defaults={"webhook_url": "http://127.0.0.1:9/cgi-bin/webhook/send?key=demo", "enabled": False},
+        )
+    if "市城管局" in units:
+        UnitChannel.objects.get_or_create(
+            unit=units["市城管局"],
+            kind="dingtalk",
+            name="市城管局整改群",
+            defaults={
+                "webhook_url": "http://127.0.0.1:9/robot/send?access_token=demo",
+                "secret": "SECdemo-secret",
+                "enabled": False,
+            },
+        )
+    step(context, f"通知与推送渠道（提醒 {result['sent']} 条，群机器人 2 个，未启用）")
 
 
 def _third_party_round(context: dict) -> None:
