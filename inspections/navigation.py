@@ -15,6 +15,21 @@ def nav_items(user) -> list[tuple]:
     if scope.is_office or scope.is_leader or scope.is_inspector or scope.is_liaison:
         items.append(("点位", reverse("point-list")))
         items.append(("问题", reverse("problem-list")))
+    if scope.is_office or scope.is_leader:
+        items.append((_reports_label(scope), reverse("report-list")))
     if scope.is_office:
         items.append(("测评细则", reverse("checkitem-list"), "管理"))
+        items.append(("公众问题类别", reverse("publiccategory-list"), "管理"))
     return items
+
+
+def _reports_label(scope) -> str:
+    """群众反映, with the office's 待分拣 count (one COUNT on the queue index)."""
+    if not scope.is_office:
+        return "群众反映"
+    from campaign.selectors import campaign_current
+
+    from .triage import pending_count
+
+    count = pending_count(campaign=campaign_current())
+    return f"群众反映（待分拣 {count}）" if count else "群众反映"

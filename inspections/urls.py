@@ -1,6 +1,6 @@
 """Pages of the field-inspection app, mounted under /inspections/."""
 
-from django.urls import path
+from django.urls import include, path
 
 from . import third_party_views, views
 from .observation_views import ObservationListView
@@ -43,4 +43,6 @@ urlpatterns = [
     path("problems/", views.ProblemListView.as_view(), name="problem-list"),
     path("problems/new/", views.ProblemCreateView.as_view(), name="problem-create"),
     path("problems/<int:pk>/", views.ProblemDetailView.as_view(), name="problem-detail"),
+    # 群众反映 triage, 12345 tickets, public categories
+    path("", include("inspections.triage_urls")),
 ]

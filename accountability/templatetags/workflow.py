@@ -11,6 +11,7 @@ from django.utils import timezone
 from campaign.models import Unit
 from campaign.selectors import scope_for
 from inspections.selectors import problem_sightings
+from inspections.triage import can_read_reports
 
 from ..calendar import working_days_between
 from ..choices import Action as A
@@ -54,7 +55,12 @@ def problem_workflow(problem, request):
         event.entry = "event"
     for observation in sightings:
         observation.entry, observation.at = "sighting", observation.inspection.submitted_at
-    timeline = sorted([*events, *sightings], key=lambda entry: entry.at)
+    # The public's reports accepted as or merged into this problem: sightings too (one query).
+    reports = list(problem.reports.only("pk", "reference", "channel", "status", "submitted_at")) if problem.pk else []
+    readable = can_read_reports(user)
+    for report in reports:
+        report.entry, report.at, report.readable = "report", report.submitted_at, readable
+    timeline = sorted([*events, *sightings, *reports], key=lambda entry: entry.at)
     actions = allowed_actions(user, problem) if not scope_for(user).read_only else []
     units = None
     if {A.ASSIGN, A.REASSIGN} & set(actions):

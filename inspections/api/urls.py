@@ -1,6 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
+from .reports import HotlineTicketsView, PublicCategoryViewSet, ReportViewSet
 from .third_party import ThirdPartyResultsImportView
 from .views import (
     CheckItemViewSet,
@@ -24,8 +25,11 @@ router.register("inspections", InspectionViewSet, basename="inspection")
 router.register("observations", ObservationViewSet, basename="observation")
 router.register("photos", PhotoViewSet, basename="photo")
 router.register("problems", ProblemViewSet, basename="problem")
+router.register("reports", ReportViewSet, basename="report")
+router.register("public-categories", PublicCategoryViewSet, basename="public-category")
 
 urlpatterns = [
     path("", include(router.urls)),
+    path("hotline-tickets/", HotlineTicketsView.as_view(), name="hotline-tickets"),
     path("third-party-results/import/", ThirdPartyResultsImportView.as_view(), name="third-party-results-import"),
 ]

@@ -145,6 +145,9 @@ def _draft_and_runs(world) -> None:
         services.job_run_finish(run=services.job_run_create(name=name, user=world.users["office"]), result=result)
 
 
+REPORT_REFERENCE = re.compile(r"(?<![A-Za-z0-9])(?:SP|RX|OP)\d{6}[0-9A-HJKMNP-TV-Z]{6}(?![A-Za-z0-9])")
+
+
 def _scrub(text: str, world) -> str:
     """Take the world's own test data out of a text (see the module docstring)."""
     text = re.sub(rf"(?:{MARKER_A}|{MARKER_B})[^\s<]*?XYZ", " ", text)
@@ -152,6 +155,7 @@ def _scrub(text: str, world) -> str:
         text = re.sub(rf"(?<![A-Za-z]){re.escape(unit.code)}(?![A-Za-z])", " ", text)
     for persona in world.users:
         text = text.replace(f"{persona} 的提醒", " ")
+    text = REPORT_REFERENCE.sub(" ", text)  # 受理编号 (SP/RX/OP + date + Crockford base32): codes, not words
     return FILE_NAME.sub(" ", text)
 
 
