@@ -11,7 +11,8 @@
  *   answer that is not the page (a redirect to the login: logged out) drops the kept pages;
  * - other navigations: the network, else the offline page;
  * - nothing else is touched: no POST, no API, no admin, no other page is ever cached. Signing out
- *   (the POST to the logout URL) drops the kept record pages.
+ *   (the POST to the logout URL) or signing in (the POST to the login URL) drops the kept record
+ *   pages: a phone passed to another inspector never shows the previous one's page.
  */
 /* global self, caches, fetch, URL, Response */
 (function () {
@@ -26,6 +27,7 @@
   var RECORD_PATH = CONFIG.recordUrl || "/inspections/record/";
   var OFFLINE_URL = CONFIG.offlineUrl || "/offline/";
   var LOGOUT_PATH = CONFIG.logoutUrl || "/logout/";
+  var LOGIN_PATH = CONFIG.loginUrl || "/login/";
   var HASHED = /\.[0-9a-f]{12}\.[A-Za-z0-9]+$/; // ManifestStaticFilesStorage's names
 
   var precached = {};
@@ -122,7 +124,8 @@
     var request = event.request;
     var url = new URL(request.url);
     if (url.origin !== self.location.origin) return;
-    if (request.method === "POST" && url.pathname === LOGOUT_PATH) {
+    if (request.method === "POST" && (url.pathname === LOGOUT_PATH || url.pathname === LOGIN_PATH)) {
+      // Signing out, or someone signing in: the kept record pages were the previous session's.
       event.waitUntil(caches.delete(PAGE_CACHE));
       return;
     }
