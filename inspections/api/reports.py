@@ -357,7 +357,6 @@ class PublicCategoryViewSet(
 
     serializer_class = PublicCategorySerializer
     permission_classes = [IsOfficeOrReadOnly]
-    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
         queryset = PublicCategory.objects.prefetch_related("check_items", "point_types").order_by("order", "id")

@@ -64,6 +64,9 @@ RESOURCE_KIND = {
     "rechecks": "recheck",
     "unit-channels": "unit_channel",
     "deliveries": "delivery",
+    "reports": "report",
+    "public-categories": "public_category",
+    "hotline-tickets": "report",
 }
 
 
