@@ -352,6 +352,8 @@ REPORT_TEXT_MAX = env.int("REPORT_TEXT_MAX", default=1000)
 REPORT_MAX_REQUEST_BYTES = env.int(
     "REPORT_MAX_REQUEST_BYTES", default=REPORT_MAX_PHOTOS * PHOTO_MAX_BYTES + 1024 * 1024
 )
+# Open311 (inspections/open311.py): reports one API key may file per hour (429 beyond).
+OPEN311_RATE_PER_KEY = env.int("OPEN311_RATE_PER_KEY", default=120)
 # Triage (inspections/triage.py): open problems of the same category within this distance and these
 # days are a report's duplicate candidates; without a chosen unit a report is accepted at the unit
 # of the nearest active point within REPORT_NEAREST_POINT_M.

@@ -54,6 +54,8 @@ urlpatterns = [
     path("surveys/", include("accountability.survey_urls")),
     path("bulletins/", include("accountability.bulletin_urls")),
     path("history/", include("accountability.history_urls")),
+    # Open311 GeoReport v2: public reads, keyed writes (no login)
+    path("open311/v2/", include("inspections.open311_urls")),
     path("notifications/", include("accountability.notify_urls")),
     # Operations
     path("jobs/", views.JobRunListView.as_view(), name="jobrun-list"),

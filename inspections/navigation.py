@@ -20,6 +20,7 @@ def nav_items(user) -> list[tuple]:
     if scope.is_office:
         items.append(("测评细则", reverse("checkitem-list"), "管理"))
         items.append(("公众问题类别", reverse("publiccategory-list"), "管理"))
+        items.append(("接口密钥", reverse("intakekey-list"), "管理"))
     return items
 
 

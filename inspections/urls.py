@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from . import third_party_views, views
+from . import intake_key_views, third_party_views, views
 from .observation_views import ObservationListView
 
 urlpatterns = [
@@ -31,6 +31,10 @@ urlpatterns = [
         third_party_views.ThirdPartyResultImportView.as_view(),
         name="third-party-import",
     ),
+    # The office's API keys for outside systems (Open311 clients)
+    path("intake-keys/", intake_key_views.IntakeKeyListView.as_view(), name="intakekey-list"),
+    path("intake-keys/new/", intake_key_views.IntakeKeyCreateView.as_view(), name="intakekey-create"),
+    path("intake-keys/<int:pk>/revoke/", intake_key_views.intake_key_revoke_view, name="intakekey-revoke"),
     # Recording (the phone page), photos, inspections
     path("record/", views.InspectionRecordView.as_view(), name="inspection-record"),
     path("photo-upload/", views.photo_upload, name="inspection-photo-upload"),

@@ -1,6 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
+from .intake_keys import IntakeKeyListView, IntakeKeyRevokeView
 from .reports import HotlineTicketsView, PublicCategoryViewSet, ReportViewSet
 from .third_party import ThirdPartyResultsImportView
 from .views import (
@@ -30,6 +31,8 @@ router.register("public-categories", PublicCategoryViewSet, basename="public-cat
 
 urlpatterns = [
     path("", include(router.urls)),
+    path("intake-keys/", IntakeKeyListView.as_view(), name="intake-key-list"),
+    path("intake-keys/<int:pk>/revoke/", IntakeKeyRevokeView.as_view(), name="intake-key-revoke"),
     path("hotline-tickets/", HotlineTicketsView.as_view(), name="hotline-tickets"),
     path("third-party-results/import/", ThirdPartyResultsImportView.as_view(), name="third-party-results-import"),
 ]

@@ -56,6 +56,7 @@ from indicators.choices import AssignmentRole, Method
 from inspections import services as inspection_services
 from inspections.choices import NATIONAL_POINT_TYPES, ProblemSource, ReportChannel
 from inspections.intake import report_submit
+from inspections.intake_keys import intake_key_issue
 from inspections.models import PointType, Problem, PublicCategory
 from tests.conftest import City, _user, create_campaign
 
@@ -289,6 +290,7 @@ def build_world() -> World:
         for persona in ("liaison_a", "liaison_b", "dept", "office")
     }
     job = services.job_run_create(name="worker_check", user=office)
+    intake_key, _raw_key = intake_key_issue(campaign=campaign, name="访问矩阵的接口密钥", user=office)
     # Issue 15 item 5: a street's group robot (disabled; a local address nobody listens on) and one
     # push in the delivery log.
     unit_channel = UnitChannel.objects.create(
@@ -346,6 +348,7 @@ def build_world() -> World:
         "version": {"A": version},
         "notification": {"A": notifications["liaison_a"], "B": notifications["liaison_b"]},
         "job": {"A": job},
+        "intake_key": {"A": intake_key},
         "unit_channel": {"A": unit_channel},
         "delivery": {"A": delivery},
         "public_category": {"A": public_category},

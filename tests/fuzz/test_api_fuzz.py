@@ -62,6 +62,7 @@ RESOURCE_KIND = {
     "memberships": "membership",
     "appeals": "appeal",
     "rechecks": "recheck",
+    "intake-keys": "intake_key",
     "unit-channels": "unit_channel",
     "deliveries": "delivery",
     "reports": "report",

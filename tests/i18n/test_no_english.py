@@ -66,6 +66,7 @@ ALLOWED = {
     "GPS",  # a photo's position as the camera writes it (photo details, when the photo has one)
     "EXIF",
     "Ctrl",  # the key as printed on the keyboard (按住 Ctrl 可多选)
+    "Open",  # Open311, the standard's name (the 接口密钥 pages, the Open311 channel)
 }
 
 # The names the crawl gives the world's users (build_world names them by their logins).
