@@ -641,7 +641,7 @@ def tickets_upsert(*, campaign: Campaign, tickets: list[TicketInput], dry_run: b
             error("latitude", "纬度应为 -90 到 90 之间的数字。", ticket.latitude)
         if longitude == "bad" or (longitude is not None and not -180 <= longitude <= 180):
             error("longitude", "经度应为 -180 到 180 之间的数字。", ticket.longitude)
-        if (latitude is None) != (longitude is None) and not errors:
+        if "bad" not in (latitude, longitude) and (latitude is None) != (longitude is None):
             error("latitude", "经度和纬度需同时填写。")
         if errors:
             result.errors.extend(errors)
