@@ -135,8 +135,9 @@ def public_report(request):
     form = PublicReportForm(request.POST, categories=categories)
     files = request.FILES.getlist(PHOTO_FIELD)
     ip = client_ip(request)
+    reselect = ["提交未成功时照片不会保留，请重新选择照片。"] if files else []
     if not form.is_valid():
-        return _form_page(request, campaign, categories, form)
+        return _form_page(request, campaign, categories, form, errors=reselect)
     if intake.rate_limited(ip=ip, phone=form.cleaned_data["reporter_phone"]):
         return _limited(request, intake.RATE_MESSAGE)
     if len(files) > intake.report_max_photos():
@@ -173,7 +174,8 @@ def public_report(request):
         if getattr(error, "code", None) == "rate_limited":
             return _limited(request, intake.RATE_MESSAGE)
         loose = _apply_errors(form, error)
-        return _form_page(request, campaign, categories, form, errors=loose)
+        # A browser never keeps chosen files across a page.
+        return _form_page(request, campaign, categories, form, errors=loose + reselect)
     return redirect("public-report-done", reference=report.reference)
 
 

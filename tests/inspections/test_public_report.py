@@ -171,6 +171,7 @@ def test_bad_input_shows_its_message_and_keeps_what_was_typed(client, categories
     assert message in page
     assert "湖滨路 12 号" in page or "address" in overrides  # what was typed is kept (on the form only)
     assert "<script>alert(1)</script>" not in page
+    assert "请重新选择照片" in page
     assert_nothing_written()
 
 
