@@ -284,3 +284,24 @@ def test_guessing_numbers_is_limited_per_address(client, report, settings):
 def test_reads_are_bounded(client, report, django_assert_max_num_queries):
     with django_assert_max_num_queries(3):
         client.get(status_url(report))
+
+
+def test_the_status_page_after_triage(client, report, city, office):
+    """With the office's triage services (inspections/triage.py): accepted → 办理中, its photo copied
+    onto the problem stays off the public page; a rejection shows its reason."""
+    from inspections import triage
+
+    problem = triage.report_accept(report=report, user=office, unit=city.street_jia)
+    page = client.get(status_url(report)).content.decode()
+    assert "办理中" in page and "已受理" in page and "<img" not in page
+    assert problem.photos.count() == 1
+    other = Report.objects.create(
+        campaign=report.campaign,
+        channel="citizen",
+        reference="SP260101ABCDEF",
+        description="重复",
+        submitted_at=timezone.now(),
+    )
+    triage.report_reject(report=other, user=office, reason="与已受理的问题重复")
+    page = client.get(status_url(other)).content.decode()
+    assert "不予受理" in page and "与已受理的问题重复" in page
