@@ -136,6 +136,13 @@ def standards_of(system) -> dict[str, Indicator]:
 
 def seed(context: dict) -> None:
     _seed(context)
+    from .demo_intake import seed as seed_intake
+
+    seed_intake(context)
+    step(context, "群众反映与12345工单")
+    from . import demo_open311  # after the categories (the Open311 demo request files under one)
+
+    demo_open311.seed(context)
 
 
 def seed_items_and_points(context: dict, rng: random.Random | None = None) -> tuple[dict[str, list], set[int], list]:
