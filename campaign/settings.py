@@ -270,6 +270,8 @@ SPECTACULAR_SETTINGS = {
         "JobStatusEnum": "campaign.choices.JobStatus",
         "ProblemStatusEnum": "inspections.choices.ProblemStatus",
         "PhaseKindEnum": "campaign.choices.PhaseKind",
+        "ReportStatusEnum": "inspections.choices.ReportStatus",
+        "ReportChannelEnum": "inspections.choices.ReportChannel",
         "NotificationKindEnum": "accountability.choices.NotificationKind",
         "DeliveryStatusEnum": "accountability.choices.DeliveryStatus",
         "ChannelKindEnum": "accountability.choices.ChannelKind",
