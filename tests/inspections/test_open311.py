@@ -548,3 +548,21 @@ def test_the_georeport_client_reads_and_a_plain_client_posts(live_server, office
         listed = listed if isinstance(listed, list) else [listed]
         assert [r["service_request_id"] for r in listed] == [reference]
     assert Report.objects.get(reference=reference).channel == ReportChannel.OPEN311
+
+
+# --- The demo -----------------------------------------------------------------------------------
+
+
+def test_the_demo_key_is_known_and_files_one_request(client, office, campaign, categories):
+    from inspections import demo_open311
+
+    context = {"campaign": campaign, "users": {"office": office}}
+    demo_open311.seed(context)
+    assert "demo-open311-key" in context["notes"][0]
+    key = IntakeKey.objects.get()
+    assert key.campaign == campaign and key.prefix == "demo-open3"
+    rows = parse(get(client, "requests.json"))
+    assert len(rows) == 1 and rows[0]["service_request_id"].startswith("OP")
+    assert "网格员" not in json.dumps(rows, ensure_ascii=False)
+    response = post("requests.json", form("demo-open311-key"))
+    assert response.status_code == 200 and Report.objects.filter(intake_key=key).count() == 2

@@ -15,5 +15,7 @@ class Command(BaseCommand):
                 self.stdout.write("数据库已有数据，跳过演示数据。")
                 return
             raise CommandError("数据库已有数据；演示数据只能写入空数据库（或使用 --if-empty 跳过）。")
-        seed_all(stdout=self.stdout)
+        context = seed_all(stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS(f"演示数据已生成。所有演示账号的密码：{DEMO_PASSWORD}"))
+        for note in context.get("notes", ()):  # what an app's seeder wants the demo's user to know
+            self.stdout.write(note)
