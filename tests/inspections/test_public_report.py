@@ -305,3 +305,12 @@ def test_the_status_page_after_triage(client, report, city, office):
     triage.report_reject(report=other, user=office, reason="与已受理的问题重复")
     page = client.get(status_url(other)).content.decode()
     assert "不予受理" in page and "与已受理的问题重复" in page
+
+
+def test_the_form_s_queries_are_bounded(client, categories, django_assert_max_num_queries):
+    with django_assert_max_num_queries(4):
+        assert client.get(URL).status_code == 200
+    # A submission: the campaign, the categories, the reference check, the insert, the photos' rows
+    # and flags — a fixed number whatever the city's size.
+    with django_assert_max_num_queries(30):
+        assert client.post(URL, {**body(categories[0]), "photos": [image()]}).status_code == 302
