@@ -3,10 +3,11 @@
  *
  * - install: precache the record page's shell (vendored CSS/JS, app.css, the record and queue
  *   scripts, the icons, the offline page) in a cache named after SW_VERSION;
- * - activate: drop every cache of another version;
+ * - activate: carry the kept record pages over (fetched again), drop every cache of another version;
  * - static files: cache-first for the precached shell and for hashed (collected) names, network
  *   first with the cache as fallback for the rest (an unhashed file may change under its name);
- * - the record page (any query, e.g. ?round=3): network-first, the answer kept per URL, so that
+ * - the record page (any query, e.g. ?round=3): network-first (the kept copy after 8 s without an
+ *   answer), the answer kept per URL, so that
  *   after one visit online it opens offline with its embedded rounds, points and check items; an
  *   answer that is not the page (a redirect to the login: logged out) drops the kept pages;
  * - other navigations: the network, else the offline page;
@@ -28,6 +29,7 @@
   var OFFLINE_URL = CONFIG.offlineUrl || "/offline/";
   var LOGOUT_PATH = CONFIG.logoutUrl || "/logout/";
   var LOGIN_PATH = CONFIG.loginUrl || "/login/";
+  var NETWORK_TIMEOUT_MS = 8000;
   var HASHED = /\.[0-9a-f]{12}\.[A-Za-z0-9]+$/; // ManifestStaticFilesStorage's names
 
   var precached = {};
@@ -47,9 +49,33 @@
     );
   });
 
+  /* The record pages kept by the previous version, fetched again for this one (they name the new
+   * shell's files), or copied as they are when there is no network. */
+  function carryPages(names) {
+    var old = names.filter(function (name) { return name.indexOf("cc-pages-") === 0 && name !== PAGE_CACHE; });
+    return caches.open(PAGE_CACHE).then(function (current) {
+      return Promise.all(old.map(function (name) {
+        return caches.open(name).then(function (previous) {
+          return previous.keys().then(function (requests) {
+            return Promise.all(requests.map(function (request) {
+              return fetch(request.url, { credentials: "same-origin" }).then(function (response) {
+                if (response.ok && !response.redirected) return current.put(request.url, response);
+                return null; // signed out meanwhile: not carried
+              }).catch(function () {
+                return previous.match(request).then(function (hit) { return hit && current.put(request.url, hit); });
+              });
+            }));
+          });
+        });
+      }));
+    }).catch(function () { /* a page not carried is fetched again on the next visit */ }).then(function () {
+      return names;
+    });
+  }
+
   self.addEventListener("activate", function (event) {
     event.waitUntil(
-      caches.keys().then(function (names) {
+      caches.keys().then(carryPages).then(function (names) {
         return Promise.all(names.filter(function (name) {
           return name.indexOf("cc-") === 0 && name !== STATIC_CACHE && name !== PAGE_CACHE;
         }).map(function (name) { return caches.delete(name); }));
@@ -99,8 +125,17 @@
     });
   }
 
+  function keptPage(request) {
+    return caches.open(PAGE_CACHE).then(function (cache) {
+      return cache.match(request.url, { ignoreVary: true }).then(function (hit) {
+        // Another query of the same page (another ?round=) falls back to any kept copy.
+        return hit || cache.match(request.url, { ignoreVary: true, ignoreSearch: true });
+      });
+    });
+  }
+
   function recordPage(request) {
-    return fetch(request).then(function (response) {
+    var network = fetch(request).then(function (response) {
       var landed = response.url ? new URL(response.url) : null;
       if (response.ok && response.type === "basic" && !response.redirected && (!landed || isRecordPage(landed))) {
         var copy = response.clone();
@@ -110,14 +145,20 @@
         caches.delete(PAGE_CACHE);
       }
       return response;
-    }).catch(function () {
-      return caches.open(PAGE_CACHE).then(function (cache) {
-        return cache.match(request.url, { ignoreVary: true }).then(function (hit) {
-          // Another query of the same page (another ?round=) falls back to any kept copy.
-          return hit || cache.match(request.url, { ignoreVary: true, ignoreSearch: true });
-        });
-      }).then(function (hit) { return hit || offlinePage(); });
     });
+    // A signal too weak to answer (the phone believes it is online): after NETWORK_TIMEOUT_MS the
+    // kept copy is shown, while the network's answer, if it comes, still refreshes the cache.
+    var slow = new Promise(function (resolve) { setTimeout(resolve, NETWORK_TIMEOUT_MS); })
+      .then(function () { return exactPage(request); })
+      .then(function (hit) { return hit || network; });
+    slow.catch(function () { /* settled by the race */ });
+    return Promise.race([network, slow]).catch(function () {
+      return keptPage(request).then(function (hit) { return hit || offlinePage(); });
+    });
+  }
+
+  function exactPage(request) {
+    return caches.open(PAGE_CACHE).then(function (cache) { return cache.match(request.url, { ignoreVary: true }); });
   }
 
   self.addEventListener("fetch", function (event) {

@@ -10,6 +10,7 @@ Chinese reason, and can be deleted."""
 from __future__ import annotations
 
 import io
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -42,6 +43,15 @@ def offline_setup(demo_city) -> dict:
     field["round"].points.add(*extra)  # the round's point list, as the office's draw would extend it
     field["points"] = [field["point"], *extra]
     return field
+
+
+def eventually(page, script: str, arg=None, timeout: float = 20.0) -> None:
+    """Poll an async page script until it answers true (page.wait_for_function does not await a
+    promise: its truthiness would pass at once)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(script, arg):
+        assert time.monotonic() < deadline, f"still false after {timeout}s: {script}"
+        page.wait_for_timeout(200)
 
 
 def jpeg(tmp_path, name: str, colour) -> str:
@@ -242,4 +252,37 @@ def test_a_signed_out_phone_keeps_its_queue_and_a_stale_token_is_refreshed(
     pages = "caches.keys().then(async names => { let n = 0; for (const name of names.filter(x => x.startsWith('cc-pages-'))) n += (await (await caches.open(name)).keys()).length; return n; })"
     assert page.evaluate(kept) == 1 and page.evaluate(pages) >= 1
     logout(page)
-    page.wait_for_function(f"{pages}.then(n => n === 0)")
+    eventually(page, f"() => {pages}.then(n => n === 0)")
+
+
+def test_a_new_worker_version_keeps_the_record_page_available_offline(
+    page, live_server, demo_city, tmp_path, monkeypatch
+):
+    from inspections import pwa
+
+    field = offline_setup(demo_city)
+    start(page, live_server)
+    first = page.evaluate("caches.keys()")
+    assert [name for name in first if name.startswith("cc-pages-")]
+
+    # A changed worker (as after a deploy): a new version, whose activation drops the old caches
+    # but carries the kept record page over, fetched again.
+    changed = tmp_path / "sw.js"
+    changed.write_text(pwa._static_file(pwa.SW_SOURCE).read_text(encoding="utf-8") + "\n/* changed */\n")
+    real = pwa._static_file
+    monkeypatch.setattr(pwa, "_static_file", lambda path: changed if path == pwa.SW_SOURCE else real(path))
+    page.evaluate("navigator.serviceWorker.getRegistration().then(r => r.update())")
+    eventually(
+        page,
+        """(old) => caches.keys().then(async names => {
+            const pages = names.filter(n => n.startsWith('cc-pages-'));
+            if (pages.length !== 1 || old.includes(pages[0]) || names.some(n => old.includes(n))) return false;
+            return (await (await caches.open(pages[0])).keys()).length > 0;
+        })""",
+        first,
+    )
+
+    page.context.set_offline(True)
+    page.reload()
+    page.get_by_test_id("record-round").select_option(str(field["round"].pk))
+    expect(page.get_by_test_id("point-choice")).to_have_count(3)
