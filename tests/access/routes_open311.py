@@ -26,16 +26,28 @@ def json_format(**extra):
 
 ROUTES: dict[str, Route] = {
     "open311-services": Route(PUBLIC, json_format(), public=OPEN311),
-    "open311-service": Route(S(404, 404, 404, 404, 404, 404, 404), json_format(service_code="none"), public=OPEN311),
+    "open311-service": Route(
+        PUBLIC, lambda w, side: {"fmt": "json", "service_code": w.obj("public_category", side).code}, public=OPEN311
+    ),
     "open311-requests": Route(
         PUBLIC,
         json_format(),
         writes={"post": NO_KEY},
-        body=const({"service_code": "none", "description": "越权提交", "lat": "31.5", "long": "120.3"}),
+        body=const(
+            {
+                "api_key": "ck_not-a-key",
+                "service_code": "litter",
+                "description": "越权提交",
+                "lat": "31.5",
+                "long": "120.3",
+            }
+        ),
         public=OPEN311,
     ),
     "open311-request": Route(
-        S(404, 404, 404, 404, 404, 404, 404), json_format(service_request_id="SP000000AAAAAA"), public=OPEN311
+        PUBLIC,
+        lambda w, side: {"fmt": "xml", "service_request_id": w.obj("report", side).reference},
+        public=OPEN311,
     ),
     "intakekey-list": Route(PAGE_OFFICE),
     "intakekey-create": Route(PAGE_OFFICE, writes={"post": WRITE_OFFICE}, body=const({"name": "越权密钥"})),
