@@ -17,7 +17,7 @@ from campaign.models import Campaign, Unit
 from indicators.models import Indicator, IndicatorSystem
 
 from ..choices import ProblemSource, ProblemStatus, Severity
-from ..models import CheckItem, Inspection, InspectionRound, Observation, Photo, Point, PointType, Problem
+from ..models import CheckItem, Inspection, InspectionRound, Observation, Photo, Point, PointType, Problem, Report
 from ..selectors import inspection_list
 
 SIX_PLACES = Decimal("0.000001")
@@ -621,6 +621,17 @@ class SightingSerializer(ModelSerializer):
         return inspector.get_full_name() or inspector.get_username()
 
 
+class ProblemReportSerializer(ModelSerializer):
+    """A report of the public accepted as or merged into the problem (a sighting of it)."""
+
+    channel_label = serializers.CharField(source="get_channel_display", read_only=True)
+
+    class Meta:
+        model = Report
+        fields = ["reference", "channel", "channel_label", "status", "submitted_at"]
+        read_only_fields = fields
+
+
 class ProblemSerializer(ModelSerializer):
     """A problem and its workflow state (read-only; accountability's endpoints move it). `overdue`
     is computed from the row: open, not shelved, deadline before today (Asia/Shanghai)."""
@@ -629,6 +640,7 @@ class ProblemSerializer(ModelSerializer):
     photos = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     co_handlers = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     sightings = SightingSerializer(many=True, read_only=True, help_text="再次发现：观测、督查记录、督查员、时间")
+    reports = ProblemReportSerializer(many=True, read_only=True, help_text="群众反映：受理或合并到本问题的反映")
     overdue = serializers.SerializerMethodField()
     days_overdue = serializers.SerializerMethodField(help_text="超期天数（日历日；未超期为 null）")
     closed_on_time = serializers.SerializerMethodField(help_text="已销号问题是否按期（其他为 null）")
@@ -661,6 +673,7 @@ class ProblemSerializer(ModelSerializer):
             "closed_at",
             "rebound_of",
             "sightings",
+            "reports",
             "version",
             "overdue",
             "days_overdue",

@@ -35,7 +35,7 @@ from ..filters import (
     parse_near,
 )
 from ..importing import check_items_import, point_types_import, points_import
-from ..models import CheckItem, Observation, Photo, Point, PointType
+from ..models import CheckItem, Observation, Photo, Point, PointType, Report
 from ..selectors import (
     KeyPagePaginator,
     inspection_list,
@@ -516,6 +516,12 @@ class ProblemViewSet(CampaignLists, ServiceErrors, mixins.CreateModelMixin, view
                 queryset=Observation.objects.select_related("inspection__inspector").order_by(
                     "inspection__submitted_at", "id"
                 ),
+            ),
+            Prefetch(
+                "reports",
+                queryset=Report.objects.only(
+                    "id", "problem_id", "reference", "channel", "status", "submitted_at"
+                ).order_by("submitted_at", "id"),
             ),
         )
 

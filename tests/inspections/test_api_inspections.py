@@ -656,6 +656,7 @@ def test_one_problem_exactly(api, office, recorded, market, ads_item, standard, 
         "closed_at": None,
         "rebound_of": None,
         "sightings": [],
+        "reports": [],
         "version": 0,
         "overdue": False,
         "days_overdue": None,
@@ -719,8 +720,8 @@ def test_problems_list_query_count(
     for user in (office, liaison_jia):
         client = api(fresh(user))
         # scope + campaigns (the current one) + count + page + photos + co-handlers + sightings
-        # (with their inspection and inspector joined).
-        with django_assert_num_queries(7):
+        # (with their inspection and inspector joined) + the public's reports.
+        with django_assert_num_queries(8):
             response = client.get("/api/v1/problems/")
         assert response.json()["count"] >= 3
 

@@ -219,3 +219,17 @@ def test_categories_pages(web, office, leader, campaign, category, stall_item):
     assert response.status_code == 302, response.content.decode()[:2000]
     assert PublicCategory.objects.get(code="ljbl").check_items.get() == stall_item
     assert web(leader).get(reverse("publiccategory-list")).status_code == 403
+
+
+def test_the_problem_api_names_its_reports(api, office, queue):
+    triage.report_merge(report=queue["pending"], problem=queue["problem"], user=office)
+    body = api(office).get(f"/api/v1/problems/{queue['problem'].pk}/").json()
+    assert body["reports"] == [
+        {
+            "reference": queue["pending"].reference,
+            "channel": "citizen",
+            "channel_label": "市民随手拍",
+            "status": "merged",
+            "submitted_at": body["reports"][0]["submitted_at"],
+        }
+    ]
