@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import F
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -49,8 +49,8 @@ def notification_list_page(request):
     newest; a page of them in one statement (and its count)."""
     queryset = (
         notification_list(user=request.user)
-        .select_related(None)
-        .order_by(F("read_at").desc(nulls_first=True), "-created_at", "-id")
+        .alias(unread=ExpressionWrapper(Q(read_at__isnull=True), output_field=BooleanField()))
+        .order_by("-unread", "-created_at", "-id")
     )
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page") or 1)
     unread = any(n.read_at is None for n in page.object_list) or (

@@ -375,8 +375,10 @@ REMINDER_OVERDUE_DAYS = env.int("REMINDER_OVERDUE_DAYS", default=3)
 REMINDER_ESCALATE_DAYS = env.int("REMINDER_ESCALATE_DAYS", default=7)
 
 # Notifications' pushes (accountability/notify.py, accountability/channels.py; README "通知与推送渠道").
-# E-mail: on when a real mail server is configured (EMAIL_URL) unless NOTIFY_EMAIL says otherwise.
-NOTIFY_EMAIL = env.bool("NOTIFY_EMAIL", default=bool(env("EMAIL_URL", default="")))
+# E-mail: on when a real mail backend is configured (EMAIL_URL or EMAIL_BACKEND) unless NOTIFY_EMAIL says otherwise.
+NOTIFY_EMAIL = env.bool(
+    "NOTIFY_EMAIL", default=not EMAIL_BACKEND.endswith(("console.EmailBackend", "locmem.EmailBackend"))
+)
 # The site's address before the links in pushed messages (empty: messages carry no link).
 NOTIFY_SITE_URL = env("NOTIFY_SITE_URL", default="")
 NOTIFY_HTTP_TIMEOUT = env.float("NOTIFY_HTTP_TIMEOUT", default=5)  # seconds, webhooks and the SMS gateway

@@ -281,7 +281,10 @@ def test_notifications_are_the_users_own_and_can_be_marked_read(api, office, lia
     assert not Notification.objects.filter(user=liaison_jia, read_at__isnull=True).exists()
     assert Notification.objects.get(user=office).read_at is None
     row = client.get("/api/v1/notifications/").json()["results"][0]
-    assert set(row) == {"id", "problem", "message", "created_at", "read_at", "read"}
+    assert set(row) == {
+        *("id", "problem", "message", "created_at", "read_at", "read"),
+        *("kind", "kind_display", "url", "link", "campaign"),  # issue 15 item 5
+    }
 
 
 # --- Holidays ---------------------------------------------------------------------------------
