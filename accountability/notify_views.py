@@ -36,6 +36,7 @@ from .notify import (
 from .services import notification_mark_read
 
 PAGE_SIZE = 30
+CHECKBOX = forms.CheckboxInput(attrs={"class": "form-check-input"})
 
 
 def _require_office(request) -> None:
@@ -91,13 +92,13 @@ def notification_read(request):
 
 
 class PreferenceForm(forms.Form):
-    email = forms.BooleanField(label="邮件推送（有邮箱时）", required=False)
-    sms = forms.BooleanField(label="短信推送（有手机号时）", required=False)
+    email = forms.BooleanField(label="邮件推送（有邮箱时）", required=False, widget=CHECKBOX)
+    sms = forms.BooleanField(label="短信推送（有手机号时）", required=False, widget=CHECKBOX)
     kinds = forms.MultipleChoiceField(
         label="推送的通知类型",
         choices=NotificationKind.choices,
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
         help_text="不选表示全部类型；站内通知总会写入。",
     )
 
@@ -149,13 +150,13 @@ class UnitChannelForm(forms.Form):
         widget=forms.PasswordInput(render_value=False),
         help_text="钉钉机器人开启“加签”时填写；编辑时留空表示不修改。",
     )
-    clear_secret = forms.BooleanField(label="清除已保存的加签密钥", required=False)
-    enabled = forms.BooleanField(label="启用", required=False, initial=True)
+    clear_secret = forms.BooleanField(label="清除已保存的加签密钥", required=False, widget=CHECKBOX)
+    enabled = forms.BooleanField(label="启用", required=False, initial=True, widget=CHECKBOX)
     kinds = forms.MultipleChoiceField(
         label="推送的通知类型",
         choices=NotificationKind.choices,
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
         help_text="不选表示全部类型。",
     )
 
