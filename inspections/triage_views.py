@@ -580,7 +580,7 @@ class PublicCategoryListView(ObjectListView):
 
 
 class PublicCategoryForm(forms.Form):
-    code = forms.SlugField(label="编码", max_length=40, help_text="字母、数字、短横线，用作 Open311 的 service_code")
+    code = forms.SlugField(label="编码", max_length=40, help_text="字母、数字、短横线，用作对外接口的类别编码")
     name = forms.CharField(label="名称", max_length=60)
     group = forms.CharField(label="分组", max_length=60, required=False)
     description = forms.CharField(label="说明", max_length=300, required=False)
