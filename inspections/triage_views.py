@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
@@ -262,12 +262,17 @@ class AcceptForm(forms.Form):
         self.fields["unit"].queryset = _territorial_units()
         self.fields["unit"].empty_label = "按最近点位自动确定"
         self.fields["unit"].label_from_instance = lambda u: ("　" * u.depth) + u.name
-        self.fields["point"].queryset = Point.objects.filter(pk__in=[p.pk for p in points])
+        if not isinstance(points, QuerySet):
+            points = Point.objects.filter(pk__in=[p.pk for p in points])
+        self.fields["point"].queryset = points.select_related("point_type")
         self.fields["point"].empty_label = "不指定点位"
         self.fields["point"].label_from_instance = lambda p: f"{p.name}（{p.point_type.name}）"
+        # The category's check items; a category mapping none (or no category) offers the
+        # campaign's current system's.
         items = CheckItem.objects.filter(active=True).select_related("point_type")
-        if report.category is not None:
-            items = items.filter(public_categories=report.category)
+        mapped = items.filter(public_categories=report.category) if report.category is not None else items.none()
+        if report.category is not None and report.category.check_items.exists():
+            items = mapped
         else:
             system = system_current(campaign=report.campaign)
             items = items.filter(indicator__system=system) if system else items.none()
