@@ -869,3 +869,183 @@ def public_category_save(
     if point_types is not None:
         category.point_types.set(list(point_types))
     return category
+
+
+CATEGORY_COLUMNS = [
+    Column("code", "编码", ("类别编码", "service_code"), required=True),
+    Column("name", "名称", ("类别名称", "问题类别"), required=True),
+    Column("group", "分组", ("类别分组",)),
+    Column("description", "说明", ("描述",)),
+    Column("order", "排序", ("顺序",)),
+    Column("active", "启用", ("是否启用",)),
+    Column("check_items", "对应测评细则", ("测评细则", "检查项")),
+    Column("point_types", "对应点位类别", ("点位类别", "点位类型")),
+]
+CATEGORY_HEADERS = {c.key: c.header for c in CATEGORY_COLUMNS}
+ITEM_SEPARATOR = "；"  # between check items: their texts hold 、 and ，
+TYPE_SEPARATORS = re.compile(r"[、，,；;\n]+")
+YES = {"", "是", "启用", "Y", "y", "1", "√", "true", "TRUE"}
+NO = {"否", "停用", "N", "n", "0", "×", "false", "FALSE"}
+
+
+def check_item_label(item: CheckItem) -> str:
+    """How the categories sheet names a check item: 点位类别：检查内容."""
+    return f"{item.point_type.name}：{item.text}"
+
+
+def public_category_rows(queryset) -> list[list[str]]:
+    """The categories in the import's layout (an export re-imports with no change)."""
+    rows = []
+    for category in queryset.prefetch_related("check_items__point_type", "point_types"):
+        rows.append(
+            [
+                category.code,
+                category.name,
+                category.group,
+                category.description,
+                str(category.order),
+                "是" if category.active else "否",
+                ITEM_SEPARATOR.join(check_item_label(item) for item in category.check_items.all()),
+                "、".join(t.name for t in category.point_types.all()),
+            ]
+        )
+    return rows
+
+
+def public_categories_import(*, campaign: Campaign, file, dry_run: bool) -> ImportResult:
+    """The campaign's public categories from a sheet: matched by 编码 (new ones created, known ones
+    updated), check items named 点位类别：检查内容 separated by ；, point types by name; preview, row
+    errors with row numbers, all or nothing, the same sheet again changes nothing. Look-ups read
+    once for all rows."""
+    result = ImportResult(dry_run=dry_run)
+    if campaign is None:
+        result.errors.append(RowError(None, "", "", "没有创建活动，请先创建或选择创建活动。"))
+        return result
+    try:
+        rows = read_table(file, columns=CATEGORY_COLUMNS)
+    except ImportFileError as exc:
+        return exc.as_result(dry_run=dry_run)
+    existing = {
+        c.code: c
+        for c in PublicCategory.objects.filter(campaign=campaign).prefetch_related("check_items", "point_types")
+    }
+    items = {
+        check_item_label(item): item
+        for item in CheckItem.objects.filter(indicator__system__campaign=campaign).select_related("point_type")
+    }
+    from .models import PointType
+
+    types = {t.name: t for t in PointType.objects.all()}
+    plans, codes, names = [], {}, {}
+    for row in rows:
+        n, errors = row.number, []
+
+        def error(key, message, value="", n=n, errors=errors):
+            errors.append(RowError(n, CATEGORY_HEADERS[key], str(value)[:60], message))
+
+        code, name = row.get("code"), row.get("name")
+        if not re.fullmatch(r"[-a-zA-Z0-9_]{1,40}", code):
+            error("code", "编码只能包含字母、数字、下划线和短横线，最长 40 个字符。", code)
+        elif code in codes:
+            error("code", f"编码“{code}”与第 {codes[code]} 行重复。", code)
+        codes.setdefault(code, n)
+        if not name or len(name) > 60:
+            error("name", "请填写名称（最多 60 个字）。", name)
+        elif name in names:
+            error("name", f"名称“{name}”与第 {names[name]} 行重复。", name)
+        names.setdefault(name, n)
+        order_text = row.get("order") or "0"
+        if not order_text.isdigit():
+            error("order", "排序应为不小于 0 的整数。", order_text)
+        active_text = row.get("active")
+        if active_text not in YES | NO:
+            error("active", "启用应填“是”或“否”。", active_text)
+        wanted_items = []
+        for label in filter(None, (part.strip() for part in re.split(r"[；;\n]+", row.get("check_items")))):
+            label = label.replace(":", "：", 1) if "：" not in label else label
+            item = items.get(label)
+            if item is None:
+                error(
+                    "check_items", f"本活动的测评体系中没有测评细则“{label[:40]}”（格式：点位类别：检查内容）。", label
+                )
+            else:
+                wanted_items.append(item)
+        wanted_types = []
+        for type_name in filter(None, (part.strip() for part in TYPE_SEPARATORS.split(row.get("point_types")))):
+            if type_name not in types:
+                error("point_types", f"没有点位类别“{type_name}”。", type_name)
+            else:
+                wanted_types.append(types[type_name])
+        for key, limit in (("group", 60), ("description", 300)):
+            if len(row.get(key)) > limit:
+                error(key, f"{CATEGORY_HEADERS[key]}不能超过 {limit} 个字。")
+        if errors:
+            result.errors.extend(errors)
+            continue
+        plans.append(
+            (
+                n,
+                {
+                    "code": code,
+                    "name": name,
+                    "group": row.get("group"),
+                    "description": row.get("description"),
+                    "order": int(order_text),
+                    "active": active_text in YES,
+                    "check_items": wanted_items,
+                    "point_types": wanted_types,
+                },
+            )
+        )
+    taken = {c.name: c.code for c in existing.values()}
+    for n, values in plans:
+        other = taken.get(values["name"])
+        if other is not None and other != values["code"] and other not in codes:
+            result.errors.append(
+                RowError(
+                    n,
+                    CATEGORY_HEADERS["name"],
+                    values["name"],
+                    f"名称“{values['name']}”已被编码为“{other}”的类别使用。",
+                )
+            )
+    if result.errors:
+        return result
+    writes = []
+    for n, values in plans:
+        category = existing.get(values["code"])
+        label = f"{values['code']} {values['name']}"
+        if category is None:
+            result.rows.append(RowChange(n, "create", label))
+            writes.append((None, values))
+            continue
+        changes = {}
+        for key in ("name", "group", "description", "order", "active"):
+            if getattr(category, key) != values[key]:
+                changes[CATEGORY_HEADERS[key]] = (_shown(key, getattr(category, key)), _shown(key, values[key]))
+        old_items = {i.pk for i in category.check_items.all()}
+        if old_items != {i.pk for i in values["check_items"]}:
+            changes[CATEGORY_HEADERS["check_items"]] = (f"{len(old_items)} 项", f"{len(values['check_items'])} 项")
+        old_types = {t.pk for t in category.point_types.all()}
+        if old_types != {t.pk for t in values["point_types"]}:
+            changes[CATEGORY_HEADERS["point_types"]] = (
+                "、".join(t.name for t in category.point_types.all()),
+                "、".join(t.name for t in values["point_types"]),
+            )
+        if changes:
+            result.rows.append(RowChange(n, "update", label, changes))
+            writes.append((category, values))
+        else:
+            result.rows.append(RowChange(n, "unchanged", label))
+    if dry_run or not writes:
+        return result
+    try:
+        with transaction.atomic():
+            for category, values in writes:
+                public_category_save(campaign=campaign, category=category, **values)
+    except (ValidationError, IntegrityError):
+        result.rows = []
+        result.errors.append(
+            RowError(None, "", "", "导入时公众问题类别已被他人修改，未写入任何数据。请重新预览后再导入。")
+        )
+    return result

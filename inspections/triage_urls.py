@@ -11,6 +11,11 @@ urlpatterns = [
     path("reports/<int:pk>/", triage_views.ReportDetailView.as_view(), name="report-detail"),
     path("reports/<int:pk>/triage/", triage_views.ReportTriageView.as_view(), name="report-triage"),
     path("public-categories/", triage_views.PublicCategoryListView.as_view(), name="publiccategory-list"),
+    path(
+        "public-categories/import/",
+        triage_views.PublicCategoryImportView.as_view(),
+        name="publiccategory-import",
+    ),
     path("public-categories/new/", triage_views.PublicCategoryCreateView.as_view(), name="publiccategory-create"),
     path(
         "public-categories/<int:pk>/edit/",

@@ -559,6 +559,7 @@ class PublicCategoryListView(ObjectListView):
     template_name = "inspections/reports/category_list.html"
     export_name = "公众问题类别"
     add_url_name = "publiccategory-create"
+    import_url_name = "publiccategory-import"
     empty_message = "还没有公众问题类别。"
     empty_hint = "新增类别（如占道经营、乱堆乱放），并对应到测评细则和点位类别，市民和 12345 工单即可按类别提交。"
     columns = [
@@ -582,6 +583,43 @@ class PublicCategoryListView(ObjectListView):
         campaign = campaign_current()
         queryset = PublicCategory.objects.filter(campaign=campaign) if campaign else PublicCategory.objects.none()
         return queryset.prefetch_related("check_items", "point_types").order_by("order", "id")
+
+    def export_xlsx(self, columns=None):
+        """The import's layout, so an export re-imports with no change."""
+        headers = [c.header for c in triage.CATEGORY_COLUMNS]
+        rows = triage.public_category_rows(self.get_queryset())
+        data = workbook_bytes(headers, rows, title=self.title)
+        return xlsx_response(data, f"{self.export_name}-{timezone.localdate():%Y%m%d}.xlsx")
+
+
+STATIC_CATEGORY_ROWS = [
+    ["zdjy", "占道经营", "市容秩序", "流动摊贩、店外经营", "10", "是", "", "集贸(农贸)市场、商业大街"],
+    ["qt", "其他", "其他", "", "90", "是", "", ""],
+]
+
+
+class PublicCategoryImportView(ImportView):
+    title = "导入公众问题类别"
+    columns = triage.CATEGORY_COLUMNS
+    template_filename = "公众问题类别导入模板.xlsx"
+    success_url_name = "publiccategory-list"
+    help_text = (
+        "每行一个类别，按编码匹配：新编码新增，已有编码更新名称、分组、说明、排序、启用和对应关系。"
+        "对应测评细则写作“点位类别：检查内容”，多个用“；”或换行分隔；对应点位类别填名称，多个用顿号分隔。"
+        "导出的表格可直接修改后重新导入。"
+    )
+
+    def call_importer(self, file, dry_run: bool):
+        return triage.public_categories_import(campaign=campaign_current(), file=file, dry_run=dry_run)
+
+    def template_file(self):
+        campaign = campaign_current()
+        queryset = PublicCategory.objects.filter(campaign=campaign).order_by("order", "id") if campaign else None
+        rows = triage.public_category_rows(queryset) if queryset is not None and queryset.exists() else []
+        data = workbook_bytes(
+            [c.header for c in triage.CATEGORY_COLUMNS], rows or STATIC_CATEGORY_ROWS, title="公众问题类别"
+        )
+        return xlsx_response(data, self.template_filename)
 
 
 class PublicCategoryForm(forms.Form):

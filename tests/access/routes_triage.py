@@ -35,6 +35,7 @@ ROUTES: dict[str, Route] = {
     "report-import": Route(PAGE_OFFICE, writes={"post": WRITE_OFFICE}, body=sheet()),
     "report-replies": Route(PAGE_OFFICE),
     "publiccategory-list": Route(PAGE_OFFICE, export=True),
+    "publiccategory-import": Route(PAGE_OFFICE, writes={"post": WRITE_OFFICE}, body=sheet()),
     "publiccategory-create": Route(PAGE_OFFICE, writes={"post": WRITE_OFFICE}, body=CATEGORY_BODY),
     "publiccategory-edit": Route(
         PAGE_OFFICE, pk("public_category"), {"post": WRITE_OFFICE}, const({"code": "litter", "name": "越权改名"})
