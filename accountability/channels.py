@@ -39,7 +39,7 @@ def check_webhook_url(url: str) -> str | None:
     """A Chinese reason when the URL is not an http(s) address, else None."""
     parsed = urllib.parse.urlsplit((url or "").strip())
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        return "Webhook 地址须以 http:// 或 https:// 开头。"
+        return "机器人地址须以 http:// 或 https:// 开头。"
     return None
 
 

@@ -97,7 +97,7 @@ def _notifications(context: dict) -> None:
                 problem=problem,
                 data=TransitionInput(A.ASSIGN, handler=unit, deadline=due),
             )
-    result = reminders_send()
+    reminders_send()
     if "湖滨街道" in units:
         UnitChannel.objects.get_or_create(
             unit=units["湖滨街道"],
@@ -116,7 +116,7 @@ def _notifications(context: dict) -> None:
                 "enabled": False,
             },
         )
-    step(context, f"通知与推送渠道（提醒 {result['sent']} 条，群机器人 2 个，未启用）")
+    step(context, "通知与推送渠道（提醒、群机器人）")
 
 
 def _third_party_round(context: dict) -> None:

@@ -149,7 +149,7 @@ class UnitChannel(models.Model):
         choices=ROBOT_KINDS,
     )
     name = models.CharField("名称", max_length=60)
-    webhook_url = models.CharField("Webhook 地址", max_length=500)
+    webhook_url = models.CharField("机器人地址", max_length=500)
     secret = models.CharField("加签密钥", max_length=200, blank=True, help_text="钉钉机器人“加签”安全设置的密钥")
     enabled = models.BooleanField("启用", default=True)
     kinds = models.JSONField("推送的通知类型", default=list, blank=True, help_text="为空表示全部类型")

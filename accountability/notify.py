@@ -443,7 +443,7 @@ def _clean_channel(data: dict) -> dict:
     if problem:
         errors["webhook_url"] = problem
     elif len(url) > 500:
-        errors["webhook_url"] = "Webhook 地址不能超过 500 个字符。"
+        errors["webhook_url"] = "机器人地址不能超过 500 个字符。"
     secret = (data.get("secret") or "").strip()
     if len(secret) > 200:
         errors["secret"] = "加签密钥不能超过 200 个字符。"

@@ -141,7 +141,7 @@ class UnitChannelForm(forms.Form):
     kind = forms.ChoiceField(label="渠道", choices=ROBOT_KINDS)
     name = forms.CharField(label="名称", max_length=60)
     webhook_url = forms.CharField(
-        label="Webhook 地址", max_length=500, help_text="群机器人的 Webhook 地址，须以 http:// 或 https:// 开头。"
+        label="机器人地址", max_length=500, help_text="在企业微信或钉钉群的“群机器人”设置中复制的完整地址。"
     )
     secret = forms.CharField(
         label="加签密钥（钉钉）",
@@ -169,7 +169,7 @@ class UnitChannelListView(ObjectListView):
     title = "推送渠道"
     template_name = "accountability/unit_channels.html"
     empty_message = "还没有配置群机器人。"
-    empty_hint = "点击“新增”，填写单位的企业微信或钉钉群机器人 Webhook 地址，该单位的通知会同时推送到群里。"
+    empty_hint = "点击“新增”，填写单位的企业微信或钉钉群机器人地址，该单位的通知会同时推送到群里。"
     columns = [
         Col("单位", "unit.name"),
         Col("渠道", "kind"),

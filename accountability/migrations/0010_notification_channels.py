@@ -60,7 +60,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(choices=[('wecom', '企业微信群机器人'), ('dingtalk', '钉钉群机器人')], max_length=20, verbose_name='渠道')),
                 ('name', models.CharField(max_length=60, verbose_name='名称')),
-                ('webhook_url', models.CharField(max_length=500, verbose_name='Webhook 地址')),
+                ('webhook_url', models.CharField(max_length=500, verbose_name='机器人地址')),
                 ('secret', models.CharField(blank=True, help_text='钉钉机器人“加签”安全设置的密钥', max_length=200, verbose_name='加签密钥')),
                 ('enabled', models.BooleanField(default=True, verbose_name='启用')),
                 ('kinds', models.JSONField(blank=True, default=list, help_text='为空表示全部类型', verbose_name='推送的通知类型')),
