@@ -166,8 +166,9 @@ def test_review_queue_shows_before_and_after_photos(web, office, reviewing, djan
     client = web(office)
     client.get("/problems/review/")  # warm the session
     # session, user, memberships (scope), count, page, before photos, submit events, their photos,
-    # the flags of all those photos (one query); campaign, unread notifications and veto banners (nav)
-    with django_assert_num_queries(12) as captured:
+    # the flags of all those photos (one query); campaign, unread notifications, 待分拣 reports and
+    # veto banners (nav)
+    with django_assert_num_queries(13) as captured:
         html = client.get("/problems/review/").content.decode()
     item = html.split('data-testid="review-item"')[1]
     before_html, after_html = item.split('data-testid="after"')
@@ -186,7 +187,7 @@ def test_review_queue_queries_do_not_grow_with_rows(
     act(liaison_yi, second, A.SUBMIT, note="已整改", photos=(photo(liaison_yi), photo(liaison_yi)))
     client = web(office)
     client.get("/problems/review/")
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         html = client.get("/problems/review/").content.decode()
     assert html.count('data-testid="review-item"') == 2
 
@@ -197,9 +198,9 @@ def test_assign_queue_queries_are_pinned(
     open_problem(inspector, round_, market_yi, ads_item)
     client = web(office)
     client.get("/problems/assign/")
-    # session, user, memberships, count, page; campaign, unread notifications, veto banners (nav);
-    # the handler choices (count and rows)
-    with django_assert_num_queries(10):
+    # session, user, memberships, count, page; campaign, unread notifications, 待分拣 reports, veto
+    # banners (nav); the handler choices (count and rows)
+    with django_assert_num_queries(11):
         html = client.get("/problems/assign/").content.decode()
     assert html.count('name="problems"') == 2
 

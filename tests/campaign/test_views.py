@@ -131,10 +131,10 @@ def test_unit_list_paginates_a_thousand_rows_with_constant_queries(
     )
     client = web(office)
     # session, user, memberships (scope), count, page of units with parents, the campaigns (the
-    # current one and the switcher) and unread notifications (nav), the current campaign's open
-    # veto events (banner), the filter drop-down's districts/streets/departments (whatever the
-    # number of communities).
-    with django_assert_num_queries(9):
+    # current one and the switcher), unread notifications and 待分拣 reports (nav), the current
+    # campaign's open veto events (banner), the filter drop-down's districts/streets/departments
+    # (whatever the number of communities).
+    with django_assert_num_queries(10):
         response = client.get("/units/", {"page": 3})
     assert response.status_code == 200
     page = response.context["page_obj"]
