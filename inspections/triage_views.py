@@ -27,7 +27,7 @@ from campaign.exporting import workbook_bytes
 from campaign.filters import YES_NO_ALL, FilterSet
 from campaign.forms import DateInput
 from campaign.generic import Col, ImportView, ObjectFormView, ObjectListView, apply_validation_error, xlsx_response
-from campaign.models import Unit
+from campaign.models import Campaign, Unit
 from campaign.permissions import can_manage
 from campaign.selectors import campaign_current
 from indicators.selectors import system_current
@@ -506,7 +506,28 @@ def ticket_sample_rows(campaign) -> list[list[str]]:
     return rows
 
 
-class TicketImportView(ImportView):
+class CampaignImportMixin:
+    """An import into the current campaign. A file big enough to run as a job is imported outside
+    the request (no header choice there): the campaign is written into the job's query string."""
+
+    def import_campaign(self):
+        wanted = self.request.GET.get("campaign", "")
+        if wanted.isdigit():
+            found = Campaign.objects.filter(pk=int(wanted)).first()
+            if found is not None:
+                return found
+        return campaign_current()
+
+    def job_start(self, **kwargs):
+        campaign = self.import_campaign()
+        if campaign is not None and "campaign" not in self.request.GET:
+            query = self.request.GET.copy()
+            query["campaign"] = str(campaign.pk)
+            self.request.GET = query
+        return super().job_start(**kwargs)
+
+
+class TicketImportView(CampaignImportMixin, ImportView):
     title = "导入12345工单"
     columns = triage.TICKET_COLUMNS
     template_filename = "12345工单导入模板.xlsx"
@@ -518,7 +539,7 @@ class TicketImportView(ImportView):
     )
 
     def call_importer(self, file, dry_run: bool):
-        return triage.tickets_import(campaign=campaign_current(), file=file, dry_run=dry_run)
+        return triage.tickets_import(campaign=self.import_campaign(), file=file, dry_run=dry_run)
 
     def template_file(self):
         headers = [c.header for c in triage.TICKET_COLUMNS]
@@ -598,7 +619,7 @@ STATIC_CATEGORY_ROWS = [
 ]
 
 
-class PublicCategoryImportView(ImportView):
+class PublicCategoryImportView(CampaignImportMixin, ImportView):
     title = "导入公众问题类别"
     columns = triage.CATEGORY_COLUMNS
     template_filename = "公众问题类别导入模板.xlsx"
@@ -610,7 +631,7 @@ class PublicCategoryImportView(ImportView):
     )
 
     def call_importer(self, file, dry_run: bool):
-        return triage.public_categories_import(campaign=campaign_current(), file=file, dry_run=dry_run)
+        return triage.public_categories_import(campaign=self.import_campaign(), file=file, dry_run=dry_run)
 
     def template_file(self):
         campaign = campaign_current()

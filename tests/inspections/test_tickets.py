@@ -221,3 +221,23 @@ def test_reply_export_lists_closed_and_rejected_tickets(web, office, leader, cam
         ("GD-002", "不予受理", "不属于创建工作范围"),
     ]
     assert web(leader).get("/inspections/reports/replies.xlsx").status_code == 403
+
+
+def test_a_big_ticket_sheet_is_imported_as_a_job_into_the_current_campaign(
+    web, office, campaign, category, settings, django_capture_on_commit_callbacks
+):
+    from campaign.models import JobRun
+
+    settings.IMPORT_JOB_ROWS = 2
+    rows = [[f"JOB-{n}", "", "", "", "", "占道经营", f"工单{n}", "", "", ""] for n in range(4)]
+    client = web(office)
+    with django_capture_on_commit_callbacks(execute=True):
+        preview = client.post("/inspections/reports/import/", {"file": sheet(*rows)})
+    assert preview.status_code == 200 and not Report.objects.exists()
+    preview_run = JobRun.objects.get(name="import")
+    assert f"campaign={campaign.pk}" in preview_run.params["query"]  # the job knows the campaign
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            f"/inspections/reports/import/?{preview_run.params['query']}", {"token": preview_run.params["token"]}
+        )
+    assert Report.objects.filter(campaign=campaign).count() == 4
