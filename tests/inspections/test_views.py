@@ -767,7 +767,7 @@ def test_photos_are_served_privately_to_the_uploader_and_office_only(
 @pytest.mark.parametrize(
     ("persona", "labels"),
     [
-        ("office", ["督查批次", "点位", "问题", "群众反映", "测评细则", "公众问题类别"]),
+        ("office", ["督查批次", "点位", "问题", "群众反映", "测评细则", "公众问题类别", "接口密钥"]),
         ("leader", ["督查批次", "点位", "问题", "群众反映"]),
         ("inspector", ["现场督查", "督查批次", "点位", "问题"]),
         ("liaison_jia", ["点位", "问题"]),
