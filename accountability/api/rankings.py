@@ -117,7 +117,13 @@ class RankingView(generics.ListAPIView):
     def _population(self) -> str:
         population = self.request.query_params.get("population", Population.DISTRICT)
         if population not in RANKED_POPULATIONS:
-            raise exceptions.ValidationError({"population": ["类别应为 district、street、community、department 或 district_department（区直部门）。"]})
+            raise exceptions.ValidationError(
+                {
+                    "population": [
+                        "类别应为 district、street、community、department 或 district_department（区直部门）。"
+                    ]
+                }
+            )
         return population
 
     def get_queryset(self):

@@ -672,7 +672,6 @@ ROUTES: dict[str, Route] = {
 }
 
 
-
 def _merge_feature_routes() -> None:
     """Routes declared beside the feature that added them, one module each (`routes_*.py` in this
     package, each with its own `ROUTES` dict built from this module's helpers), merged here so

@@ -773,7 +773,7 @@ def test_photos_are_served_privately_to_the_uploader_and_office_only(
         ("liaison_jia", ["点位", "问题"]),
     ],
 )
-def test_navigation_items_by_role(request, persona, labels):
+def test_navigation_items_by_role(db, request, persona, labels):
     items = nav_items(request.getfixturevalue(persona))
     assert [item[0] for item in items] == labels
 
