@@ -133,6 +133,11 @@ def _format(fmt: str) -> None:
         raise Open311Error(404, "不支持的格式：请在地址末尾使用 .json 或 .xml。")
 
 
+def _digits(raw: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts "²" or "①", which int() then refuses (a 500)."""
+    return raw.isascii() and raw.isdigit()
+
+
 def _w3c(moment: datetime.datetime | None) -> str | None:
     return timezone.localtime(moment).isoformat(timespec="seconds") if moment else None
 
@@ -162,7 +167,7 @@ def jurisdiction(request: HttpRequest) -> Campaign:
     """The campaign a request reads: `jurisdiction_id` (a campaign's id), else the current one."""
     raw = (request.GET.get("jurisdiction_id") or request.POST.get("jurisdiction_id") or "").strip()
     if raw:
-        campaign = Campaign.objects.filter(pk=int(raw)).first() if raw.isdigit() and len(raw) < 10 else None
+        campaign = Campaign.objects.filter(pk=int(raw)).first() if _digits(raw) and len(raw) < 10 else None
         if campaign is None:
             raise Open311Error(404, f"未找到 jurisdiction_id“{raw[:20]}”对应的创建活动。")
         return campaign
@@ -267,7 +272,7 @@ def _moment(raw: str, name: str, *, end: bool = False) -> datetime.datetime:
 def _positive(raw: str | None, name: str, default: int, largest: int) -> int:
     if raw in (None, ""):
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= largest:
+    if not _digits(raw) or len(raw) > 10 or not 1 <= int(raw) <= largest:
         raise Open311Error(400, f"{name} 应为 1 到 {largest} 之间的整数。")
     return int(raw)
 

@@ -169,7 +169,7 @@ def test_services_list_the_active_categories_in_the_spec_s_shape(client, categor
 
 
 def test_jurisdiction_id_names_a_campaign_or_is_404(client, categories, campaign):
-    for value in ("999999", "abc", "1" * 30):
+    for value in ("999999", "abc", "1" * 30, "²"):
         response = get(client, "services.json", jurisdiction_id=value)
         assert response.status_code == 404
         errors = parse(response)
@@ -317,6 +317,8 @@ def test_filters_by_id_code_and_dates(client, reports, campaign, categories):
         ({"start_date": "2026-06-01", "end_date": "2026-01-01"}, "不能晚于"),
         ({"page_size": "1001"}, "page_size 应为 1 到 1000"),
         ({"page": "0"}, "page 应为"),
+        ({"page": "²"}, "page 应为"),  # a digit to str.isdigit(), not to int()
+        ({"page_size": "９"}, "page_size 应为"),
         ({"service_request_id": ",".join(f"SP{i}" for i in range(1001))}, "最多 1000 个"),
     ],
 )
