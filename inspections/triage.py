@@ -51,7 +51,7 @@ from campaign.selectors import scope_for
 from . import services
 from .choices import ProblemSource, ProblemStatus, ReportChannel, ReportStatus
 from .importing import _chunks
-from .intake import has_html
+from .intake import clean_text, has_html, report_text_max
 from .models import CheckItem, Point, Problem, PublicCategory, Report
 
 EARTH_RADIUS_M = 6371000.0
@@ -71,10 +71,6 @@ def duplicate_days() -> int:
 
 def nearest_point_m() -> int:
     return int(getattr(settings, "REPORT_NEAREST_POINT_M", 300))
-
-
-def text_max() -> int:
-    return int(getattr(settings, "REPORT_TEXT_MAX", 1000))
 
 
 class ReportConflict(Exception):
@@ -389,8 +385,8 @@ def report_set_reply(*, report: Report, user, reply: str) -> Report:
     reply = (reply or "").strip()
     if not reply:
         raise ValidationError({"reply": "请填写办理回复。"})
-    if len(reply) > text_max():
-        raise ValidationError({"reply": f"办理回复不能超过 {text_max()} 个字。"})
+    if len(reply) > report_text_max():
+        raise ValidationError({"reply": f"办理回复不能超过 {report_text_max()} 个字。"})
     locked = Report.objects.select_for_update(of=("self",)).get(pk=report.pk)
     if locked.status not in (ReportStatus.ACCEPTED, ReportStatus.MERGED):
         raise ValidationError({"reply": "只有已受理或已合并的反映有办理回复。"})
@@ -575,7 +571,7 @@ def tickets_upsert(*, campaign: Campaign, tickets: list[TicketInput], dry_run: b
         result.errors.append(RowError(None, "", "", "没有创建活动，请先创建或选择创建活动。"))
         return result, {}
     categories = _category_index(campaign)
-    limit = text_max()
+    limit = report_text_max()
     now = timezone.now()
     plans: list[_Plan] = []
     seen: dict[str, int] = {}
@@ -595,7 +591,7 @@ def tickets_upsert(*, campaign: Campaign, tickets: list[TicketInput], dry_run: b
             error("ticket_no", f"工单编号“{number}”与第 {seen[number]} 行重复。", number)
         else:
             seen[number] = row
-        description = str(ticket.description or "").strip()
+        description = clean_text(ticket.description)
         if not description:
             error("description", "请填写诉求内容。")
         elif len(description) > limit:
@@ -612,17 +608,21 @@ def tickets_upsert(*, campaign: Campaign, tickets: list[TicketInput], dry_run: b
             error("due_at", message, ticket.due_at)
         elif due_at is not None and called_at is not None and due_at < called_at:
             error("due_at", "办理时限不能早于来电时间。", ticket.due_at)
-        name = str(ticket.reporter_name or "").strip()
+        name = clean_text(ticket.reporter_name)
         if len(name) > NAME_MAX:
             error("reporter_name", f"反映人不能超过 {NAME_MAX} 个字。", name)
+        elif has_html(name):
+            error("reporter_name", "请勿在反映人中填写网页代码。", name)
         phone = str(ticket.reporter_phone or "").strip()
         if len(phone) > PHONE_MAX:
             error("reporter_phone", f"联系电话不能超过 {PHONE_MAX} 个字符。", phone)
         elif phone and not re.fullmatch(r"[0-9+\-()（） ]+", phone):
             error("reporter_phone", "联系电话只能包含数字、空格、+、- 和括号。", phone)
-        address = str(ticket.address or "").strip()
+        address = clean_text(ticket.address)
         if len(address) > ADDRESS_MAX:
             error("address", f"地址不能超过 {ADDRESS_MAX} 个字。")
+        elif has_html(address):
+            error("address", "请勿在地址中填写网页代码。", address)
         raw_category = str(ticket.category or "").strip()
         category = categories.get(raw_category) or categories.get(raw_category.lower())
         category_text = ""

@@ -120,6 +120,7 @@ def test_bad_rows_are_listed_with_row_numbers_and_nothing_is_written(campaign, c
         ["GD-004", "", "", "", "abc", "", "", "", "200", "31"],
         ["GD-001", "", "", "", "", "", "重复编号", "", "", ""],
         ["GD-005", "2026-12-05 10:00", "2026-12-01", "", "", "", "时限早于来电", "", "120", ""],
+        ["GD-006", "", "", "<b>王</b>", "", "", "网页代码", "<img src=x onerror=alert(1)>", "", ""],
     )
     assert not result.ok and not Report.objects.exists()
     found = {(error.row, error.column) for error in result.errors}
@@ -132,6 +133,8 @@ def test_bad_rows_are_listed_with_row_numbers_and_nothing_is_written(campaign, c
         (6, "工单编号"),
         (7, "办理时限"),
         (7, "纬度"),
+        (8, "反映人"),
+        (8, "地址"),
     }
     assert all(not error.message.isascii() for error in result.errors)
 
@@ -181,6 +184,13 @@ def test_others_may_not_push(request, persona, api, campaign, category):
     response = api(request.getfixturevalue(persona)).post("/api/v1/hotline-tickets/", PUSH, format="json")
     assert response.status_code == 403 and not Report.objects.exists()
     assert api().post("/api/v1/hotline-tickets/", PUSH, format="json").status_code == 403
+
+
+def test_control_characters_are_dropped_from_a_ticket(campaign, category):
+    ticket = triage.TicketInput(row=1, ticket_no="GD-009", description="井盖\x00缺失\u200b", address="湖滨路\x07")
+    result, _references = triage.tickets_upsert(campaign=campaign, tickets=[ticket], dry_run=False)
+    assert result.ok
+    assert Report.objects.values_list("description", "address").get() == ("井盖缺失", "湖滨路")
 
 
 def test_bad_pushes_are_400_and_write_nothing(api, office, campaign, category):
