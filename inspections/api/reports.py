@@ -384,6 +384,9 @@ class PublicCategoryViewSet(
 # --- The hotline platform's push ---------------------------------------------------------------
 
 
+TICKETS_PER_PUSH = 1000  # a push is validated and written in the request: bounded like a page
+
+
 class TicketSerializer(StrictSerializer):
     ticket_no = serializers.CharField(max_length=50, error_messages={"required": "请填写工单编号（ticket_no）。"})
     called_at = serializers.DateTimeField(required=False, allow_null=True)
@@ -428,7 +431,7 @@ def _intake_key(request):
 class HotlineTicketsView(APIView):
     """12345 tickets pushed by the hotline platform: a JSON list of tickets (ticket_no, called_at,
     due_at, reporter_name, reporter_phone, category, description, address, latitude, longitude),
-    upserted by ticket_no like the sheet import — all or nothing. The office's token (the current
+    upserted by ticket_no like the sheet import — all or nothing, at most TICKETS_PER_PUSH a call. The office's token (the current
     campaign) or an intake key in `X-Api-Key` (the key's campaign). Answers the counts and each
     ticket's 受理编号."""
 
@@ -449,6 +452,10 @@ class HotlineTicketsView(APIView):
             campaign = campaign_current()
         else:
             campaign = key.campaign
+        if isinstance(request.data, list) and len(request.data) > TICKETS_PER_PUSH:
+            raise exceptions.ValidationError(
+                {"tickets": [f"一次最多推送 {TICKETS_PER_PUSH} 张工单（本次 {len(request.data)} 张），请分批推送。"]}
+            )
         data = TicketSerializer(data=request.data, many=True, allow_empty=False)
         data.is_valid(raise_exception=True)
         tickets = [

@@ -202,6 +202,17 @@ def test_bad_pushes_are_400_and_write_nothing(api, office, campaign, category):
     assert not Report.objects.exists()
 
 
+def test_a_push_is_bounded(api, office, campaign, category, monkeypatch):
+    from inspections.api import reports
+
+    monkeypatch.setattr(reports, "TICKETS_PER_PUSH", 2)
+    body = [{"ticket_no": f"B-{n}", "description": "占道"} for n in range(3)]
+    response = api(office).post("/api/v1/hotline-tickets/", body, format="json")
+    assert response.status_code == 400 and "一次最多推送 2 张工单" in response.json()["detail"]
+    assert not Report.objects.exists()
+    assert api(office).post("/api/v1/hotline-tickets/", body[:2], format="json").status_code == 200
+
+
 def test_import_api_previews_and_imports(api, office, campaign, category):
     client = api(office)
     preview = client.post("/api/v1/reports/import/?dry_run=1", {"file": sheet(ROW_1)}, format="multipart")
