@@ -67,6 +67,7 @@ class CaseRule(models.TextChoices):
     REBOUND = "rebound", "问题反弹"
     VETO = "veto", "一票否决事项"
     RECHECK_FAILED = "recheck_failed", "抽查复核不属实"
+    COMMITMENT_OVERDUE = "commitment_overdue", "承诺事项逾期"
 
 
 class CaseLevel(models.TextChoices):
@@ -147,3 +148,12 @@ ROBOT_KINDS = [
     (ChannelKind.WECOM.value, ChannelKind.WECOM.label),
     (ChannelKind.DINGTALK.value, ChannelKind.DINGTALK.label),
 ]
+
+
+class CommitmentStatus(models.TextChoices):
+    """A commitment's stored status; 逾期 is derived (open past its deadline), never stored."""
+
+    OPEN = "open", "进行中"
+    REPORTED = "reported", "已完成（待确认）"
+    DONE = "done", "已完成"
+    CANCELLED = "cancelled", "已撤销"

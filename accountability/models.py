@@ -9,6 +9,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from campaign.models import Campaign, JobRun, Unit
+from indicators.models import Indicator
 from inspections.models import CheckItem, Observation, Photo, Problem
 
 from .choices import (
@@ -20,6 +21,7 @@ from .choices import (
     CaseRule,
     CaseStatus,
     ChannelKind,
+    CommitmentStatus,
     DayKind,
     DeliveryStatus,
     NotificationKind,
@@ -555,3 +557,84 @@ class Recheck(models.Model):
 
     def __str__(self) -> str:
         return f"抽查复核 问题 #{self.problem_id}（{self.get_status_display()}）"
+
+
+class Commitment(models.Model):
+    """承诺事项: what a unit promised at (or after) a 调度会, by when, who answers. Written only by
+    `accountability.commitments`; every change is a `CommitmentEvent`. 逾期 is derived (open past its
+    deadline on the working-day calendar: `commitments.overdue_q`), never stored. `version` makes
+    racing changes exclusive."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="commitments", verbose_name="创建活动"
+    )
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="commitments", verbose_name="承诺单位")
+    week = models.CharField("调度会周次", max_length=8, blank=True, db_index=True)
+    content = models.CharField("承诺内容", max_length=500)
+    due_date = models.DateField("完成时限")
+    answerer = models.CharField("责任领导", max_length=50, blank=True)
+    answerer_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="责任领导账号",
+    )
+    problems = models.ManyToManyField(Problem, blank=True, related_name="commitments", verbose_name="关联问题")
+    indicator = models.ForeignKey(
+        Indicator,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="commitments",
+        verbose_name="关联指标",
+    )
+    status = models.CharField(
+        "状态", max_length=20, choices=CommitmentStatus.choices, default=CommitmentStatus.OPEN, db_index=True
+    )
+    # When the liaison last reported it done (cleared when the office sends it back), confirmed,
+    # cancelled: what the week's-end reads (carried forward, the overdue-twice rule) go by.
+    reported_at = models.DateTimeField("报告完成时间", null=True, blank=True)
+    completed_at = models.DateTimeField("确认完成时间", null=True, blank=True)
+    cancelled_at = models.DateTimeField("撤销时间", null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="登记人"
+    )
+    created_at = models.DateTimeField("登记时间", default=timezone.now)
+    version = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "承诺事项"
+        verbose_name_plural = "承诺事项"
+        ordering = ["due_date", "id"]
+        indexes = [
+            models.Index(fields=["campaign", "unit", "status"], name="commitment_unit_status"),
+            models.Index(fields=["campaign", "due_date"], name="commitment_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"承诺事项 #{self.pk}（{self.unit}）"
+
+
+class CommitmentEvent(models.Model):
+    """One step of a commitment (登记、修改、报告完成、确认完成、退回、撤销): who, when, the note, the
+    evidence photos, the fields changed (`changes`: {field: [old, new]}). Never edited."""
+
+    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField("操作", max_length=20)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="操作人"
+    )
+    note = models.TextField("说明", blank=True)
+    photos = models.ManyToManyField(Photo, blank=True, related_name="commitment_events", verbose_name="佐证照片")
+    changes = models.JSONField("变更内容", default=dict, blank=True)
+    at = models.DateTimeField("时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "承诺事项记录"
+        verbose_name_plural = "承诺事项记录"
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} #{self.commitment_id}"

@@ -120,6 +120,7 @@ def campaign_rules(campaign: Campaign) -> dict:
         "overdue_case_threshold": campaign.overdue_case_threshold,
         "district_departments": campaign.district_departments,
         "recheck_failed_raises_case": campaign.recheck_failed_raises_case,
+        "commitment_overdue_raises_case": campaign.commitment_overdue_raises_case,
     }
 
 

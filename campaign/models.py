@@ -55,6 +55,12 @@ class Campaign(models.Model):
     recheck_failed_raises_case = models.BooleanField(
         "抽查复核不属实立案", default=True, help_text="某周有抽查复核不属实的问题时，对相关单位立案问责"
     )
+    # 承诺事项: a commitment still open past its deadline at two successive weeks' ends raises a case.
+    commitment_overdue_raises_case = models.BooleanField(
+        "承诺事项两次逾期立案",
+        default=True,
+        help_text="承诺事项连续两周周末仍逾期未完成时，发布周评比时对承诺单位立案问责",
+    )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     history = HistoricalRecords()
 

@@ -456,6 +456,7 @@ CAMPAIGN_FIELDS = (
     "appeal_working_days",
     "appeal_deadline_hour",
     "recheck_failed_raises_case",
+    "commitment_overdue_raises_case",
     "survey_target",
 )
 

@@ -107,6 +107,7 @@ class CampaignSerializer(ModelSerializer):
             "appeal_working_days",
             "appeal_deadline_hour",
             "recheck_failed_raises_case",
+            "commitment_overdue_raises_case",
             "phases",
             "current_phase",
             "days_left",
