@@ -252,3 +252,20 @@ def test_queue_filters_likely_duplicates_and_marks_overdue_tickets(web, office, 
     assert html.count('data-testid="ticket-overdue"') == 1 and queue["pending"].reference not in html
     html = client.get(reverse("report-list"), {"status": "rejected"}).content.decode()
     assert queue["rejected"].reference in html and queue["pending"].reference not in html
+
+
+def test_the_office_merges_by_problem_number_when_no_duplicate_is_found(web, office, queue):
+    client = web(office)
+    ticket, problem = queue["ticket"], queue["problem"]
+    page = client.get(reverse("report-detail", args=[ticket.pk])).content.decode()
+    assert 'data-testid="merge-by-number"' in page and 'data-testid="duplicate"' not in page
+    before = state()
+    refused = client.post(
+        reverse("report-triage", args=[ticket.pk]), {"action": "merge", "problem": "abc", "version": 0}, follow=True
+    )
+    assert "请选择要合并到的问题" in refused.content.decode() and state() == before
+    merged = client.post(
+        reverse("report-triage", args=[ticket.pk]), {"action": "merge", "problem": problem.pk, "version": 0}
+    )
+    ticket.refresh_from_db()
+    assert merged.status_code == 302 and (ticket.status, ticket.problem) == (ReportStatus.MERGED, problem)
