@@ -2,6 +2,7 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from .intake_keys import IntakeKeyListView, IntakeKeyRevokeView
+from .problem_map import ProblemMapView
 from .reports import HotlineTicketsView, PublicCategoryViewSet, ReportViewSet
 from .third_party import ThirdPartyResultsImportView
 from .views import (
@@ -33,6 +34,7 @@ urlpatterns = [
     path("", include(router.urls)),
     path("intake-keys/", IntakeKeyListView.as_view(), name="intake-key-list"),
     path("intake-keys/<int:pk>/revoke/", IntakeKeyRevokeView.as_view(), name="intake-key-revoke"),
+    path("problem-map/", ProblemMapView.as_view(), name="problem-map"),
     path("hotline-tickets/", HotlineTicketsView.as_view(), name="hotline-tickets"),
     path("third-party-results/import/", ThirdPartyResultsImportView.as_view(), name="third-party-results-import"),
 ]
