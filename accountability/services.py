@@ -46,7 +46,7 @@ def reminders_send(*, today: datetime.date | None = None) -> dict:
     for problem in open_.filter(deadline=today).only("pk", "handler_id", "deadline", "description", "campaign_id"):
         plans.append((problem, "handler", "due_today", f"问题 #{problem.pk} 今天到期：{problem.description[:40]}"))
     for problem in open_.filter(deadline__lte=today - datetime.timedelta(days=overdue_days)).only(
-        "pk", "handler_id", "deadline", "description"
+        "pk", "handler_id", "deadline", "description", "campaign_id"
     ):
         plans.append(
             (

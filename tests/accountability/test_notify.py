@@ -173,6 +173,37 @@ def test_reminders_carry_their_kinds(problem, city, office, liaison_jia):
     assert reminders_send(today=today)["sent"] == 0
 
 
+def test_reminders_take_a_fixed_number_of_statements(
+    problem, city, office, inspector, round_, market_yi, ads_item, stall_item, liaison_jia
+):
+    """One overdue problem or three: the same statements (no per-problem read of a deferred field)."""
+    import uuid
+
+    from inspections.services import ObservationInput, inspection_submit
+
+    today = timezone.localdate()
+    overdue = {"status": "assigned", "handler": city.street_jia, "deadline": today - datetime.timedelta(days=10)}
+
+    def counted() -> int:
+        Notification.objects.all().delete()
+        Problem.objects.update(**overdue)
+        with CaptureQueriesContext(connection) as queries:
+            reminders_send(today=today)
+        return len(queries)
+
+    one = counted()
+    inspection_submit(
+        user=inspector,
+        round_=round_,
+        point=market_yi,
+        client_uuid=uuid.uuid4(),
+        observations=[ObservationInput(ads_item.pk, "fail", 2), ObservationInput(stall_item.pk, "fail", 2)],
+    )
+    assert Problem.objects.count() == 3
+    assert counted() == one
+    assert Notification.objects.filter(user=liaison_jia, kind=NotificationKind.OVERDUE).count() == 3
+
+
 def test_new_cases_tell_their_units_once(campaign, week45, office, liaison_jia, liaison_yi, liaison_dept):
     rollup_compute(campaign=campaign, week=WEEK)
     rollup_publish(campaign=campaign, week=WEEK, user=office, bulletin=False)
