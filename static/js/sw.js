@@ -1,5 +1,6 @@
 /* The service worker of the phone app (served at /sw.js by inspections.pwa.service_worker, which
- * prepends self.SW_CONFIG: version, precache, staticPrefix, recordUrl, offlineUrl, logoutUrl).
+ * prepends self.SW_CONFIG: version, precache, staticPrefix, recordUrl, offlineUrl, logoutUrl,
+ * loginUrl, sessionUrls).
  *
  * - install: precache the record page's shell (vendored CSS/JS, app.css, the record and queue
  *   scripts, the icons, the offline page) in a cache named after SW_VERSION;
@@ -12,8 +13,9 @@
  *   answer that is not the page (a redirect to the login: logged out) drops the kept pages;
  * - other navigations: the network, else the offline page;
  * - nothing else is touched: no POST, no API, no admin, no other page is ever cached. Signing out
- *   (the POST to the logout URL) or signing in (the POST to the login URL) drops the kept record
- *   pages: a phone passed to another inspector never shows the previous one's page.
+ *   or signing in (a POST to one of SW_CONFIG.sessionUrls: the site's and the admin's login and
+ *   logout) drops the kept record pages: a phone passed to another inspector never shows the
+ *   previous one's page.
  */
 /* global self, caches, fetch, URL, Response */
 (function () {
@@ -29,6 +31,8 @@
   var OFFLINE_URL = CONFIG.offlineUrl || "/offline/";
   var LOGOUT_PATH = CONFIG.logoutUrl || "/logout/";
   var LOGIN_PATH = CONFIG.loginUrl || "/login/";
+  var SESSION_PATHS = {}; // a POST to one of these signs someone in or out (the admin's pages too)
+  (CONFIG.sessionUrls || [LOGIN_PATH, LOGOUT_PATH]).forEach(function (path) { SESSION_PATHS[path] = true; });
   var NETWORK_TIMEOUT_MS = 8000;
   var HASHED = /\.[0-9a-f]{12}\.[A-Za-z0-9]+$/; // ManifestStaticFilesStorage's names
 
@@ -165,7 +169,7 @@
     var request = event.request;
     var url = new URL(request.url);
     if (url.origin !== self.location.origin) return;
-    if (request.method === "POST" && (url.pathname === LOGOUT_PATH || url.pathname === LOGIN_PATH)) {
+    if (request.method === "POST" && SESSION_PATHS[url.pathname]) {
       // Signing out, or someone signing in: the kept record pages were the previous session's.
       event.waitUntil(caches.delete(PAGE_CACHE));
       return;

@@ -39,6 +39,8 @@ def test_the_service_worker_is_served_at_the_root_without_a_login(client):
     assert config["recordUrl"] == "/inspections/record/"
     assert config["offlineUrl"] == "/offline/"
     assert config["logoutUrl"] == "/logout/"
+    # a POST to any of these signs someone in or out: the worker drops the kept record pages
+    assert set(config["sessionUrls"]) == {"/login/", "/logout/", "/admin/login/", "/admin/logout/"}
     assert re.fullmatch(r"[0-9a-f]{16}", config["version"])
 
 
