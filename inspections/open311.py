@@ -8,6 +8,7 @@ What is published and how (the spec: wiki.open311.org/GeoReport_v2):
   escapes; XML has the declaration, `<services><service>…`, `<service_definition>…`,
   `<service_requests><request>…` and errors as `<errors><error><code/><description/></error></errors>`
   (JSON: `[{"code": 403, "description": "…"}]`). Descriptions are in Chinese.
+- `discovery.(json|xml)`: the spec's service discovery (the endpoint's URL, formats, how to get a key).
 - `jurisdiction_id` is the campaign's id (Campaign has no code of its own). Without it, GETs read the
   current campaign (`campaign_current`); a keyed POST is its key's campaign. An unknown id → 404.
 - Services: the campaign's active `PublicCategory` rows: `service_code` = its code, `metadata` false
@@ -44,6 +45,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.csrf import csrf_exempt
@@ -100,12 +102,20 @@ def _xml(root: str, item: str, rows: Iterable[dict]) -> bytes:
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(top, encoding="utf-8", xml_declaration=False)
 
 
+# A list's items in XML: <attributes><attribute>…, discovery's <endpoints><endpoint>… and <formats><format>.
+XML_ITEM = {"attributes": "attribute", "endpoints": "endpoint", "formats": "format"}
+
+
 def _xml_fields(element: ET.Element, row: dict) -> None:
     for name, value in row.items():
         child = ET.SubElement(element, name)
-        if isinstance(value, list):  # a service definition's attributes (none here)
+        if isinstance(value, list):
             for entry in value:
-                _xml_fields(ET.SubElement(child, "attribute"), entry)
+                item = ET.SubElement(child, XML_ITEM[name])
+                if isinstance(entry, dict):
+                    _xml_fields(item, entry)
+                else:
+                    item.text = _text(entry)
         else:
             child.text = _text(value)
 
@@ -175,6 +185,35 @@ def jurisdiction(request: HttpRequest) -> Campaign:
     if campaign is None:
         raise Open311Error(404, "暂无创建活动，暂不受理。")
     return campaign
+
+
+# --- Service discovery --------------------------------------------------------------------------
+
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+
+
+@open311_view(("GET",))
+def discovery(request, fmt):
+    """GET discovery.(json|xml): the spec's required service discovery — where the GeoReport v2
+    endpoint is, its formats, whom to ask and how to get a key. `changeset` is the time of the
+    answer: categories keep no time of change, so a client is never told its copy is current."""
+    base = request.build_absolute_uri(reverse("open311-services", kwargs={"fmt": fmt})).rsplit("/services.", 1)[0]
+    changeset = _w3c(timezone.now())
+    data = {
+        "changeset": changeset,
+        "contact": "创建办（本平台的创城工作办公室）",
+        "key_service": "提交服务请求需要接口密钥（api_key）：请向创建办申请，由创建办在平台“接口密钥”页签发；读取无需密钥。",
+        "endpoints": [
+            {
+                "specification": SPECIFICATION,
+                "url": base,
+                "changeset": changeset,
+                "type": "production",
+                "formats": ["text/xml", "application/json"],
+            }
+        ],
+    }
+    return render(fmt, "discovery", "", data)
 
 
 # --- Services -----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from . import open311
 FORMAT = r"\.(?P<fmt>[A-Za-z0-9]{1,10})$"
 
 urlpatterns = [
+    re_path(r"^discovery" + FORMAT, open311.discovery, name="open311-discovery"),
     re_path(r"^services" + FORMAT, open311.services, name="open311-services"),
     re_path(r"^services/(?P<service_code>[\w-]{1,40})" + FORMAT, open311.service_definition, name="open311-service"),
     re_path(r"^requests" + FORMAT, open311.requests_view, name="open311-requests"),

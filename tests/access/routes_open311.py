@@ -25,6 +25,7 @@ def json_format(**extra):
 
 
 ROUTES: dict[str, Route] = {
+    "open311-discovery": Route(PUBLIC, json_format(), public=OPEN311),
     "open311-services": Route(PUBLIC, json_format(), public=OPEN311),
     "open311-service": Route(
         PUBLIC, lambda w, side: {"fmt": "json", "service_code": w.obj("public_category", side).code}, public=OPEN311

@@ -142,6 +142,37 @@ def as_text(row: dict) -> dict:
     }
 
 
+# --- Service discovery --------------------------------------------------------------------------
+
+
+def test_service_discovery_names_the_endpoint_its_formats_and_how_to_get_a_key(client, categories):
+    response = get(client, "discovery.json")
+    assert response.status_code == 200
+    data = parse(response)
+    assert set(data) == {"changeset", "contact", "key_service", "endpoints"} and "接口密钥" in data["key_service"]
+    assert datetime.datetime.fromisoformat(data["changeset"]).tzinfo is not None  # W3C, with its offset
+    [endpoint] = data["endpoints"]
+    assert endpoint == {
+        "specification": "http://wiki.open311.org/GeoReport_v2",
+        "url": "http://testserver/open311/v2",
+        "changeset": data["changeset"],
+        "type": "production",
+        "formats": ["text/xml", "application/json"],
+    }
+    # the endpoint it names answers
+    assert client.get(endpoint["url"] + "/services.json").status_code == 200
+    root = ET.fromstring(get(client, "discovery.xml").content)
+    assert root.tag == "discovery" and [child.tag for child in root] == [
+        "changeset",
+        "contact",
+        "key_service",
+        "endpoints",
+    ]
+    xml_endpoint = root.find("endpoints/endpoint")
+    assert xml_endpoint.find("specification").text == "http://wiki.open311.org/GeoReport_v2"
+    assert [f.text for f in xml_endpoint.findall("formats/format")] == ["text/xml", "application/json"]
+
+
 # --- Services -----------------------------------------------------------------------------------
 
 
