@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import http.client
 import json
 import logging
 import socket
@@ -36,16 +37,26 @@ def timeout() -> float:
 
 
 def check_webhook_url(url: str) -> str | None:
-    """A Chinese reason when the URL is not an http(s) address, else None."""
-    parsed = urllib.parse.urlsplit((url or "").strip())
+    """A Chinese reason when the URL is not an http(s) address urllib can send to, else None."""
+    url = (url or "").strip()
+    try:
+        parsed = urllib.parse.urlsplit(url)
+        parsed.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        return "机器人地址格式不正确。"
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         return "机器人地址须以 http:// 或 https:// 开头。"
+    if not url.isascii() or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        return "机器人地址不能含有空格、中文或控制字符（请从群机器人设置中完整复制）。"
     return None
 
 
 def mask_url(url: str) -> str:
     """The scheme, host and path of a webhook with its query (the robot's key) hidden."""
-    parsed = urllib.parse.urlsplit(url or "")
+    try:
+        parsed = urllib.parse.urlsplit(url or "")
+    except ValueError:
+        return "（无效地址）"
     if not parsed.netloc:
         return "（无效地址）"
     return f"{parsed.scheme}://{parsed.netloc}{parsed.path}" + ("?…" if parsed.query else "")
@@ -86,6 +97,10 @@ def post_json(url: str, payload: dict, *, headers: dict | None = None) -> dict:
         raise ChannelError("无法连接到服务器。") from None
     except OSError:
         raise ChannelError("网络错误，无法发送。") from None
+    except http.client.HTTPException:  # a malformed status line or headers
+        raise ChannelError("服务器的应答不是有效的 HTTP。") from None
+    except ValueError:  # an address urllib cannot send to (stored before check_webhook_url knew it)
+        raise ChannelError("机器人地址格式不正确。") from None
     if not body.strip():
         return {}
     try:

@@ -14,12 +14,20 @@ import urllib.parse
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accountability import channels
 from accountability.choices import ChannelKind, DeliveryStatus, NotificationKind
 from accountability.models import Delivery, Notification, UnitChannel
-from accountability.notify import backoff, deliveries_sweep, delivery_send, notify, unit_channel_test
+from accountability.notify import (
+    backoff,
+    deliveries_sweep,
+    delivery_send,
+    notify,
+    unit_channel_create,
+    unit_channel_test,
+)
 from campaign.models import UserProfile
 from tests.accountability.fake_webhook import FakeWebhook
 
@@ -162,6 +170,26 @@ def test_webhook_urls_must_be_http():
     assert channels.check_webhook_url("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=1") is None
     with pytest.raises(channels.ChannelError):
         channels.post_json("file:///etc/passwd", {})
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://[::1/robot", "http://127.0.0.1:99999/robot", "https://host/robot send?key=1", "https://例子.cn/robot"],
+)
+def test_malformed_webhook_urls_are_refused_and_never_raise(url, office, city):
+    """Addresses urllib cannot send to: refused with a reason when saved; one stored anyhow (older
+    data) fails its test message with a reason instead of a server error."""
+    assert channels.check_webhook_url(url)
+    assert channels.mask_url("http://[::1/robot?key=SECRET") == "（无效地址）"
+    with pytest.raises(ValidationError) as refused:
+        unit_channel_create(
+            user=office, data={"unit": city.street_jia, "kind": "wecom", "name": "群", "webhook_url": url}
+        )
+    assert "webhook_url" in refused.value.message_dict and not UnitChannel.objects.exists()
+    with pytest.raises(channels.ChannelError):
+        channels.post_json(url, {})
+    delivery = unit_channel_test(user=office, channel=robot(city.street_jia, ChannelKind.WECOM, url))
+    assert delivery.status == DeliveryStatus.GIVEN_UP and delivery.last_error
 
 
 # --- SMS and e-mail -------------------------------------------------------------------------------
