@@ -125,7 +125,10 @@ def public_report(request):
         return _form_page(request, campaign, categories, PublicReportForm(categories=categories))
 
     # The body is refused before it is read when it is larger than the photos allowed could be.
-    length = int(request.META.get("CONTENT_LENGTH") or 0)
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0  # unreadable: Django reads no body for it
     limit = settings.REPORT_MAX_REQUEST_BYTES
     if length > limit:
         form = PublicReportForm(categories=categories)

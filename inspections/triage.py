@@ -331,7 +331,8 @@ def report_merge(*, report: Report, problem: Problem, user, version: int | None 
     photos join the problem's."""
     _require_office(user)
     locked = _lock_pending(report, version)
-    target = Problem.objects.filter(pk=problem.pk).first()
+    # Locked like the workflow locks it: a merge racing the problem's closing sees it closed.
+    target = Problem.objects.select_for_update(of=("self",)).filter(pk=problem.pk).first()
     if target is None:
         raise ValidationError({"problem": "问题不存在。"})
     if target.campaign_id != locked.campaign_id:

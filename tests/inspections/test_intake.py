@@ -305,6 +305,7 @@ def test_a_pending_report_s_photo_is_the_office_s_and_leaders_only(
     assert photo_visible_to(user=office, photo=photo)
     assert photo_visible_to(user=leader, photo=photo)
     assert not photo_visible_to(user=liaison_jia, photo=photo)
+    assert not photo_visible_to(user=inspector, photo=photo)
     assert not photo_visible_to(user=AnonymousUser(), photo=photo)
     loose = services.photo_upload(user=None, file=jpeg(colour=(1, 2, 3)))
     assert not photo_visible_to(user=AnonymousUser(), photo=loose)

@@ -314,3 +314,8 @@ def test_the_form_s_queries_are_bounded(client, categories, django_assert_max_nu
     # and flags — a fixed number whatever the city's size.
     with django_assert_max_num_queries(30):
         assert client.post(URL, {**body(categories[0]), "photos": [image()]}).status_code == 302
+
+
+def test_an_unreadable_content_length_is_no_server_error(client, categories):
+    response = client.post(URL, {**body(categories[0])}, CONTENT_LENGTH="abc")
+    assert response.status_code == 200 and "请选择问题类别" in response.content.decode()
