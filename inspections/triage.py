@@ -571,6 +571,9 @@ def tickets_upsert(*, campaign: Campaign, tickets: list[TicketInput], dry_run: b
     if campaign is None:
         result.errors.append(RowError(None, "", "", "没有创建活动，请先创建或选择创建活动。"))
         return result, {}
+    if not campaign.active:  # as report_submit refuses a 随手拍 into it
+        result.errors.append(RowError(None, "", "", f"创建活动“{campaign.name}”已结束，不再接收12345工单。"))
+        return result, {}
     categories = _category_index(campaign)
     limit = report_text_max()
     now = timezone.now()
@@ -617,8 +620,8 @@ def tickets_upsert(*, campaign: Campaign, tickets: list[TicketInput], dry_run: b
         phone = str(ticket.reporter_phone or "").strip()
         if len(phone) > PHONE_MAX:
             error("reporter_phone", f"联系电话不能超过 {PHONE_MAX} 个字符。", phone)
-        elif phone and not re.fullmatch(r"[0-9+\-()（） ]+", phone):
-            error("reporter_phone", "联系电话只能包含数字、空格、+、- 和括号。", phone)
+        elif phone and not re.fullmatch(r"[0-9+\-()（） *]+", phone):  # * : a number the platform masked
+            error("reporter_phone", "联系电话只能包含数字、空格、+、-、括号和隐去数字的 *。", phone)
         address = clean_text(ticket.address)
         if len(address) > ADDRESS_MAX:
             error("address", f"地址不能超过 {ADDRESS_MAX} 个字。")

@@ -186,6 +186,15 @@ def test_others_may_not_push(request, persona, api, campaign, category):
     assert api().post("/api/v1/hotline-tickets/", PUSH, format="json").status_code == 403
 
 
+def test_a_masked_phone_is_kept_and_an_ended_campaign_takes_no_tickets(campaign, category):
+    assert run(campaign, ["GD-010", "", "", "", "138****0001", "", "占道", "", "", ""]).ok
+    assert Report.objects.get().reporter_phone == "138****0001"
+    campaign.active = False
+    campaign.save(update_fields=["active"])
+    result = run(campaign, ["GD-011", "", "", "", "", "", "占道", "", "", ""])
+    assert not result.ok and "已结束" in result.errors[0].message and Report.objects.count() == 1
+
+
 def test_control_characters_are_dropped_from_a_ticket(campaign, category):
     ticket = triage.TicketInput(row=1, ticket_no="GD-009", description="井盖\x00缺失\u200b", address="湖滨路\x07")
     result, _references = triage.tickets_upsert(campaign=campaign, tickets=[ticket], dry_run=False)
