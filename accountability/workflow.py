@@ -335,14 +335,19 @@ TO_HANDLER = {
 TO_OFFICE = {A.SUBMIT: K.REVIEW, A.REQUEST_REASSIGN: K.REQUEST, A.REQUEST_EXTENSION: K.REQUEST}
 
 
+def _day(day: datetime.date | None) -> str:
+    """A deadline in a message; a problem from older data may have none (never a TypeError here)."""
+    return f"{day:%m月%d日}" if day else "未定"
+
+
 def _message(problem: Problem, action: str, note: str) -> str:
     what = f"问题 #{problem.pk}（{problem.description[:40]}）"
     reason = f"：{note[:80]}" if note else "。"
     handler = problem.handler.name if problem.handler_id else ""
     if action == A.ASSIGN:
-        return f"新交办{what}，请签收整改，期限 {problem.deadline:%m月%d日}。"
+        return f"新交办{what}，请签收整改，期限 {_day(problem.deadline)}。"
     if action == A.REASSIGN:
-        return f"{what}已改派贵单位主办，请签收整改，期限 {problem.deadline:%m月%d日}。"
+        return f"{what}已改派贵单位主办，请签收整改，期限 {_day(problem.deadline)}。"
     if action == A.SUBMIT:
         return f"{handler}提交了{what}的整改报告，请复查{reason}"
     if action == A.APPROVE:
@@ -350,10 +355,10 @@ def _message(problem: Problem, action: str, note: str) -> str:
     if action == A.REJECT:
         return f"{what}复查未通过，退回返工{reason}"
     if action in (A.REQUEST_REASSIGN, A.REQUEST_EXTENSION):
-        wish = "改派" if action == A.REQUEST_REASSIGN else f"延期至 {problem.requested_deadline:%m月%d日}"
+        wish = "改派" if action == A.REQUEST_REASSIGN else f"延期至 {_day(problem.requested_deadline)}"
         return f"{handler}申请{wish}：{what}{reason}"
     if action == A.GRANT_EXTENSION:
-        return f"{what}的延期申请已同意，新期限 {problem.deadline:%m月%d日}。"
+        return f"{what}的延期申请已同意，新期限 {_day(problem.deadline)}。"
     if action in (A.REFUSE_REASSIGN, A.DENY_EXTENSION):
         wish = "改派" if action == A.REFUSE_REASSIGN else "延期"
         return f"{what}的{wish}申请被驳回{reason}"

@@ -94,6 +94,18 @@ def test_refusals_and_status_changes(problem, city, everyone, later):
     assert told(everyone["yi"]) == [(NotificationKind.ASSIGNED, problem.pk)]
 
 
+def test_a_problem_without_a_deadline_is_still_reassigned_and_told(problem, city, everyone, later):
+    """Older data may hold an assigned problem without a deadline: the message says 未定, the
+    reassignment goes through (a message is never the reason a transition fails)."""
+    office = everyone["office"]
+    problem = act(office, problem, A.ASSIGN, handler=city.street_jia, deadline=later)
+    Problem.objects.filter(pk=problem.pk).update(deadline=None)
+    problem = act(office, Problem.objects.get(pk=problem.pk), A.REASSIGN, handler=city.street_yi)
+    assert Problem.objects.get(pk=problem.pk).handler_id == city.street_yi.pk
+    [row] = Notification.objects.filter(user=everyone["yi"])
+    assert row.kind == NotificationKind.ASSIGNED and "期限 未定" in row.message
+
+
 def test_a_transition_adds_a_fixed_number_of_statements(problem, city, office, liaison_jia, liaison_yi, later):
     """Two liaisons or ten: the same statements (notify reads them in one query)."""
 
