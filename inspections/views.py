@@ -234,8 +234,35 @@ def point_map(request):
             "without_coordinates": without,
             "list_url": reverse("point-list") + (f"?{query.urlencode()}" if query else ""),
             "filtered": any(v for v in request.GET.values()),
+            "problem_layer": _problem_layer_choices(),
         },
     )
+
+
+def _problem_layer_choices() -> dict:
+    """The choices of the points map's 问题 layer form (its values go to /api/v1/problem-map/)."""
+    from campaign.filters import _unit_choices
+    from campaign.selectors import campaign_choices
+
+    from .models import PublicCategory
+    from .problem_map import STATUS_GROUPS
+
+    campaign = campaign_current()
+    categories = (
+        list(PublicCategory.objects.filter(campaign=campaign, active=True).values_list("pk", "name"))
+        if campaign is not None
+        else []
+    )
+    return {
+        "campaigns": [(c.pk, c.name) for c in campaign_choices()],
+        "campaign": campaign.pk if campaign is not None else None,
+        "districts": _unit_choices()[1:],
+        "categories": categories,
+        "point_types": list(PointType.objects.order_by("order", "id").values_list("pk", "name")),
+        "statuses": STATUS_GROUPS,
+        "url": reverse("inspections-api:problem-map"),
+        "detail_url": reverse("problem-detail", args=[0]),
+    }
 
 
 class PointDetailView(ObjectDetailView):

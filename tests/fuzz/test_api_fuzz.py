@@ -68,6 +68,7 @@ RESOURCE_KIND = {
     "reports": "report",
     "public-categories": "public_category",
     "hotline-tickets": "report",
+    "problem-map": "problem",
 }
 
 
