@@ -49,7 +49,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
 
 from campaign.models import Campaign
 from campaign.selectors import campaign_current
@@ -153,19 +152,25 @@ def _w3c(moment: datetime.datetime | None) -> str | None:
 
 
 def open311_view(methods: tuple[str, ...]):
-    """A view of the API: the format checked first, `Open311Error`s answered in the spec's shape."""
+    """A view of the API: the format checked first, then the method (405 with `Allow`), and
+    `Open311Error`s answered in the spec's shape."""
 
     def wrap(function):
         def view(request: HttpRequest, fmt: str, **kwargs):
             try:
                 _format(fmt)
+                if request.method not in methods:
+                    raise Open311Error(405, f"本地址不接受 {request.method[:10]} 请求，只接受 {'、'.join(methods)}。")
                 return function(request, fmt, **kwargs)
             except Open311Error as exc:
-                return error(fmt, exc.status, exc.description)
+                response = error(fmt, exc.status, exc.description)
+                if exc.status == 405:
+                    response["Allow"] = ", ".join(methods)
+                return response
 
         view.__name__ = function.__name__
         view.__doc__ = function.__doc__
-        return csrf_exempt(require_http_methods(list(methods))(view))
+        return csrf_exempt(view)
 
     return wrap
 

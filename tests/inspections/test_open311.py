@@ -538,9 +538,14 @@ def test_posts_per_key_are_rate_limited(key, categories, settings):
     assert post("requests.json", form(other_raw)).status_code == 200
 
 
-def test_other_methods_are_refused(client, categories):
-    assert client.put(f"{BASE}/requests.json").status_code == 405
-    assert client.post(f"{BASE}/services.json").status_code == 405
+def test_other_methods_are_refused_in_the_spec_s_shape(client, categories):
+    response = client.put(f"{BASE}/requests.json")
+    assert response.status_code == 405 and response["Allow"] == "GET, POST"
+    assert parse(response) == [{"code": 405, "description": "本地址不接受 PUT 请求，只接受 GET、POST。"}]
+    xml = client.post(f"{BASE}/services.xml")
+    assert xml.status_code == 405 and xml["Allow"] == "GET"
+    assert parse(xml) == [{"code": "405", "description": "本地址不接受 POST 请求，只接受 GET。"}]
+    assert client.delete(f"{BASE}/requests/SP1.json").status_code == 405
 
 
 # --- A real Open311 client ----------------------------------------------------------------------
