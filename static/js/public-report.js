@@ -88,7 +88,16 @@
     submitting = true;
     var button = document.getElementById("report-submit");
     button.disabled = true;
+    button.dataset.label = button.textContent;
     button.textContent = "正在提交…";
+  });
+  // Back to this page from the receipt (the browser's page cache): the button works again.
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return;
+    submitting = false;
+    var button = document.getElementById("report-submit");
+    button.disabled = false;
+    button.textContent = button.dataset.label || button.textContent;
   });
 
   // --- Location ---
@@ -111,7 +120,7 @@
       if (marker) { marker.setLatLng([lat, lng]); } else {
         marker = L.marker([lat, lng], { draggable: true, keyboard: false, title: "问题位置" }).addTo(map);
         marker.on("dragend", function () {
-          var p = marker.getLatLng();
+          var p = marker.getLatLng().wrap();
           place(p.lat, p.lng);
         });
       }
@@ -127,7 +136,8 @@
     }
     L.control.scale({ imperial: false }).addTo(map);
     map.setView(data.centre || [35.0, 105.0], data.zoom || 4);
-    map.on("click", function (event) { place(event.latlng.lat, event.latlng.lng); });
+    // wrap(): a click on the world's next copy east or west is still a longitude within ±180.
+    map.on("click", function (event) { var p = event.latlng.wrap(); place(p.lat, p.lng); });
     if (latField.value && lngField.value) place(parseFloat(latField.value), parseFloat(lngField.value));
     window.addEventListener("resize", function () { map.invalidateSize(); });
   } else if (mapEl) {
