@@ -2,8 +2,9 @@
 
 from django.urls import path
 
-from . import dashboard
+from . import command_screen, dashboard
 
 urlpatterns = [
     path("", dashboard.dashboard_view, name="dashboard"),
+    path("screen/", command_screen.command_screen_view, name="command-screen"),
 ]

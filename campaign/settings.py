@@ -342,6 +342,10 @@ PHOTO_MAX_DISTANCE_M = env.int("PHOTO_MAX_DISTANCE_M", default=500)
 MAP_TILE_URL = env("MAP_TILE_URL", default="")
 MAP_TILE_ATTRIBUTION = env("MAP_TILE_ATTRIBUTION", default="")
 
+# The 大屏 (/dashboard/screen/): how often it refreshes, and how long its one JSON is cached per
+# campaign (seconds; 0: not cached).
+COMMAND_SCREEN_REFRESH_SECONDS = env.int("COMMAND_SCREEN_REFRESH_SECONDS", default=60)
+
 # 市民随手拍 and the other public intake (inspections/intake.py): submissions per client address and
 # per phone number per hour, unknown reference numbers looked up per address per hour (guessing),
 # photos per report, the description's length, and the largest 随手拍 request body (its photos and

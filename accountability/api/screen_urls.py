@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import screen
+
+app_name = "screen-api"
+
+urlpatterns = [
+    path("command-screen/", screen.CommandScreenView.as_view(), name="command-screen"),
+]
