@@ -68,6 +68,7 @@ urlpatterns = [
     path("api/v1/", include("accountability.api.survey_urls")),
     path("api/v1/", include("accountability.api.bulletin_urls")),
     path("api/v1/", include("accountability.api.history_urls")),
+    path("api/v1/", include("accountability.api.screen_urls")),
     path("api/v1/", include("inspections.api.urls")),
     path("api/v1/", include("indicators.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
