@@ -22,7 +22,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views import View
 
-from campaign.choices import UnitKind
 from campaign.exporting import workbook_bytes
 from campaign.filters import YES_NO_ALL, FilterSet
 from campaign.forms import DateInput
@@ -34,6 +33,7 @@ from indicators.selectors import system_current
 
 from . import triage
 from .choices import ReportChannel, ReportStatus
+from .forms import territorial_units
 from .models import CheckItem, Point, PointType, Problem, PublicCategory, Report
 
 STATUS_TABS = [
@@ -235,12 +235,6 @@ class ReportQueueView(ReaderRequiredMixin, ObjectListView):
 # --- One report ------------------------------------------------------------------------------------
 
 
-def _territorial_units():
-    return Unit.objects.filter(kind__in=[UnitKind.DISTRICT, UnitKind.STREET, UnitKind.COMMUNITY], active=True).order_by(
-        "path"
-    )
-
-
 def _style(form: forms.Form) -> None:
     for field in form.fields.values():
         widget = field.widget
@@ -259,7 +253,7 @@ class AcceptForm(forms.Form):
 
     def __init__(self, *args, report: Report, points=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = _territorial_units()
+        self.fields["unit"].queryset = territorial_units()
         self.fields["unit"].empty_label = "按最近点位自动确定"
         self.fields["unit"].label_from_instance = lambda u: ("　" * u.depth) + u.name
         if not isinstance(points, QuerySet):
