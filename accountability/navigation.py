@@ -28,6 +28,8 @@ def nav_items(user) -> list[tuple]:
     if scope.is_liaison:
         items.append(("我的问题", reverse("problem-mine")))
     items.append(("周评比", reverse("rankings")))
+    if scope.is_office or scope.is_leader or scope.is_liaison:
+        items.append(("承诺事项", reverse("commitment-list")))
     if scope.is_office or scope.is_leader:
         items.append(("驾驶舱", reverse("dashboard")))
     if scope.is_office:

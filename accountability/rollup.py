@@ -68,6 +68,7 @@ from .choices import (
     Population,
     VersionStatus,
 )
+from .commitments import commitments_overdue_twice
 from .models import AccountabilityCase, Appeal, AppealStatus, ProblemEvent, RollupVersion, UnitWeekScore
 from .notify import notify_many
 
@@ -906,7 +907,9 @@ CASE_FIELDS = ("level", "streak", "score", "reason", "evidence")
 def cases_raise(*, version: RollupVersion) -> list[AccountabilityCase]:
     """Apply the accountability rules to a published week: on the 黑榜 (提醒, two weeks running
     约谈, three 问责), too many overdue problems, a rebound, an open veto event, a 抽查复核 recorded
-    不属实 that week (约谈; when the version's rule `recheck_failed_raises_case` is on). Each makes or
+    不属实 that week (约谈; when the version's rule `recheck_failed_raises_case` is on), a 承诺事项
+    open past its deadline at this week's end and the week before's (约谈; the rule
+    `commitment_overdue_raises_case`, accountability.commitments). Each makes or
     updates the unit's case for that week and rule; a still-pending case whose rule no longer
     holds after a republish is withdrawn. Decided cases keep their decision.
 
@@ -998,6 +1001,23 @@ def cases_raise(*, version: RollupVersion) -> list[AccountabilityCase]:
         )
         case["reason"] += ("" if case["evidence"]["risk_events"] == [] else "、") + event.item.title[:40]
         case["evidence"]["risk_events"].append(event.pk)
+    # 承诺事项: open past its deadline at this week's end and the week before's (the version's rule).
+    if rules.get("commitment_overdue_raises_case", True):
+        late = commitments_overdue_twice(campaign=campaign, week=version.week)
+        scores = (
+            {score.unit_id: score for score in UnitWeekScore.objects.filter(rollup=version, unit_id__in=list(late))}
+            if late
+            else {}
+        )
+        for unit_id, ids in late.items():
+            score = scores.get(unit_id)
+            wanted[(unit_id, CaseRule.COMMITMENT_OVERDUE)] = {
+                "level": CaseLevel.INTERVIEW,
+                "streak": 2,
+                "score": score,
+                "reason": f"承诺事项连续两周逾期未完成 {len(ids)} 项",
+                "evidence": {"scores": [score.pk] if score else [], "commitments": ids},
+            }
 
     existing = {
         (case.unit_id, case.rule): case
