@@ -155,7 +155,9 @@ def public_report(request):
                     stored.append(photo_upload(user=None, file=upload))
                 except ValidationError as error:
                     prefix = f"第 {number} 张照片：" if len(files) > 1 else "照片："
-                    raise ValidationError({PHOTO_FIELD: [prefix + m for m in error.messages]}) from None
+                    # photo_upload says sizes in MB (the office's pages); a citizen reads 兆.
+                    said = [prefix + m.replace(" MB", " 兆") for m in error.messages]
+                    raise ValidationError({PHOTO_FIELD: said}) from None
             data = form.cleaned_data
             report = intake.report_submit(
                 campaign=campaign,
