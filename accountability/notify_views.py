@@ -202,15 +202,20 @@ def _channel_form_page(request, channel: UnitChannel | None):
             "unit": channel.unit_id,
             "kind": channel.kind,
             "name": channel.name,
-            "webhook_url": channel.webhook_url,
             "enabled": channel.enabled,
             "kinds": channel.kinds,
         }
     form = UnitChannelForm(request.POST or None, initial=initial)
+    if channel is not None:
+        # The address carries the robot's key: like the secret, never shown back; blank keeps it.
+        form.fields["webhook_url"].required = False
+        form.fields["webhook_url"].help_text = "已保存机器人地址（含密钥，不显示）；留空表示不修改，填写则替换。"
     status = 200
     if request.method == "POST":
         if form.is_valid():
             data = dict(form.cleaned_data)
+            if channel is not None and not data.get("webhook_url"):
+                data.pop("webhook_url", None)
             try:
                 if channel is None:
                     channel = unit_channel_create(user=request.user, data=data)

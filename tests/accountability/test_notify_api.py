@@ -205,3 +205,23 @@ def test_channel_pages_office_only(web, city, office, liaison_jia, inspector, ro
     html = client.get("/notifications/deliveries/?status=given_up").content.decode()
     assert "测试消息" in html and "放弃" in html
     assert Delivery.objects.count() == 1
+
+
+def test_channel_edit_page_never_shows_the_robots_key(web, office, robot):
+    """The webhook address carries the robot's key: the edit page never shows it, and a blank
+    address (or secret) keeps the stored one; a new address replaces it."""
+    robot.secret = "SEC-kept"
+    robot.save()
+    client = web(office)
+    html = client.get(f"/notifications/channels/{robot.pk}/edit/").content.decode()
+    assert "key=k" not in html and "SEC-kept" not in html and "已保存机器人地址" in html
+    form = {"unit": robot.unit_id, "kind": "wecom", "name": "改名后的群", "webhook_url": "", "enabled": "on"}
+    assert client.post(f"/notifications/channels/{robot.pk}/edit/", form).status_code == 302
+    robot.refresh_from_db()
+    assert (robot.name, robot.webhook_url, robot.secret) == ("改名后的群", "http://127.0.0.1:9/send?key=k", "SEC-kept")
+    form["webhook_url"] = "https://qyapi.example/send?key=new"
+    assert client.post(f"/notifications/channels/{robot.pk}/edit/", form).status_code == 302
+    robot.refresh_from_db()
+    assert robot.webhook_url == "https://qyapi.example/send?key=new"
+    response = client.post("/notifications/channels/new/", {**form, "webhook_url": ""})
+    assert response.status_code == 400 and UnitChannel.objects.count() == 1  # a new robot needs one
