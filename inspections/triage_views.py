@@ -78,9 +78,10 @@ def duplicates_exist_q() -> Exists:
             at_lng__gte=OuterRef("longitude") - dlng,
             at_lng__lte=OuterRef("longitude") + dlng,
         )
-        .filter(
+        .filter(  # of the category as triage._category_q says: by check item, point type or report
             Q(check_item__public_categories=OuterRef("category_id"))
             | Q(point__point_type__public_categories=OuterRef("category_id"))
+            | Q(reports__category_id=OuterRef("category_id"))
         )
     )
     return Exists(problems)

@@ -254,6 +254,17 @@ def test_queue_filters_likely_duplicates_and_marks_overdue_tickets(web, office, 
     assert queue["rejected"].reference in html and queue["pending"].reference not in html
 
 
+def test_the_queue_s_likely_duplicates_count_a_problem_accepted_from_a_report_of_the_category(
+    web, office, campaign, city
+):
+    unmapped = PublicCategory.objects.create(campaign=campaign, code="qt", name="其他")
+    triage.report_accept(report=make_report(campaign, unmapped), user=office, unit=city.community_jia1)
+    later = make_report(campaign, unmapped, lat=metres_north(30), lng=LNG)
+    assert triage.report_duplicates(later)
+    html = web(office).get(reverse("report-list"), {"duplicates": "true"}).content.decode()
+    assert later.reference in html
+
+
 def test_the_office_merges_by_problem_number_when_no_duplicate_is_found(web, office, queue):
     client = web(office)
     ticket, problem = queue["ticket"], queue["problem"]
