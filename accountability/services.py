@@ -15,7 +15,7 @@ from inspections.models import Problem
 from .calendar import add_working_days
 from .choices import NotificationKind
 from .models import Notification
-from .notify import notify_many, office_user_ids
+from .notify import notification_list, notify_many, office_user_ids
 
 # The states in which the handler still has to act.
 HANDLER_STATES = (ProblemStatus.ASSIGNED, ProblemStatus.RECTIFYING)
@@ -101,7 +101,10 @@ def reminders_send(*, today: datetime.date | None = None) -> dict:
 
 
 def notification_mark_read(*, user, ids=None) -> int:
-    queryset = Notification.objects.filter(user=user, read_at__isnull=True)
+    """Mark the user's own notifications read: those of `ids`, else all those the list and the
+    badge count (the current campaign's and those of none — another campaign's stay unread)."""
     if ids is not None:
-        queryset = queryset.filter(pk__in=ids)
-    return queryset.update(read_at=timezone.now())
+        queryset = Notification.objects.filter(user=user, pk__in=ids)
+    else:
+        queryset = notification_list(user=user)
+    return queryset.filter(read_at__isnull=True).update(read_at=timezone.now())

@@ -156,7 +156,8 @@ class NotificationListView(generics.ListAPIView):
 
 
 class NotificationReadView(APIView):
-    """Mark the user's notifications read: those in `ids`, or all of them when `ids` is absent."""
+    """Mark the user's notifications read: those in `ids`, or when `ids` is absent all those the
+    list shows (the current campaign's and those of none)."""
 
     @extend_schema(request=NotificationReadSerializer, responses=NotificationReadResultSerializer)
     def post(self, request):

@@ -16,7 +16,7 @@ from accountability.choices import DeliveryStatus, NotificationKind
 from accountability.models import AccountabilityCase, Delivery, Notification, RollupVersion
 from accountability.notify import delivery_send, notification_list, notify, notify_many, preference_update
 from accountability.rollup import cases_raise, rollup_compute, rollup_publish
-from accountability.services import reminders_send
+from accountability.services import notification_mark_read, reminders_send
 from campaign.models import UserProfile, WorkGroup
 from inspections.models import Problem
 from tests.accountability.rollup_fixtures import WEEK
@@ -266,3 +266,6 @@ def test_the_list_reads_the_current_campaign_and_none(campaign, liaison_jia):
     notify(users=[liaison_jia], kind=NotificationKind.OTHER, message="不属任何活动")
     notify(users=[liaison_jia], kind=NotificationKind.OTHER, message="另一活动", campaign=other)
     assert sorted(notification_list(user=liaison_jia).values_list("message", flat=True)) == ["不属任何活动", "本活动"]
+    # 全部标为已读 marks what the list shows: another campaign's stays unread for when it is chosen.
+    assert notification_mark_read(user=liaison_jia) == 2
+    assert list(Notification.objects.filter(read_at__isnull=True).values_list("message", flat=True)) == ["另一活动"]
