@@ -14,6 +14,9 @@ queries bounded to this ISO week (Monday 00:00 to now, the city's time):
 
 - inspections: current inspections of the campaign's rounds submitted this week / today (a
   corrected record counts once, as its correction);
+The map panel is the problem map component (`static/js/problem-map.js`, its JSON
+`GET /api/v1/problem-map/`) over the problems found in the last `MAP_WEEKS` weeks.
+
 - problems: problems of the campaign found this week / today (voided ones — a corrected record's
   — excluded), and those whose 销号 time falls this week / today (a problem reopened by 复核不属实
   has no 销号 time and is not counted).
@@ -28,12 +31,11 @@ import datetime
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.contrib.staticfiles import finders
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from campaign.models import Campaign
@@ -105,14 +107,12 @@ def _ranked(row) -> dict:
     }
 
 
-def _problem_map_url() -> str | None:
-    """The problem map layer's JSON (built beside the points map); None while it does not exist."""
-    for name in ("problem-map-data", "api:problem-map", "problem-map"):
-        try:
-            return reverse(name)
-        except NoReverseMatch:
-            continue
-    return None
+MAP_WEEKS = 4  # the problem map shows the problems found in this week and the three before
+
+
+def _problem_map_url() -> str:
+    """The problem map layer's JSON (inspections/problem_map.py), read by static/js/problem-map.js."""
+    return reverse("inspections-api:problem-map")
 
 
 def screen_data(*, campaign: Campaign) -> dict:
@@ -163,6 +163,7 @@ def screen_data(*, campaign: Campaign) -> dict:
             for event in vetoes
         ],
         "problem_map_url": _problem_map_url(),
+        "problem_map_since": (today - datetime.timedelta(days=today.weekday() + 7 * (MAP_WEEKS - 1))).isoformat(),
         "today": today.isoformat(),
         "generated_at": timezone.localtime().isoformat(timespec="seconds"),
         "refresh_seconds": refresh_seconds(),
@@ -208,7 +209,5 @@ def command_screen_view(request):
                 "attribution": getattr(settings, "MAP_TILE_ATTRIBUTION", "") or "",
                 "campaign": campaign.pk if campaign else None,
             },
-            # The problem map component (static/js/problem-map.js), once it is there.
-            "problem_map_js": bool(finders.find("js/problem-map.js")),
         },
     )

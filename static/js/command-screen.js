@@ -124,8 +124,35 @@
         var total = b[side + "_total"];
         if (total > b[side].length) html += '<li class="more">' + esc(b.population_label) + "共 " + total + " 个，详见周评比</li>";
       });
-      document.querySelector("[data-board=" + side + "]").innerHTML = html || '<li class="more">无</li>';
+      var list = document.querySelector("[data-board=" + side + "]");
+      list.innerHTML = html || '<li class="more">无</li>';
+      fitList(list);
     });
+  }
+  // A list never runs past its box: the names that do not fit give way to one line saying how many.
+  function fitList(list) {
+    var bottom = list.parentElement.getBoundingClientRect().bottom - 4;
+    var hidden = 0;
+    function over() { return list.lastElementChild && list.lastElementChild.getBoundingClientRect().bottom > bottom; }
+    if (!over()) return;
+    while (over()) {
+      var last = list.lastElementChild;
+      if (!last.classList.contains("more")) hidden += 1;
+      list.removeChild(last);
+      if (!over()) break;
+    }
+    var more = document.createElement("li");
+    more.className = "more";
+    more.setAttribute("data-testid", "board-hidden");
+    while (list.lastElementChild) {
+      more.textContent = "另有 " + hidden + " 个单位，详见周评比";
+      list.appendChild(more);
+      if (!over()) break;
+      list.removeChild(more);
+      var gone = list.lastElementChild;
+      if (!gone.classList.contains("more")) hidden += 1;
+      list.removeChild(gone);
+    }
   }
   function drawVeto(events) {
     var band = document.querySelector("[data-testid=screen-veto]");
@@ -156,15 +183,19 @@
     var el = document.getElementById("screen-map");
     var options = JSON.parse(document.getElementById("screen-map-options").textContent || "{}");
     if (window.ProblemMap && typeof window.ProblemMap.init === "function") {
-      return window.ProblemMap.init(el, { campaign: options.campaign, tileUrl: options.tileUrl,
-                                           attribution: options.attribution, dark: true, compact: true });
+      return window.ProblemMap.init(el, {
+        url: data.problem_map_url, filters: mapFilters(data), tileUrl: options.tileUrl,
+        attribution: options.attribution, dark: true
+      });
     }
+    // Without the component: an empty map, so the panel still says where the map goes.
     if (typeof L === "undefined") { el.textContent = "地图组件未加载。"; return null; }
-    var map = L.map(el, { preferCanvas: true, attributionControl: !!options.tileUrl, zoomControl: false });
+    var map = L.map(el, { attributionControl: !!options.tileUrl, zoomControl: false });
     if (options.tileUrl) L.tileLayer(options.tileUrl, { maxZoom: 19, attribution: options.attribution || "" }).addTo(map);
     map.setView([35.0, 105.0], 4);
-    return map;
+    return null;
   }
+  function mapFilters(d) { return { campaign: d.campaign, since: d.problem_map_since }; }
   var problemMap = mountMap();
 
   // ------------------------------------------------------------------ refresh
@@ -187,12 +218,13 @@
         data = fresh;
         draw(fresh);
         shown(fresh);
-        if (problemMap && typeof problemMap.refresh === "function") problemMap.refresh();
+        if (problemMap) problemMap.reload(mapFilters(fresh));
       })
       .catch(lost);
   }
   draw(data);
   shown(data);
+  window.addEventListener("resize", function () { drawBoards(data.boards); });
   setInterval(refresh, refreshSeconds * 1000);
   window.commandScreen = { refresh: refresh, charts: charts, data: function () { return data; } };
 })();
