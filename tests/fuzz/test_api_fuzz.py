@@ -69,6 +69,7 @@ RESOURCE_KIND = {
     "public-categories": "public_category",
     "hotline-tickets": "report",
     "problem-map": "problem",
+    "command-screen": "campaign",  # the 大屏: no path id, it reads one campaign (?campaign=)
 }
 
 
