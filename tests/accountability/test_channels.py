@@ -128,6 +128,28 @@ def test_a_server_slower_than_the_timeout_is_retried_with_backoff_and_given_up(
     assert len(fake.received) == 3
 
 
+def test_each_retry_is_queued_on_celery_with_its_backoff(fake, city, liaison_jia, settings, monkeypatch):
+    """Not only recorded: a failed attempt hands the next one to the broker with a countdown of the
+    backoff (30 s, then 60 s); the last attempt (放弃) queues nothing."""
+    from accountability import tasks
+
+    settings.NOTIFY_MAX_ATTEMPTS = 3
+    fake.status = 503
+    robot(city.street_jia, ChannelKind.WECOM, f"{fake.url}/send?key=x")
+    notify(units=[city.street_jia], kind=NotificationKind.ASSIGNED, message="交办")
+    delivery = Delivery.objects.get()
+    queued = []
+    monkeypatch.setattr(tasks.deliver_notification, "apply_async", lambda **kwargs: queued.append(kwargs))
+    now = timezone.now()
+    assert delivery_send(delivery_id=delivery.pk, now=now) == DeliveryStatus.FAILED
+    assert queued == [{"args": [delivery.pk], "countdown": int(backoff(1).total_seconds())}]
+    assert delivery_send(delivery_id=delivery.pk, now=now + backoff(1)) == DeliveryStatus.FAILED
+    assert queued[-1] == {"args": [delivery.pk], "countdown": int(backoff(2).total_seconds())}
+    assert backoff(2) == 2 * backoff(1) == datetime.timedelta(seconds=2 * settings.NOTIFY_RETRY_BASE_SECONDS)
+    assert delivery_send(delivery_id=delivery.pk, now=now + backoff(1) + backoff(2)) == DeliveryStatus.GIVEN_UP
+    assert len(queued) == 2
+
+
 def test_a_5xx_is_recorded_and_retried(fake, city, liaison_jia):
     fake.status = 502
     robot(city.street_jia, ChannelKind.WECOM, f"{fake.url}/send")
