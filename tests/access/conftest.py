@@ -36,6 +36,8 @@ from accountability.choices import Action
 from accountability.models import (
     AccountabilityCase,
     Appeal,
+    Commitment,
+    CommitmentEvent,
     Delivery,
     Notification,
     Recheck,
@@ -274,6 +276,21 @@ def build_world() -> World:
             reason=f"{marker}申诉XYZ", filed_by=users[persona],
         )  # fmt: skip
         appeals[side].photos.add(photo)
+    # 承诺事项: one per street, reported done with an evidence photo, awaiting confirmation (written directly).
+    commitments, commitment_photos = {}, {}
+    for side, unit, persona, colour in (
+        ("A", city.street_jia, "liaison_a", (200, 200, 30)),
+        ("B", city.street_yi, "liaison_b", (30, 200, 200)),
+    ):
+        marker = MARKER_A if side == "A" else MARKER_B
+        commitments[side] = Commitment.objects.create(
+            campaign=campaign, unit=unit, week=week, content=f"{marker}承诺XYZ", due_date=datetime.date(2027, 1, 29),
+            status="reported", reported_at=timezone.now(), created_by=office,
+        )  # fmt: skip
+        commitment_photos[side] = inspection_services.photo_upload(user=users[persona], file=png(colour))
+        CommitmentEvent.objects.create(
+            commitment=commitments[side], action="报告完成", actor=users[persona], note=f"{marker}已完成XYZ"
+        ).photos.add(commitment_photos[side])
     # 抽查复核: one draw with one pending re-check per district's problem (written directly).
     draw = RecheckDraw.objects.create(campaign=campaign, week_from=week, week_to=week, seed=1, created_by=office)
     rechecks = {side: Recheck.objects.create(draw=draw, problem=p) for side, p in (("A", problem_a), ("B", problem_b))}
@@ -345,6 +362,8 @@ def build_world() -> World:
         "appeal": appeals,
         "appeal_photo": {"A": appeal_photo_a, "B": appeal_photo_b},
         "recheck": rechecks,
+        "commitment": commitments,
+        "commitment_photo": commitment_photos,
         "version": {"A": version},
         "notification": {"A": notifications["liaison_a"], "B": notifications["liaison_b"]},
         "job": {"A": job},

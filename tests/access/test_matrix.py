@@ -96,7 +96,7 @@ def test_every_route_is_declared():
         if route is None:
             continue
         view_class = getattr(callback, "view_class", None)
-        exports = name in ("task-list", "task-list-mine") or (
+        exports = name in ("task-list", "task-list-mine", "commitment-list") or (
             view_class is not None and issubclass(view_class, ObjectListView) and bool(view_class.export_name)
         )
         if exports != route.export:

@@ -62,6 +62,7 @@ RESOURCE_KIND = {
     "memberships": "membership",
     "appeals": "appeal",
     "rechecks": "recheck",
+    "commitments": "commitment",
     "intake-keys": "intake_key",
     "unit-channels": "unit_channel",
     "deliveries": "delivery",
