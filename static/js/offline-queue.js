@@ -14,8 +14,9 @@
  * answers a known client_uuid with the record it already has, so a retry never duplicates. A
  * refusal (4xx: the round's points changed, an item no longer applies…) stays in the outbox as
  * 失败 with the server's message, to retry or delete; a network error or a 5xx waits for the next
- * round; a CSRF failure fetches a fresh token from the record page and retries once; 401 keeps
- * everything and asks to sign in again.
+ * round; a CSRF failure fetches a fresh token from the record page and retries once (unless the
+ * page is another user's: someone else signed in meanwhile); 401 keeps everything and asks to sign
+ * in again.
  */
 (function () {
   "use strict";
@@ -246,11 +247,21 @@
       });
     }
 
+    /* The user a record page was rendered for (its record-data JSON), or null. */
+    function pageUser(html) {
+      var block = /<script id="record-data" type="application\/json">([\s\S]*?)<\/script>/.exec(html);
+      if (!block) return null;
+      try { return JSON.parse(block[1]).user; } catch (e) { return null; }
+    }
+
     function refreshCsrf() {
       return fetch(urls.record, { credentials: "same-origin", cache: "no-store", headers: { Accept: "text/html" } })
         .then(function (response) {
           if (response.redirected || !response.ok) return false;
           return response.text().then(function (html) {
+            // Another inspector signed in on this phone meanwhile (another tab): this outbox is not
+            // theirs to send, so it waits for its own inspector (as when signed out).
+            if (pageUser(html) !== user) return false;
             var match = /name="csrfmiddlewaretoken" value="([^"]+)"/.exec(html);
             if (!match) return false;
             csrf = match[1];

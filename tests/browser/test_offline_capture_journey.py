@@ -227,6 +227,23 @@ def test_a_signed_out_phone_keeps_its_queue_and_a_stale_token_is_refreshed(
     no_overflow(page, "offline-signed-out")
     shot(page, "offline-record-signed-out-phone")
 
+    # Someone else signs in on this phone (another tab): the fresh page is theirs, so this outbox is
+    # not sent with their session — it waits, still signed out for its inspector.
+    other = page.context.new_page()
+    login(other, live_server, "office")
+    refreshed = []
+    page.on("response", lambda r: refreshed.append(r.url) if r.url.endswith("/inspections/record/") else None)
+    page.get_by_test_id("outbox-sync").click()
+    page.wait_for_timeout(500)
+    expect(page.get_by_test_id("outbox-sync")).to_have_text("立即同步", timeout=20000)
+    assert refreshed, "the sync read a fresh page (another user's) and stopped there"
+    expect(page.locator('[data-testid="outbox-item"][data-status="pending"]')).to_have_count(1)
+    expect(page.get_by_test_id("outbox-note")).to_contain_text("登录已过期，请重新登录后同步")
+    assert not Inspection.objects.filter(client_uuid=uuid).exists()
+    assert not Photo.objects.filter(uploaded_by__username="office").exists()
+    logout(other)
+    other.close()
+
     # Signing in again in another tab rotates the CSRF token: this page's embedded one is stale,
     # so the sync fetches a fresh one and sends the record once.
     other = page.context.new_page()
