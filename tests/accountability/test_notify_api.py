@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accountability.choices import ChannelKind, DeliveryStatus, NotificationKind
 from accountability.models import Delivery, Notification, NotificationPreference, UnitChannel
-from accountability.notify import notify
+from accountability.notify import notify, notify_many
 from campaign.models import UserProfile
 
 
@@ -225,3 +225,28 @@ def test_channel_edit_page_never_shows_the_robots_key(web, office, robot):
     assert robot.webhook_url == "https://qyapi.example/send?key=new"
     response = client.post("/notifications/channels/new/", {**form, "webhook_url": ""})
     assert response.status_code == 400 and UnitChannel.objects.count() == 1  # a new robot needs one
+
+
+def test_office_lists_query_counts_are_pinned(web, api, city, office, liaison_jia):
+    """The robots and the delivery log, page and API: the same statements for 2 rows or 40."""
+
+    def counted(client, url):
+        client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    urls = ["/notifications/channels/", "/notifications/deliveries/", "/api/v1/unit-channels/", "/api/v1/deliveries/"]
+
+    def add(count):
+        for index in range(count):
+            UnitChannel.objects.create(
+                unit=city.street_yi, kind=ChannelKind.DINGTALK, name=f"群 {index}", webhook_url="http://127.0.0.1:9/r"
+            )
+        notify_many([{"units": [city.street_yi], "kind": NotificationKind.CASE, "message": "问责"}] * count)
+
+    add(1)
+    few = [counted(web(office) if u.startswith("/n") else api(office), u) for u in urls]
+    add(6)  # 7 robots, 7 messages each: 49 deliveries
+    assert Delivery.objects.count() > 40
+    assert [counted(web(office) if u.startswith("/n") else api(office), u) for u in urls] == few
