@@ -97,6 +97,9 @@ def queued_uuids(page) -> list[str]:
     )
 
 
+OWN_PAGES = ("/inspections/record/", "/offline/")  # the only pages the worker may keep
+
+
 def start(page, live_server) -> None:
     page.set_viewport_size(PHONE)
     page.context.grant_permissions(["geolocation"], origin=live_server.url)
@@ -153,6 +156,23 @@ def test_three_inspections_recorded_offline_sync_once_the_network_returns(page, 
     page.get_by_test_id("record-round").select_option(str(round_.pk))
     expect(page.get_by_test_id("point-choice").filter(has_text="已查")).to_have_count(3)
     assert Inspection.objects.filter(round=round_).count() == 3
+
+    # After photo and record POSTs, an API read and another page opened online, the worker's caches
+    # hold the shell, the offline page and the record page only: never an API answer, a POST or
+    # another page (which could be someone else's once the phone changes hands).
+    assert page.evaluate("fetch('/api/v1/notifications/', {credentials: 'same-origin'}).then(r => r.status)") == 200
+    page.goto(f"{live_server.url}/")
+    cached = page.evaluate(
+        """caches.keys().then(async names => {
+            const urls = [];
+            for (const name of names.filter(n => n.startsWith('cc-')))
+                for (const r of await (await caches.open(name)).keys()) urls.push([r.method, new URL(r.url).pathname]);
+            return urls;
+        })"""
+    )
+    assert ["GET", "/inspections/record/"] in cached and ["GET", "/offline/"] in cached
+    strays = [u for u in cached if u[0] != "GET" or not (u[1].startswith("/static/") or u[1] in OWN_PAGES)]
+    assert not strays, strays
 
 
 def test_a_record_queued_offline_for_a_point_taken_out_of_the_round_stays_failed(
