@@ -76,7 +76,10 @@ def notification_open(request, pk: int):
 @require_POST
 def notification_read(request):
     """Mark one (`id`) or all of the user's notifications read; then back to the list or the problem."""
-    ids = [int(v) for v in request.POST.getlist("id") if v.isdigit() and len(v) < 12] or None
+    given = request.POST.getlist("id")
+    # ASCII digits only ("²" passes str.isdigit() and makes int() raise); ids given but none valid
+    # mark nothing (not everything).
+    ids = [int(v) for v in given if v.isascii() and v.isdigit() and len(v) < 12] if given else None
     marked = notification_mark_read(user=request.user, ids=ids)
     if ids is None:
         messages.success(request, f"已将 {marked} 条通知标为已读。")

@@ -250,3 +250,14 @@ def test_office_lists_query_counts_are_pinned(web, api, city, office, liaison_ji
     add(6)  # 7 robots, 7 messages each: 49 deliveries
     assert Delivery.objects.count() > 40
     assert [counted(web(office) if u.startswith("/n") else api(office), u) for u in urls] == few
+
+
+def test_marking_read_with_bad_ids_changes_nothing(web, liaison_jia):
+    """Ids that are not numbers ("²" among them) mark nothing read (not all) and are no error."""
+    notify(users=[liaison_jia], kind=NotificationKind.OTHER, message="甲的通知")
+    client = web(liaison_jia)
+    for bad in ("²", "abc", "-1"):
+        assert client.post("/notifications/read/", {"id": bad}).status_code == 302
+    assert Notification.objects.get().read_at is None
+    assert client.post("/notifications/read/").status_code == 302  # no id: all of them
+    assert Notification.objects.get().read_at is not None
