@@ -260,8 +260,12 @@ def unit_channel_toggle(request, pk: int):
     """启用 / 停用 a robot (the office)."""
     _require_office(request)
     channel = get_object_or_404(UnitChannel, pk=pk)
-    unit_channel_update(user=request.user, channel=channel, data={"enabled": not channel.enabled})
-    messages.success(request, f"推送渠道“{channel.name}”已{'启用' if channel.enabled else '停用'}。")
+    try:
+        unit_channel_update(user=request.user, channel=channel, data={"enabled": not channel.enabled})
+    except ValidationError as exc:  # a stored value today's rules refuse (e.g. an older address)
+        messages.error(request, f"推送渠道“{channel.name}”未能修改：{'；'.join(exc.messages)}请先编辑。")
+    else:
+        messages.success(request, f"推送渠道“{channel.name}”已{'启用' if channel.enabled else '停用'}。")
     return HttpResponseRedirect(reverse("unit-channel-list"))
 
 

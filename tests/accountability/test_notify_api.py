@@ -261,3 +261,11 @@ def test_marking_read_with_bad_ids_changes_nothing(web, liaison_jia):
     assert Notification.objects.get().read_at is None
     assert client.post("/notifications/read/").status_code == 302  # no id: all of them
     assert Notification.objects.get().read_at is not None
+
+
+def test_toggling_a_robot_whose_stored_address_is_refused_says_so(web, office, robot):
+    UnitChannel.objects.filter(pk=robot.pk).update(webhook_url="http://127.0.0.1:9/send robot")  # older data
+    response = web(office).post(f"/notifications/channels/{robot.pk}/toggle/", follow=True)
+    assert response.status_code == 200 and "未能修改" in response.content.decode()
+    robot.refresh_from_db()
+    assert robot.enabled is True  # refused: nothing changed
