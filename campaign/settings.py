@@ -353,6 +353,8 @@ COMMAND_SCREEN_REFRESH_SECONDS = env.int("COMMAND_SCREEN_REFRESH_SECONDS", defau
 REPORT_RATE_PER_IP = env.int("REPORT_RATE_PER_IP", default=10)
 REPORT_RATE_PER_PHONE = env.int("REPORT_RATE_PER_PHONE", default=5)
 REPORT_LOOKUP_MISSES_PER_IP = env.int("REPORT_LOOKUP_MISSES_PER_IP", default=20)
+# Refused 随手拍 submissions an address may make in an hour (each may carry photos to decode).
+REPORT_REFUSED_PER_IP = env.int("REPORT_REFUSED_PER_IP", default=30)
 REPORT_MAX_PHOTOS = env.int("REPORT_MAX_PHOTOS", default=4)
 REPORT_TEXT_MAX = env.int("REPORT_TEXT_MAX", default=1000)
 REPORT_MAX_REQUEST_BYTES = env.int(

@@ -368,6 +368,17 @@ def rate_limited(*, ip: str, phone: str = "") -> bool:
     return bool(ip and _peek(f"ip:{ip}") >= per_ip) or bool(phone and _peek(f"phone:{phone}") >= per_phone)
 
 
+def refusals_exceeded(*, ip: str) -> bool:
+    """Whether the address has had REPORT_REFUSED_PER_IP submissions refused this hour: refused
+    input does not use up the hourly limit, yet each may carry photos to decode, so it has its own."""
+    return bool(ip and _peek(f"refused:{ip}") >= int(getattr(settings, "REPORT_REFUSED_PER_IP", 30)))
+
+
+def refusal_counted(*, ip: str) -> None:
+    if ip:
+        _count(f"refused:{ip}")
+
+
 def lookup_check(*, ip: str) -> None:
     """Refuse a status look-up from an address that has asked for too many unknown numbers this
     hour (REPORT_LOOKUP_MISSES_PER_IP): guessing numbers is slowed, reading one's own is not."""

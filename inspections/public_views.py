@@ -135,15 +135,19 @@ def public_report(request):
         message = f"提交的内容过大（{megabytes(length)}），照片合计不能超过 {megabytes(limit)}，请减少照片后重试。"
         return _form_page(request, campaign, categories, form, status=413, errors=[message])
 
+    ip = client_ip(request)
+    if intake.refusals_exceeded(ip=ip):
+        return _limited(request, intake.RATE_MESSAGE)
     form = PublicReportForm(request.POST, categories=categories)
     files = request.FILES.getlist(PHOTO_FIELD)
-    ip = client_ip(request)
     reselect = ["提交未成功时照片不会保留，请重新选择照片。"] if files else []
     if not form.is_valid():
+        intake.refusal_counted(ip=ip)
         return _form_page(request, campaign, categories, form, errors=reselect)
     if intake.rate_limited(ip=ip, phone=form.cleaned_data["reporter_phone"]):
         return _limited(request, intake.RATE_MESSAGE)
     if len(files) > intake.report_max_photos():
+        intake.refusal_counted(ip=ip)
         return _form_page(
             request, campaign, categories, form, errors=[f"最多上传 {intake.report_max_photos()} 张照片。"]
         )
@@ -178,6 +182,7 @@ def public_report(request):
             photo.thumbnail.delete(save=False)
         if getattr(error, "code", None) == "rate_limited":
             return _limited(request, intake.RATE_MESSAGE)
+        intake.refusal_counted(ip=ip)
         loose = _apply_errors(form, error)
         # A browser never keeps chosen files across a page.
         return _form_page(request, campaign, categories, form, errors=loose + reselect)

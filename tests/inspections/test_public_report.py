@@ -208,6 +208,15 @@ def test_refused_input_does_not_use_up_the_limit(client, categories, settings):
     assert client.post(URL, body(categories[0])).status_code == 302
 
 
+def test_refusals_have_their_own_hourly_limit(client, categories, settings):
+    settings.REPORT_REFUSED_PER_IP = 2
+    for _ in range(2):
+        assert client.post(URL, body(categories[0], description="")).status_code == 200
+    assert client.post(URL, {**body(categories[0]), "photos": [image()]}).status_code == 429
+    assert client.get(URL).status_code == 200  # the form still shows
+    assert_nothing_written()
+
+
 # --- Status page -----------------------------------------------------------------------------
 
 
