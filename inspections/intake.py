@@ -151,8 +151,8 @@ def report_submit(
     """File a report into the 待分拣 queue. Everything is checked before anything is written; a
     refusal raises ValidationError with a Chinese message per field. A 12345 ticket may come
     without a mapped category (its `category_text` is kept and the office picks one at triage);
-    随手拍 and Open311 need an active category of the campaign. `photos` are photos uploaded
-    through `photo_upload` (instances or ids) that nothing cites yet."""
+    随手拍 and Open311 need an active category of the campaign. `photos` are citizens' photos
+    uploaded through `photo_upload(user=None)` (instances or ids) that nothing cites yet."""
     errors: dict[str, str] = {}
     if campaign is None:
         raise ValidationError({"campaign": "暂未开放：当前没有进行中的创建活动。"})
@@ -205,7 +205,12 @@ def report_submit(
     elif len(set(photo_ids)) != len(photo_ids):
         errors["photos"] = "同一张照片不能重复上传。"
     elif photo_ids:
-        usable = set(Photo.objects.filter(photos_unused_q(), pk__in=photo_ids).distinct().values_list("pk", flat=True))
+        # A citizen's photos only (no uploader): an inspector's unattached photo is the office's.
+        usable = set(
+            Photo.objects.filter(photos_unused_q(), pk__in=photo_ids, uploaded_by__isnull=True)
+            .distinct()
+            .values_list("pk", flat=True)
+        )
         if len(usable) != len(photo_ids):
             errors["photos"] = "照片不存在或已被使用，请重新上传。"
 

@@ -175,6 +175,12 @@ def test_photos_limited_and_unused(campaign, category, settings):
     assert Report.objects.count() == 1
 
 
+def test_an_inspector_s_photo_is_no_citizen_s(campaign, category, inspector):
+    photo = services.photo_upload(user=inspector, file=jpeg(colour=(9, 9, 9)))
+    refused(campaign, category, "photos", "不存在或已被使用", photos=[photo])
+    assert not Report.objects.exists()
+
+
 def test_photo_upload_for_a_citizen_checks_content(db):
     with pytest.raises(ValidationError, match="不是图片"):
         services.photo_upload(user=None, file=SimpleUploadedFile("x.jpg", b"not an image", content_type="image/jpeg"))
