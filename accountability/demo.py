@@ -68,6 +68,9 @@ def seed(context: dict) -> None:
     _third_party_round(context)
     _appeals(context)  # its rows reported with the next step's
     _rechecks(context)  # likewise
+    from . import demo_commitments
+
+    demo_commitments.seed(context)  # likewise (the 调度会's commitments by the 黑榜 units)
     _changes(context)
     _notifications(context)
 
