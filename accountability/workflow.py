@@ -30,7 +30,7 @@ from .choices import Action as A
 from .choices import NotificationKind as K
 from .choices import RecheckStatus
 from .models import ProblemEvent, Recheck
-from .notify import notify, office_user_ids
+from .notify import notify, notify_many, office_user_ids
 from .rollup import rollup_refresh
 
 OFFICE, HANDLER, READER = "office", "handler", "reader"
@@ -371,13 +371,28 @@ def _notify(problem: Problem, action: str, note: str, event: ProblemEvent, co_ha
     """Tell the people an action concerns (a few statements, never raising: accountability.notify)."""
     key = f"event:{event.pk}"
     if action in TO_HANDLER and problem.handler_id:
-        notify(
-            units=[problem.handler_id, *co_handler_ids],
-            kind=TO_HANDLER[action],
-            message=_message(problem, action, note),
-            problem=problem,
-            key=key,
-        )
+        items = [
+            {
+                "units": [problem.handler_id, *co_handler_ids],
+                "kind": TO_HANDLER[action],
+                "message": _message(problem, action, note),
+                "problem": problem,
+                "key": key,
+            }
+        ]
+        previous = (event.changes.get("handler") or [None])[0] if action == A.REASSIGN else None
+        if previous:  # the unit it was taken from: its liaisons would otherwise just see it gone
+            items.append(
+                {
+                    "units": [previous],
+                    "kind": K.STATUS,
+                    "message": f"问题 #{problem.pk}（{problem.description[:40]}）已改派{problem.handler.name}主办，"
+                    "贵单位无需再办理。",
+                    "problem": problem,
+                    "key": key,
+                }
+            )
+        notify_many(items)
     elif action in TO_OFFICE:
         notify(
             users=office_user_ids(),

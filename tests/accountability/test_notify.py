@@ -92,6 +92,9 @@ def test_refusals_and_status_changes(problem, city, everyone, later):
     assert [kind for kind, _ in told(jia)] == ["assigned", "returned", "status"]
     problem = act(office, problem, A.REASSIGN, handler=city.street_yi)
     assert told(everyone["yi"]) == [(NotificationKind.ASSIGNED, problem.pk)]
+    # The unit it was taken from is told too (not left to find it gone).
+    assert [kind for kind, _ in told(jia)] == ["assigned", "returned", "status", "status"]
+    assert "已改派" in Notification.objects.filter(user=jia).latest("id").message
 
 
 def test_a_problem_without_a_deadline_is_still_reassigned_and_told(problem, city, everyone, later):
