@@ -959,7 +959,7 @@ def public_categories_import(*, campaign: Campaign, file, dry_run: bool) -> Impo
             error("name", f"名称“{name}”与第 {names[name]} 行重复。", name)
         names.setdefault(name, n)
         order_text = row.get("order") or "0"
-        if not order_text.isdigit():
+        if not (order_text.isascii() and order_text.isdigit() and len(order_text) <= 9):  # "²" is a digit
             error("order", "排序应为不小于 0 的整数。", order_text)
         active_text = row.get("active")
         if active_text not in YES | NO:

@@ -373,6 +373,11 @@ class ReportDetailView(ReaderRequiredMixin, View):
         return render(self.request, self.template_name, context, status=status)
 
 
+def _number(text: str) -> bool:
+    """ASCII digits only, of a size a key holds: "²" passes str.isdigit() yet int() refuses it."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
 class ReportTriageView(LoginRequiredMixin, View):
     """POST `action` = accept | merge | reject | reply on one report (the office only)."""
 
@@ -415,11 +420,8 @@ class ReportTriageView(LoginRequiredMixin, View):
                 messages.success(request, f"已受理：登记为问题 #{problem.pk}（待交办）。")
                 return HttpResponseRedirect(problem.get_absolute_url())
             if action == "merge":
-                problem = (
-                    Problem.objects.filter(pk=request.POST.get("problem") or None).first()
-                    if (request.POST.get("problem", "").isdigit())
-                    else None
-                )
+                number = request.POST.get("problem", "").strip().lstrip("#")
+                problem = Problem.objects.filter(pk=int(number)).first() if _number(number) else None
                 if problem is None:
                     messages.error(request, "请选择要合并到的问题。")
                     return HttpResponseRedirect(url)
@@ -428,7 +430,7 @@ class ReportTriageView(LoginRequiredMixin, View):
                     report=report,
                     problem=problem,
                     user=request.user,
-                    version=int(version) if version.isdigit() else None,
+                    version=int(version) if _number(version) else None,
                 )
                 messages.success(request, f"已合并到问题 #{problem.pk}，照片已加入该问题。")
                 return HttpResponseRedirect(url)
@@ -507,7 +509,7 @@ class CampaignImportMixin:
 
     def import_campaign(self):
         wanted = self.request.GET.get("campaign", "")
-        if wanted.isdigit():
+        if _number(wanted):
             found = Campaign.objects.filter(pk=int(wanted)).first()
             if found is not None:
                 return found

@@ -46,7 +46,7 @@ def test_bad_rows_are_refused_with_row_numbers(campaign, stall_item):
         campaign,
         ["zdjy", "占道经营", "", "", "10", "是", "", ""],
         ["占道", "乱码", "", "", "x", "也许", "小区：不存在的细则", "火星"],
-        ["zdjy", "占道经营", "", "", "", "", "", ""],
+        ["zdjy", "占道经营", "", "", "²", "", "", ""],
     )
     assert not result.ok and not PublicCategory.objects.exists()
     assert {(e.row, e.column) for e in result.errors} == {
@@ -57,6 +57,7 @@ def test_bad_rows_are_refused_with_row_numbers(campaign, stall_item):
         (3, "对应点位类别"),
         (4, "编码"),
         (4, "名称"),
+        (4, "排序"),
     }
 
 

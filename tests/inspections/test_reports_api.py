@@ -275,6 +275,11 @@ def test_the_office_merges_by_problem_number_when_no_duplicate_is_found(web, off
         reverse("report-triage", args=[ticket.pk]), {"action": "merge", "problem": "abc", "version": 0}, follow=True
     )
     assert "请选择要合并到的问题" in refused.content.decode() and state() == before
+    for odd in ("²", "9" * 30):
+        response = client.post(
+            reverse("report-triage", args=[ticket.pk]), {"action": "merge", "problem": odd, "version": "²"}
+        )
+        assert response.status_code == 302 and state() == before
     merged = client.post(
         reverse("report-triage", args=[ticket.pk]), {"action": "merge", "problem": problem.pk, "version": 0}
     )
