@@ -43,6 +43,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
@@ -433,23 +434,26 @@ def _create(request, fmt) -> HttpResponse:
         raise Open311Error(400, "缺少位置：请提供 lat 和 long，或 address_string，或 address_id。")
     if not address and address_id:
         address = f"地址编号 {address_id}"
-    if rate_limited(key):
-        raise Open311Error(429, "该接口密钥本小时提交的服务请求已达上限，请稍后再试。")
-    try:
-        report = report_submit(
-            campaign=key.campaign,
-            channel=ReportChannel.OPEN311,
-            category=category,
-            description=data.get("description") or "",
-            latitude=lat or None,
-            longitude=lng or None,
-            address=address,
-            reporter_name=_reporter_name(data.get("first_name") or "", data.get("last_name") or ""),
-            reporter_phone=data.get("phone") or "",
-            intake_key=key,
-        )
-    except ValidationError as exc:
-        raise Open311Error(400, _messages(exc)) from None
+    with transaction.atomic():
+        # One key's posts in turn (its row locked): two at once cannot both pass the hourly count.
+        IntakeKey.objects.select_for_update().filter(pk=key.pk).values_list("pk").first()
+        if rate_limited(key):
+            raise Open311Error(429, "该接口密钥本小时提交的服务请求已达上限，请稍后再试。")
+        try:
+            report = report_submit(
+                campaign=key.campaign,
+                channel=ReportChannel.OPEN311,
+                category=category,
+                description=data.get("description") or "",
+                latitude=lat or None,
+                longitude=lng or None,
+                address=address,
+                reporter_name=_reporter_name(data.get("first_name") or "", data.get("last_name") or ""),
+                reporter_phone=data.get("phone") or "",
+                intake_key=key,
+            )
+        except ValidationError as exc:
+            raise Open311Error(400, _messages(exc)) from None
     notice = RECEIVED_NOTICE + (MEDIA_NOTICE if (data.get("media_url") or "").strip() else "")
     row = {"service_request_id": report.reference, "service_notice": notice, "account_id": None}
     return render(fmt, "service_requests", "request", [row])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import threading
 import xml.etree.ElementTree as ET
 from decimal import Decimal
 
@@ -536,6 +537,29 @@ def test_posts_per_key_are_rate_limited(key, categories, settings):
     # another key has its own allowance
     _other, other_raw = intake_key_issue(campaign=key[0].campaign, name="另一个系统", user=key[0].created_by)
     assert post("requests.json", form(other_raw)).status_code == 200
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+def test_racing_posts_cannot_both_pass_the_hourly_limit(transactional_db, key, categories, settings):
+    settings.OPEN311_RATE_PER_KEY = 1
+    _row, raw = key
+    barrier = threading.Barrier(2)
+    codes = [None, None]
+
+    def run(index):
+        try:
+            barrier.wait()
+            codes[index] = post("requests.json", form(raw, description=f"同时提交的第 {index + 1} 条")).status_code
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(codes) == [200, 429], codes
+    assert Report.objects.count() == 1
 
 
 def test_other_methods_are_refused_in_the_spec_s_shape(client, categories):
