@@ -31,7 +31,8 @@ from inspections.selectors import (
 )
 
 from .appeals import appeal_counts, appeals_undecided
-from .choices import RANKED_POPULATIONS, BoardList, CaseStatus, Population, VersionStatus
+from .choices import RANKED_POPULATIONS, BoardList, CaseStatus, CommitmentStatus, Population, VersionStatus
+from .commitments import attach_days_overdue, commitment_list
 from .models import AccountabilityCase, UnitWeekScore
 from .recheck import can_read_evidence_flags
 from .rollup import (
@@ -321,6 +322,13 @@ def ranking_unit(request, pk: int):
         "counts_open": may_open_counts(scope, unit),
         "pending_recompute": rollup_pending(version=version) if version else False,
         "appeals": appeal_counts(campaign_id=campaign.pk, week=week, unit_ids=[unit.pk]).get(unit.pk),
+        # 承诺事项 of the unit (its open ones first, then the latest done): ten, a read of the list's scope.
+        "commitments": attach_days_overdue(
+            commitment_list(user=request.user, campaign=campaign)
+            .filter(unit=unit)
+            .exclude(status=CommitmentStatus.CANCELLED)
+            .order_by("completed_at", "due_date", "pk")[:10]
+        ),
     }
     return render(request, "accountability/ranking_unit.html", context)
 
@@ -375,6 +383,7 @@ def case_detail(request, pk: int):
             return HttpResponseRedirect(reverse("case-detail", args=[case.pk]))
     evidence = case.evidence or {}
     problems = problem_list(user=request.user).filter(pk__in=evidence.get("problems", []))
+    commitments = commitment_list(user=request.user).filter(pk__in=evidence.get("commitments", []))
     return render(
         request,
         "accountability/case_detail.html",
@@ -382,6 +391,7 @@ def case_detail(request, pk: int):
             "title": f"{case.unit.name} · {week_text(case.week)} · {case.get_rule_display()}",
             "case": case,
             "problems": problems,
+            "commitments": commitments,
             "decisions": [(value, CaseStatus(value).label) for value in DECISIONS],
             "office": scope_for(request.user).is_office,
             "pending": case.status == CaseStatus.PENDING,
