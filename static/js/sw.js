@@ -87,11 +87,6 @@
     );
   });
 
-  self.addEventListener("message", function (event) {
-    var data = event.data || {};
-    if (data.type === "logout") event.waitUntil(caches.delete(PAGE_CACHE));
-  });
-
   function isRecordPage(url) {
     return url.pathname === RECORD_PATH;
   }
