@@ -94,16 +94,21 @@ def notification_read(request):
 # --- the user's settings -------------------------------------------------------------------------
 
 
-class PreferenceForm(forms.Form):
-    email = forms.BooleanField(label="邮件推送（有邮箱时）", required=False, widget=CHECKBOX)
-    sms = forms.BooleanField(label="短信推送（有手机号时）", required=False, widget=CHECKBOX)
-    kinds = forms.MultipleChoiceField(
+def _kinds_field(help_text: str) -> forms.MultipleChoiceField:
+    """The kinds pushed, as check boxes (a user's preferences, a robot's): none chosen = every kind."""
+    return forms.MultipleChoiceField(
         label="推送的通知类型",
         choices=NotificationKind.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
-        help_text="不选表示全部类型；站内通知总会写入。",
+        help_text=help_text,
     )
+
+
+class PreferenceForm(forms.Form):
+    email = forms.BooleanField(label="邮件推送（有邮箱时）", required=False, widget=CHECKBOX)
+    sms = forms.BooleanField(label="短信推送（有手机号时）", required=False, widget=CHECKBOX)
+    kinds = _kinds_field("不选表示全部类型；站内通知总会写入。")
 
 
 @login_required
@@ -155,13 +160,7 @@ class UnitChannelForm(forms.Form):
     )
     clear_secret = forms.BooleanField(label="清除已保存的加签密钥", required=False, widget=CHECKBOX)
     enabled = forms.BooleanField(label="启用", required=False, initial=True, widget=CHECKBOX)
-    kinds = forms.MultipleChoiceField(
-        label="推送的通知类型",
-        choices=NotificationKind.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
-        help_text="不选表示全部类型。",
-    )
+    kinds = _kinds_field("不选表示全部类型。")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
