@@ -19,7 +19,8 @@ What is published and how (the spec: wiki.open311.org/GeoReport_v2):
   the report's public reference; status and `status_notes` are `intake.report_public_status` (the
   one definition of what outsiders see, shared with the citizen's status page); `agency_responsible`
   the handling unit once assigned; `expected_datetime` the end of the problem's deadline day;
-  `media_url` empty (photos are not published). No reporter name, phone or e-mail in any answer.
+  `media_url` empty (photos are not published). No reporter name, phone or e-mail in any answer,
+  and a phone number typed into the description or address is hidden (`public_text`).
   Filters: `service_request_id` (comma-separated; overrides the others, as the spec says),
   `service_code` and `status` (comma-separated), `start_date`/`end_date` on the request time (W3C
   datetimes or dates; default the last 90 days, a window of at most 90 days); newest first, at most
@@ -74,6 +75,10 @@ CLOSED_Q = Q(status=ReportStatus.REJECTED) | (
     & Q(problem__status__in=(ProblemStatus.CLOSED, ProblemStatus.VOID))
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# A phone number a reporter typed into the text (a mobile, or a landline with its area code): hidden
+# when published — the text is the public's to read, the number is the reporter's.
+_PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:(?:\+?86[-\s]?)?1[3-9]\d(?:[-\s]?\d{4}){2}|0\d{2,3}[-\s]?\d{7,8})(?!\d)")
+PHONE_HIDDEN = "（电话已隐去）"
 
 
 class Open311Error(Exception):
@@ -268,6 +273,11 @@ def published_reports():
     )
 
 
+def public_text(text: str) -> str:
+    """A reporter's text as published: phone numbers typed into it hidden."""
+    return _PHONE_IN_TEXT.sub(PHONE_HIDDEN, text or "")
+
+
 def request_row(report: Report) -> dict:
     """One report as a GeoReport service request: public fields only."""
     public = report_public_status(report)
@@ -284,13 +294,13 @@ def request_row(report: Report) -> dict:
         "status_notes": f"{public.label}：{public.note}" if public.note else public.label,
         "service_name": report.category.name if report.category_id else report.category_text,
         "service_code": report.category.code if report.category_id else "",
-        "description": report.description,
+        "description": public_text(report.description),
         "agency_responsible": problem.handler.name if problem is not None and problem.handler_id else "",
         "service_notice": "",
         "requested_datetime": _w3c(report.submitted_at),
         "updated_datetime": _w3c(public.updated_at),
         "expected_datetime": _w3c(expected),
-        "address": report.address,
+        "address": public_text(report.address),
         "address_id": "",
         "zipcode": "",
         "lat": float(report.latitude) if report.latitude is not None else None,

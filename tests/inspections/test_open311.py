@@ -279,6 +279,22 @@ def test_requests_carry_the_spec_s_fields_and_no_personal_data(client, reports):
             assert private not in body
 
 
+def test_phone_numbers_typed_into_the_text_are_hidden(client, campaign, categories):
+    typed = submit(
+        campaign,
+        categories["road"],
+        description="摊贩占道，请联系我 139 1234 5678 或 0510-83456789，编号 20261205 不是电话",
+        address="甲一市场东门（电话13812345678）",
+    )
+    [row] = parse(get(client, "requests.json", service_request_id=typed.reference))
+    assert row["description"] == "摊贩占道，请联系我 （电话已隐去） 或 （电话已隐去），编号 20261205 不是电话"
+    assert row["address"] == "甲一市场东门（电话（电话已隐去））"
+    body = get(client, f"requests/{typed.reference}.xml").content.decode()
+    assert "1234 5678" not in body and "83456789" not in body and "13812345678" not in body
+    typed.refresh_from_db()
+    assert "139 1234 5678" in typed.description  # the office still reads what was written
+
+
 def test_a_closed_problem_closes_the_request(client, reports):
     Problem.objects.filter(pk=reports["problem"].pk).update(status=ProblemStatus.CLOSED, closed_at=timezone.now())
     row = parse(get(client, f"requests/{reports['handled'].reference}.json"))[0]
