@@ -32,6 +32,11 @@ class ChannelError(Exception):
     """A message was not delivered; the text (Chinese, no secrets) is recorded on the delivery."""
 
 
+class ChannelGone(ChannelError):
+    """Nothing to deliver to (a robot deleted or disabled, a user without an address or phone):
+    retrying cannot help, the delivery is given up at once."""
+
+
 def timeout() -> float:
     return float(getattr(settings, "NOTIFY_HTTP_TIMEOUT", 5))
 
@@ -154,7 +159,7 @@ def send_dingtalk(*, webhook_url: str, secret: str = "", title: str, text: str, 
 
 def send_email(*, address: str, title: str, text: str, url: str = "") -> None:
     if not address:
-        raise ChannelError("用户没有邮箱地址。")
+        raise ChannelGone("用户没有邮箱地址。")
     body = f"{text}\n\n{url}" if url else text
     try:
         send_mail(f"创城指挥平台：{title}", body, settings.DEFAULT_FROM_EMAIL, [address], fail_silently=False)
@@ -211,5 +216,5 @@ def sms_backend():
 
 def send_sms(*, phone: str, text: str) -> None:
     if not phone:
-        raise ChannelError("用户没有登记手机号。")
+        raise ChannelGone("用户没有登记手机号。")
     sms_backend().send(phone=phone, text=text[:300])

@@ -6,7 +6,8 @@ back workflow notifies nobody, and a failing write is logged and never rolls bac
 caller — and hands the deliveries to Celery after commit (`transaction.on_commit`). Sending is the
 `accountability.deliver_notification` task's (`delivery_send`): a timeout, a 5xx or a robot's
 errcode ≠ 0 is recorded on the delivery and retried with exponential backoff up to
-`NOTIFY_MAX_ATTEMPTS`, then 放弃; nothing is raised to a user. Deliveries the broker never got are
+`NOTIFY_MAX_ATTEMPTS`, then 放弃 (at once when there is nothing to deliver to: a robot disabled or
+deleted meanwhile, no address or phone); nothing is raised to a user. Deliveries the broker never got are
 re-sent by the jobs' sweeper (`deliveries_sweep`, in `JOB_SWEEPERS`).
 
 Channels: e-mail (when `NOTIFY_EMAIL` is on, the user has an address and has not turned it off),
@@ -324,7 +325,7 @@ def delivery_send(*, delivery_id: int, now: datetime.datetime | None = None) -> 
         _send(delivery)
     except Exception as exc:
         error = str(exc) if isinstance(exc, channels.ChannelError) else f"发送出错（{type(exc).__name__}）。"
-        final = attempts >= getattr(settings, "NOTIFY_MAX_ATTEMPTS", 5)
+        final = isinstance(exc, channels.ChannelGone) or attempts >= getattr(settings, "NOTIFY_MAX_ATTEMPTS", 5)
         status = DeliveryStatus.GIVEN_UP if final else DeliveryStatus.FAILED
         Delivery.objects.filter(pk=delivery_id).update(
             status=status,
@@ -366,9 +367,9 @@ def _send(delivery: Delivery) -> None:
     else:
         robot = delivery.unit_channel
         if robot is None:
-            raise channels.ChannelError("群机器人已删除。")
+            raise channels.ChannelGone("群机器人已删除。")
         if not robot.enabled:
-            raise channels.ChannelError("群机器人已停用。")
+            raise channels.ChannelGone("群机器人已停用。")
         _robot_send(robot, title=delivery.title, text=delivery.message, url=delivery.url)
 
 

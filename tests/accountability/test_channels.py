@@ -170,6 +170,23 @@ def test_disabled_robots_and_other_kinds_are_not_pushed(fake, city, liaison_jia)
     assert Notification.objects.filter(user=liaison_jia).count() == 1  # the in-app row regardless
 
 
+def test_a_robot_disabled_after_queueing_is_given_up_at_once(fake, city, monkeypatch):
+    """Retrying cannot help a robot that was disabled (or deleted) meanwhile: 放弃 after one
+    attempt, nothing sent, no retry queued."""
+    from accountability import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks.deliver_notification, "apply_async", lambda **kwargs: queued.append(kwargs))
+    channel = robot(city.street_jia, ChannelKind.WECOM, f"{fake.url}/send?key=x")
+    notify(units=[city.street_jia], kind=NotificationKind.ASSIGNED, message="交办")
+    UnitChannel.objects.filter(pk=channel.pk).update(enabled=False)
+    delivery = Delivery.objects.get()
+    assert delivery_send(delivery_id=delivery.pk) == DeliveryStatus.GIVEN_UP
+    delivery.refresh_from_db()
+    assert (delivery.attempts, delivery.last_error) == (1, "群机器人已停用。")
+    assert fake.received == [] and queued == []
+
+
 def test_keyed_robot_messages_go_once(fake, city):
     robot(city.street_jia, ChannelKind.WECOM, f"{fake.url}/send")
     for _ in range(2):
