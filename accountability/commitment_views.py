@@ -26,6 +26,7 @@ from campaign.people import display_name
 from campaign.selectors import campaign_current, scope_for
 from campaign.weeks import week_label
 from indicators.models import Indicator
+from inspections.selectors import iso_week_of
 from inspections.services import photo_upload
 
 from .choices import CommitmentStatus
@@ -255,7 +256,7 @@ class CommitmentForm(forms.Form):
         error_messages={"invalid": "请按 2026-12-31 的格式填写日期。"},
     )
     answerer = forms.CharField(label="责任领导", required=False, max_length=50, help_text="承诺单位的负责领导姓名")
-    week = forms.CharField(label="调度会周次", required=False, max_length=8, help_text="如 2026-W48，可不填")
+    week = forms.ChoiceField(label="调度会", required=False, help_text="承诺是在哪一周的调度会上作出的，可不填")
     problems = forms.CharField(label="关联问题编号", required=False, help_text="多个编号用逗号或空格分隔，可不填")
     indicator = forms.IntegerField(
         label="关联指标编号", required=False, min_value=1, error_messages={"invalid": "指标编号应为整数。"}
@@ -264,7 +265,13 @@ class CommitmentForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = Unit.objects.filter(active=True).order_by("path")
-        self.fields["week"].widget.attrs["placeholder"] = "2026-W48"
+        # The 调度会 of the last twelve weeks (this one first), shown as 第48周（…）; codes stay the values.
+        today = timezone.localdate()
+        weeks = [iso_week_of(today - datetime.timedelta(days=7 * back)) for back in range(12)]
+        current = (self.initial or {}).get("week") or ""
+        if current and current not in weeks:
+            weeks.append(current)
+        self.fields["week"].choices = [("", "不填"), *[(week, week_label(week)) for week in weeks]]
 
     def clean_problems(self):
         text = (self.cleaned_data.get("problems") or "").replace("，", ",").replace("、", ",").replace("#", "")
