@@ -7,11 +7,16 @@ from campaign.services import job_run_create, job_run_finish, job_run_start
 
 @shared_task(name="accountability.reminders_send")
 def reminders_send_task() -> dict:
+    from .commitments import commitment_reminders_send
     from .services import reminders_send
 
     run = job_run_start(run=job_run_create(name="reminders_send"))
     try:
         result = reminders_send()
+        commitments = commitment_reminders_send()  # 承诺事项: due soon or overdue, keyed once
+        result["sent"] += commitments["sent"]
+        result["commitments_due_soon"] = commitments["due_soon"]
+        result["commitments_overdue"] = commitments["overdue"]
     except Exception as exc:  # recorded on the run, then re-raised for Celery's own logs
         job_run_finish(run=run, error=repr(exc))
         raise

@@ -43,6 +43,8 @@ RESULT_LABELS = {
     "due_today": "当日到期",
     "overdue": "已超期",
     "escalated": "上报创建办",
+    "commitments_due_soon": "承诺事项即将到期",
+    "commitments_overdue": "承诺事项已逾期",
 }
 HIDDEN_RESULTS = {"detail"}  # a private storage path: for the page that reads it, not for people
 OUTCOMES = {

@@ -334,3 +334,22 @@ def test_racing_confirm_and_return_one_wins(office, campaign, city, liaison_jia)
     commitment.refresh_from_db()
     assert commitment.version == 2
     assert CommitmentEvent.objects.filter(commitment=commitment, action__in=["确认完成", "退回"]).count() == 1
+
+
+def test_reminders_due_soon_and_overdue_are_sent_once(office, campaign, city, liaison_jia):
+    from accountability.commitments import commitment_reminders_send
+    from accountability.tasks import reminders_send_task
+
+    calendar_seed()
+    monday = datetime.date(2026, 11, 2)
+    soon = make(office, campaign, city.street_jia, due_date=monday + datetime.timedelta(days=1), today=monday)
+    late = make(office, campaign, city.street_jia, due_date=monday, today=monday - datetime.timedelta(days=7))
+    make(office, campaign, city.street_jia, due_date=monday + datetime.timedelta(days=9), today=monday)
+    Notification.objects.all().delete()
+    today = monday + datetime.timedelta(days=1)
+    assert commitment_reminders_send(today=today) == {"sent": 2, "due_soon": 1, "overdue": 1}
+    assert commitment_reminders_send(today=today)["sent"] == 0  # keyed once
+    messages = sorted(Notification.objects.filter(user=liaison_jia).values_list("url", "kind"))
+    assert messages == sorted([(f"/commitments/{soon.pk}/", "reminder"), (f"/commitments/{late.pk}/", "overdue")])
+    result = reminders_send_task()
+    assert "commitments_overdue" in result
