@@ -168,3 +168,21 @@ def test_the_form_refuses_in_chinese_and_records(web, office, city, campaign):
     answer = client.post("/commitments/new/", {"unit": city.street_jia.pk, "content": "两周内完成", "due_date": SOON})
     assert answer.status_code == 302
     assert Commitment.objects.get().status == CommitmentStatus.OPEN
+
+
+def test_the_unit_page_and_the_case_show_the_commitments(web, office, made, city, campaign):
+    from accountability.models import AccountabilityCase
+
+    page = web(office).get(f"/rankings/units/{city.street_jia.pk}/").content.decode()
+    assert "承诺事项" in page and "本周内清理占道经营" in page
+    case = AccountabilityCase.objects.create(
+        campaign=campaign,
+        week="2026-W45",
+        unit=city.street_jia,
+        rule="commitment_overdue",
+        level="interview",
+        reason="承诺事项连续两周逾期未完成 1 项",
+        evidence={"commitments": [made.pk]},
+    )
+    detail = web(office).get(f"/rankings/cases/{case.pk}/").content.decode()
+    assert "逾期的承诺事项" in detail and f"/commitments/{made.pk}/" in detail
