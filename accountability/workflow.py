@@ -296,10 +296,15 @@ def problem_transition(*, user, problem: Problem, data: TransitionInput) -> Prob
     event.photos.set(photos)
     locked.version += 1
     _notify(locked, action, note, event, co_handler_ids)
-    if to_status == S.CLOSED and from_status != S.CLOSED:
-        # The reply owed to the citizens and the 12345 tickets behind the problem: the office's
-        # closing note, else what the handler reported it did.
-        reports_problem_closed(problem=locked, note=note or _last_report_note(locked), at=locked.closed_at)
+    if to_status in (S.CLOSED, S.VOID) and from_status != to_status:
+        # The reply owed to the citizens and the 12345 tickets behind the problem, shown on the public
+        # status page: the office's closing note (its own words), else a plain sentence — never the
+        # handler's internal report, nor a voiding reason.
+        reports_problem_closed(
+            problem=locked,
+            note=note if to_status == S.CLOSED else "",
+            at=locked.closed_at or timezone.now(),
+        )
     # A computed week whose numbers this changes is recomputed (a published one gets a new draft
     # only if something would change).
     moments = [
@@ -401,17 +406,6 @@ def _notify(problem: Problem, action: str, note: str, event: ProblemEvent, co_ha
             problem=problem,
             key=key,
         )
-
-
-def _last_report_note(problem: Problem) -> str:
-    """The handler's latest 整改情况说明 (the note of its last submitted report)."""
-    return (
-        ProblemEvent.objects.filter(problem=problem, action=A.SUBMIT)
-        .order_by("-at", "-id")
-        .values_list("note", flat=True)
-        .first()
-        or ""
-    )
 
 
 # Flags of an after-photo that make approving it need a note. A photo without EXIF is shown as

@@ -771,16 +771,17 @@ REPLY_HEADERS = ["工单编号", "受理编号", "办理状态", "办理回复",
 
 
 def hotline_replies(*, campaign: Campaign, since: datetime.date | None = None, until: datetime.date | None = None):
-    """12345 tickets whose problem is closed (or that were rejected), for the platform's reply
-    sheet: one query, ordered by when they were closed."""
+    """12345 tickets with a reply recorded (their problem closed or voided) or rejected, for the
+    platform's reply sheet: one query, ordered by when they were finished."""
     queryset = (
         Report.objects.filter(campaign=campaign, channel=ReportChannel.HOTLINE)
         .exclude(ticket_no="")
         .filter(
-            Q(problem__status=ProblemStatus.CLOSED, problem__closed_at__isnull=False) | Q(status=ReportStatus.REJECTED)
+            Q(status__in=[ReportStatus.ACCEPTED, ReportStatus.MERGED], replied_at__isnull=False)
+            | Q(status=ReportStatus.REJECTED)
         )
         .select_related("problem")
-        .annotate(finished_at=Coalesce("problem__closed_at", "triaged_at"))
+        .annotate(finished_at=Coalesce("replied_at", "triaged_at"))
     )
     tz = timezone.get_current_timezone()
     if since is not None:
@@ -797,8 +798,8 @@ def hotline_reply_rows(queryset) -> list[list[str]]:
         if report.status == ReportStatus.REJECTED:
             state, reply = "不予受理", report.reject_reason
         else:
-            state = "已办结"
-            reply = report.reply or default_reply(report.problem.closed_at)
+            state = "已处理" if report.problem.status == ProblemStatus.VOID else "已办结"
+            reply = report.reply or default_reply(report.replied_at)
         rows.append([report.ticket_no, report.reference, state, reply, _shown("finished_at", report.finished_at)])
     return rows
 

@@ -30,6 +30,8 @@ NEEDS_NOTE = {
     A.REQUEST_EXTENSION,
     A.SUBMIT,
 }
+# Optional notes: the office's closing note is the reply owed to the reports behind the problem.
+MAY_NOTE = {A.APPROVE}
 NEEDS_DATE = {
     A.REQUEST_EXTENSION: "延期到",
     A.GRANT_EXTENSION: "新的期限",
@@ -70,8 +72,11 @@ def problem_workflow(problem, request):
         form = {
             "action": action,
             "label": A(action).label,
-            "note": action in NEEDS_NOTE,
+            "note": action in NEEDS_NOTE or action in MAY_NOTE,
             "note_required": action in NEEDS_NOTE,
+            "note_hint": "填写的说明将作为办理回复，告知反映问题的市民和12345热线。"
+            if action == A.APPROVE and reports
+            else "",
             "date_label": NEEDS_DATE.get(action),
             "date": None,
             "handler": action in (A.ASSIGN, A.REASSIGN),

@@ -1,5 +1,6 @@
 """Closing a problem records the reply owed to the reports behind it (issue 15 item 2): the office's
-closing note, else the handler's last 整改情况说明; the citizen's status page then reads 已办结."""
+closing note, else a plain sentence — never the handler's internal report; voiding records the plain
+sentence too (never the voiding reason). The citizen's status page then reads 已办结 / 已处理."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from accountability.choices import Action as A
 from inspections.choices import ReportChannel, ReportStatus
 from inspections.intake import reference_new, report_public_status
 from inspections.models import Report
+from inspections.triage import default_reply, hotline_replies, hotline_reply_rows
 from tests.accountability.test_workflow import act, photo
 
 
@@ -37,16 +39,29 @@ def close(problem, office, liaison, *, approve_note=""):
     return act(office, problem, A.APPROVE, note=approve_note)
 
 
-def test_the_handler_report_becomes_the_reply_when_the_office_writes_none(assigned, office, liaison_jia):
+def test_without_a_closing_note_the_reply_is_the_plain_sentence(assigned, office, liaison_jia):
     ticket = report_of(assigned)
     merged = report_of(assigned, status=ReportStatus.MERGED, channel=ReportChannel.CITIZEN, ticket="")
     problem = close(assigned, office, liaison_jia)
     for report in (ticket, merged):
         report.refresh_from_db()
-        assert report.reply == "摊位已清理，已约谈经营户"
+        assert report.reply == default_reply(problem.closed_at)
+        assert "约谈" not in report.reply  # the handler's report stays internal
         assert report.replied_at == problem.closed_at
         assert report_public_status(report).label == "已办结"
         assert report_public_status(report).open311_status == "closed"
+    rows = hotline_reply_rows(hotline_replies(campaign=problem.campaign))
+    assert [row[:4] for row in rows] == [["2026120500017", ticket.reference, "已办结", ticket.reply]]
+
+
+def test_voiding_replies_with_the_plain_sentence_not_the_reason(problem, office):
+    ticket = report_of(problem)
+    act(office, problem, A.VOID, note="与第 12 号问题重复登记")
+    ticket.refresh_from_db()
+    assert ticket.replied_at is not None and "重复登记" not in ticket.reply
+    assert report_public_status(ticket).open311_status == "closed"
+    rows = hotline_reply_rows(hotline_replies(campaign=problem.campaign))
+    assert [row[2] for row in rows] == ["已处理"]
 
 
 def test_the_office_closing_note_wins(assigned, office, liaison_jia):

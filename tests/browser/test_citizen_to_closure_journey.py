@@ -97,15 +97,16 @@ def test_a_citizen_report_is_triaged_assigned_rectified_and_reads_closed(page, l
     # 5. The office closes it.
     login(page, live_server, "office")
     page.goto(f"{live_server.url}/inspections/problems/{problem.pk}/")
-    act(page, "approve")
+    expect(page.get_by_test_id("reply-hint")).to_have_count(1)  # the closing note is the reply
+    act(page, "approve", note="经复查，占道摊贩已清理，入口恢复通行。")
     expect(page.get_by_test_id("problem-status")).to_have_text("已销号")
     logout(page)
 
-    # 6. The citizen's status page reads 已办结 with the reply, and nothing personal.
+    # 6. The citizen's status page reads 已办结 with the office's reply, and nothing personal.
     page.set_viewport_size(PHONE)
     page.goto(f"{live_server.url}/report/{reference}/")
     expect(page.get_by_test_id("public-status-label")).to_contain_text("已办结")
-    expect(page.get_by_test_id("public-status-note")).to_contain_text("摊贩已劝离")
+    expect(page.get_by_test_id("public-status-note")).to_contain_text("占道摊贩已清理")
     shot(page, "citizen-journey-closed-phone")
     report.refresh_from_db()
-    assert report.reply == "摊贩已劝离，入口已安排专人值守。"
+    assert report.reply == "经复查，占道摊贩已清理，入口恢复通行。"
