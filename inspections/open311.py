@@ -20,7 +20,10 @@ What is published and how (the spec: wiki.open311.org/GeoReport_v2):
   one definition of what outsiders see, shared with the citizen's status page); `agency_responsible`
   the handling unit once assigned; `expected_datetime` the end of the problem's deadline day;
   `media_url` empty (photos are not published). No reporter name, phone or e-mail in any answer,
-  and a phone number typed into the description or address is hidden (`public_text`).
+  and a phone number typed into the description or address is hidden (`public_text`). The
+  citizen's own words (description, address) are published only once the office has accepted or
+  merged the report: a pending or rejected report shows its status, category, time and place only
+  (nothing unmoderated goes out under the city's name).
   Filters: `service_request_id` (comma-separated; overrides the others, as the spec says),
   `service_code` and `status` (comma-separated), `start_date`/`end_date` on the request time (W3C
   datetimes or dates; default the last 90 days, a window of at most 90 days); newest first, at most
@@ -288,19 +291,21 @@ def request_row(report: Report) -> dict:
         if deadline and public.open311_status == "open"
         else None
     )
+    # Unmoderated text is never published: the words appear once the office accepted or merged it.
+    moderated = report.status in (ReportStatus.ACCEPTED, ReportStatus.MERGED)
     return {
         "service_request_id": report.reference,
         "status": public.open311_status,
         "status_notes": f"{public.label}：{public.note}" if public.note else public.label,
         "service_name": report.category.name if report.category_id else report.category_text,
         "service_code": report.category.code if report.category_id else "",
-        "description": public_text(report.description),
+        "description": public_text(report.description) if moderated else "",
         "agency_responsible": problem.handler.name if problem is not None and problem.handler_id else "",
         "service_notice": "",
         "requested_datetime": _w3c(report.submitted_at),
         "updated_datetime": _w3c(public.updated_at),
         "expected_datetime": _w3c(expected),
-        "address": public_text(report.address),
+        "address": public_text(report.address) if moderated else "",
         "address_id": "",
         "zipcode": "",
         "lat": float(report.latitude) if report.latitude is not None else None,
