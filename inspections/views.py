@@ -246,6 +246,7 @@ def _problem_layer_choices() -> dict:
 
     from .models import PublicCategory
     from .problem_map import STATUS_GROUPS
+    from .selectors import iso_week_of
 
     campaign = campaign_current()
     categories = (
@@ -253,8 +254,19 @@ def _problem_layer_choices() -> dict:
         if campaign is not None
         else []
     )
+    # The weeks to pick from: this one and the 25 before it (the campaign's own, when it began later).
+    today = timezone.localdate()
+    first = campaign.start_date if campaign is not None else today - datetime.timedelta(weeks=25)
+    weeks = []
+    for back in range(26):
+        day = today - datetime.timedelta(weeks=back)
+        if day < first - datetime.timedelta(days=6):
+            break
+        code = iso_week_of(day)
+        weeks.append((code, week_label(code)))
     return {
         "campaigns": [(c.pk, c.name) for c in campaign_choices()],
+        "weeks": weeks,
         "campaign": campaign.pk if campaign is not None else None,
         "districts": _unit_choices()[1:],
         "categories": categories,
