@@ -186,3 +186,26 @@ def test_the_unit_page_and_the_case_show_the_commitments(web, office, made, city
     )
     detail = web(office).get(f"/rankings/cases/{case.pk}/").content.decode()
     assert "逾期的承诺事项" in detail and f"/commitments/{made.pk}/" in detail
+
+
+def test_the_list_pages_query_count_does_not_grow(web, office, campaign, city, django_assert_max_num_queries):
+    client = web(office)
+
+    def record(count):
+        for index in range(count):
+            commitment_create(
+                user=office,
+                campaign=campaign,
+                unit=city.street_jia,
+                content=f"承诺 {index}",
+                due_date=timezone.localdate(),
+            )
+        Commitment.objects.update(due_date=datetime.date(2026, 1, 5))
+
+    record(2)
+    with django_assert_max_num_queries(30) as few:
+        assert client.get("/commitments/").status_code == 200
+    record(20)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get("/commitments/")
+    assert page.content.decode().count('data-testid="commitment-row"') == 22
