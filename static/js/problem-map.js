@@ -32,7 +32,8 @@
   var CSS = [
     ".pm-plain.leaflet-container{background-color:#eef3f8;background-image:linear-gradient(#dde5ee 1px,transparent 1px),linear-gradient(90deg,#dde5ee 1px,transparent 1px);background-size:40px 40px}",
     ".pm-dark.pm-plain.leaflet-container{background-color:#0b1526;background-image:linear-gradient(#15243b 1px,transparent 1px),linear-gradient(90deg,#15243b 1px,transparent 1px)}",
-    ".pm-marker span{display:block;width:16px;height:16px;border-radius:50%;border:2px solid #fff;box-shadow:0 0 0 1px rgba(0,0,0,.35)}",
+    // A pin (a square with one sharp corner turned down), so a problem is not taken for a point's dot.
+    ".pm-marker span{display:block;width:18px;height:18px;border-radius:50% 50% 50% 0;transform:rotate(-45deg);border:2px solid #fff;box-shadow:0 0 0 1px rgba(0,0,0,.35)}",
     ".pm-marker.pm-overdue span{border-color:#d63939;box-shadow:0 0 0 2px #d63939}",
     ".pm-cluster div{display:flex;align-items:center;justify-content:center;width:100%;height:100%;border-radius:50%;color:#fff;font-weight:700;font-size:12px;border:3px solid rgba(255,255,255,.85);box-shadow:0 0 0 1px rgba(0,0,0,.25)}",
     ".pm-cluster.pm-overdue div{border-color:#d63939}",
@@ -165,7 +166,9 @@
           icon: L.divIcon({
             html: '<span style="background:' + colourOf(row[3], false) + '"></span>',
             className: "pm-marker" + (overdue ? " pm-overdue" : ""),
-            iconSize: [16, 16],
+            iconSize: [18, 18],
+            iconAnchor: [9, 22],
+            popupAnchor: [0, -20],
           }),
         });
         marker.bindPopup(function () { return popup(row); });
