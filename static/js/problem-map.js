@@ -46,6 +46,8 @@
     ".pm-legend div{white-space:nowrap}",
     ".pm-dark .leaflet-popup-content-wrapper,.pm-dark .leaflet-popup-tip{background:#14233a;color:#e6edf7}",
     ".pm-dark .leaflet-popup-content a{color:#7cb8ff}",
+    ".pm-dark .leaflet-bar a{background:#14233a;color:#e6edf7;border-color:#2b3f5f}",
+    ".pm-dark .leaflet-control-scale-line{background:rgba(11,21,38,.75);color:#e6edf7;border-color:#7f8ea3}",
   ].join("\n");
 
   function ensureStyle() {
