@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from campaign.api.exceptions import Conflict
+from campaign.api.filters import UnknownQueryParams
 from campaign.api.serializers import Serializer as StrictSerializer
 from campaign.models import Unit
 from campaign.people import display_name
@@ -173,7 +174,9 @@ class CommitmentListView(generics.ListAPIView):
     optionally `answerer`, `week`, `problems` (ids), `indicator`."""
 
     serializer_class = CommitmentSerializer
-    filter_backends: list = []
+    # The filters are read in get_queryset; anything else in the query string is refused.
+    filter_backends = [UnknownQueryParams]
+    extra_query_params = ("campaign", "unit", "status", "week", "due_from", "due_to")
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

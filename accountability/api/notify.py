@@ -10,7 +10,8 @@ from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from campaign.api.filters import UnknownQueryParams
+from campaign.api.filters import UnknownQueryParams, check_query_params
+from campaign.api.serializers import ModelSerializer as StrictModelSerializer
 from campaign.models import Unit
 from campaign.permissions import IsOffice
 
@@ -29,7 +30,7 @@ from ..notify_views import DeliveryFilterSet
 KIND_CHOICES = NotificationKind.choices
 
 
-class PreferenceSerializer(serializers.ModelSerializer):
+class PreferenceSerializer(StrictModelSerializer):
     kinds = serializers.ListField(
         child=serializers.ChoiceField(choices=KIND_CHOICES), required=False, help_text="为空表示全部类型"
     )
@@ -47,6 +48,7 @@ class PreferenceView(APIView):
 
     @extend_schema(responses=PreferenceSerializer)
     def get(self, request):
+        check_query_params(request, ())
         return Response(PreferenceSerializer(preference_of(request.user)).data)
 
     @extend_schema(request=PreferenceSerializer, responses=PreferenceSerializer)
@@ -63,7 +65,7 @@ class PreferenceView(APIView):
         return Response(PreferenceSerializer(preference).data)
 
 
-class UnitChannelSerializer(serializers.ModelSerializer):
+class UnitChannelSerializer(StrictModelSerializer):
     unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.filter(active=True))
     unit_name = serializers.CharField(source="unit.name", read_only=True)
     kind = serializers.ChoiceField(choices=ROBOT_KINDS)

@@ -8,6 +8,7 @@ inspections.triage."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from functools import partial
 
 import django_filters
@@ -400,6 +401,10 @@ class TicketSerializer(StrictSerializer):
     longitude = serializers.DecimalField(max_digits=9, decimal_places=6, required=False, allow_null=True)
 
 
+class TicketsEnvelopeSerializer(StrictSerializer):
+    tickets = TicketSerializer(many=True, allow_empty=False)
+
+
 class TicketAnswerSerializer(serializers.Serializer):
     ticket_no = serializers.CharField()
     reference = serializers.CharField()
@@ -431,7 +436,8 @@ def _intake_key(request):
 class HotlineTicketsView(APIView):
     """12345 tickets pushed by the hotline platform: a JSON list of tickets (ticket_no, called_at,
     due_at, reporter_name, reporter_phone, category, description, address, latitude, longitude),
-    upserted by ticket_no like the sheet import — all or nothing, at most TICKETS_PER_PUSH a call. The office's token (the current
+    upserted by ticket_no like the sheet import — all or nothing, at most TICKETS_PER_PUSH a call
+    (also accepted wrapped as `{"tickets": [...]}`). The office's token (the current
     campaign) or an intake key in `X-Api-Key` (the key's campaign). Answers the counts and each
     ticket's 受理编号."""
 
@@ -452,12 +458,19 @@ class HotlineTicketsView(APIView):
             campaign = campaign_current()
         else:
             campaign = key.campaign
-        if isinstance(request.data, list) and len(request.data) > TICKETS_PER_PUSH:
+        raw = request.data.get("tickets") if isinstance(request.data, Mapping) else request.data
+        if isinstance(raw, list) and len(raw) > TICKETS_PER_PUSH:
             raise exceptions.ValidationError(
-                {"tickets": [f"一次最多推送 {TICKETS_PER_PUSH} 张工单（本次 {len(request.data)} 张），请分批推送。"]}
+                {"tickets": [f"一次最多推送 {TICKETS_PER_PUSH} 张工单（本次 {len(raw)} 张），请分批推送。"]}
             )
-        data = TicketSerializer(data=request.data, many=True, allow_empty=False)
-        data.is_valid(raise_exception=True)
+        if isinstance(request.data, Mapping):  # {"tickets": [...]} as well as the bare list
+            envelope = TicketsEnvelopeSerializer(data=request.data)
+            envelope.is_valid(raise_exception=True)
+            items = envelope.validated_data["tickets"]
+        else:
+            data = TicketSerializer(data=request.data, many=True, allow_empty=False)
+            data.is_valid(raise_exception=True)
+            items = data.validated_data
         tickets = [
             triage.TicketInput(
                 row=n,
@@ -472,7 +485,7 @@ class HotlineTicketsView(APIView):
                 latitude=item.get("latitude"),
                 longitude=item.get("longitude"),
             )
-            for n, item in enumerate(data.validated_data, start=1)
+            for n, item in enumerate(items, start=1)
         ]
         result, references = triage.tickets_upsert(campaign=campaign, tickets=tickets, dry_run=False)
         if not result.ok:

@@ -169,6 +169,16 @@ def test_the_office_pushes_tickets_and_again_updates(api, office, campaign, cate
     assert Report.objects.count() == 2
 
 
+def test_tickets_wrapped_in_an_object_are_the_same_push(api, office, campaign, category):
+    response = api(office).post("/api/v1/hotline-tickets/", {"tickets": PUSH}, format="json")
+    assert response.status_code == 200 and response.json()["created"] == 2
+    again = api(office).post("/api/v1/hotline-tickets/", PUSH, format="json")
+    assert again.json()["unchanged"] == 2 and Report.objects.count() == 2
+    misspelt = api(office).post("/api/v1/hotline-tickets/", {"ticket": PUSH}, format="json")
+    assert misspelt.status_code == 400 and "ticket" in misspelt.json()["fields"]
+    assert Report.objects.count() == 2
+
+
 def test_an_intake_key_pushes_into_its_campaign(api, office, campaign, category):
     key, raw = intake_key_issue(campaign=campaign, name="12345平台", user=office)
     client = api()
