@@ -4,20 +4,10 @@ office's queues, a liaison's 我的问题, 周评比 for everyone, the leaders' 
 
 from django.urls import reverse
 
+from campaign.context_processors import NavLabel
 from campaign.selectors import scope_for
 
 from .notify import unread_count
-
-
-class NavLabel(str):
-    """A menu label with a count shown beside it as a badge (base.html reads `label.badge`)."""
-
-    badge: int = 0
-
-    def __new__(cls, text: str, badge: int = 0):
-        label = super().__new__(cls, text)
-        label.badge = badge
-        return label
 
 
 def nav_items(user) -> list[tuple]:

@@ -9,6 +9,22 @@ from .selectors import campaign_choices, campaign_current, campaign_days_left, s
 MORE = "管理"
 
 
+class NavLabel(str):
+    """A menu label with a count shown beside it as a badge (base.html reads `label.badge`,
+    `label.badge_title` and `label.badge_testid`). Apps' navigation providers return it."""
+
+    badge: int = 0
+    badge_title: str = ""
+    badge_testid: str = "nav-badge"
+
+    def __new__(cls, text: str, badge: int = 0, *, title: str = "{n} 条未读", testid: str = "nav-badge"):
+        label = super().__new__(cls, text)
+        label.badge = badge
+        label.badge_title = title.format(n=badge)
+        label.badge_testid = testid
+        return label
+
+
 def navigation(request):
     """Computed once per request: the home page renders each widget with the request's context
     processors (seven renders; this ran its queries seven times)."""

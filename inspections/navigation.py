@@ -2,6 +2,7 @@
 
 from django.urls import reverse
 
+from campaign.context_processors import NavLabel
 from campaign.selectors import scope_for
 
 
@@ -24,7 +25,7 @@ def nav_items(user) -> list[tuple]:
     return items
 
 
-def _reports_label(scope) -> str:
+def _reports_label(scope) -> str | NavLabel:
     """群众反映, with the office's 待分拣 count (one COUNT on the queue index)."""
     if not scope.is_office:
         return "群众反映"
@@ -33,4 +34,4 @@ def _reports_label(scope) -> str:
     from .triage import pending_count
 
     count = pending_count(campaign=campaign_current())
-    return f"群众反映（待分拣 {count}）" if count else "群众反映"
+    return NavLabel("群众反映", count, title="{n} 条待分拣", testid="nav-badge-reports")

@@ -63,7 +63,8 @@ def test_office_merges_one_report_and_accepts_another(page, live_server, demo_ci
     )
 
     login(page, live_server, "office")
-    expect(page.locator("nav, header").get_by_text("群众反映（待分拣 2）").first).to_be_visible()
+    expect(page.get_by_test_id("nav-badge-reports")).to_have_text("2")
+    expect(page.get_by_test_id("nav-badge-reports")).to_have_attribute("title", "2 条待分拣")
     page.goto(f"{live_server.url}/inspections/reports/")
     expect(page.get_by_test_id("tab-pending")).to_contain_text("2")
     shot(page, "triage-queue")

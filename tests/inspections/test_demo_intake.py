@@ -29,4 +29,4 @@ def test_demo_reports(client):
     assert Report.objects.filter(campaign=campaign, photos__isnull=False).exists()
     client.force_login(demo["users"]["office"])
     page = client.get("/inspections/reports/").content.decode()
-    assert "群众反映（待分拣" in page and 'data-testid="ticket-overdue"' in page
+    assert 'data-testid="nav-badge-reports"' in page and 'data-testid="ticket-overdue"' in page
