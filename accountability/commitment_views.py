@@ -96,7 +96,11 @@ def commitment_list_page(request):
         row.status_text = status_label(row)
     query = request.GET.copy()
     query.pop("page", None)
-    units = Unit.objects.filter(pk__in=commitment_list(user=request.user, campaign=campaign).values("unit_id"))
+    readable = commitment_list(user=request.user, campaign=campaign)
+    units = Unit.objects.filter(pk__in=readable.values("unit_id"))
+    # The 调度会 weeks that have commitments, newest first, shown as 第48周（…） (a native week
+    # picker would speak the browser's language, not the product's).
+    weeks = list(readable.exclude(week="").order_by("-week").values_list("week", flat=True).distinct())
     return render(
         request,
         "accountability/commitments/list.html",
@@ -108,6 +112,7 @@ def commitment_list_page(request):
             "statuses": STATUS_CHOICES,
             "status": status,
             "week": week,
+            "weeks": weeks,
             "unit": unit,
             "units": units.order_by("path"),
             "due_from": due_from.isoformat() if due_from else "",
