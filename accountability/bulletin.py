@@ -704,9 +704,23 @@ def bulletin_html(*, data: dict, for_pdf: bool = False, photo_url=None) -> str:
     return render_to_string("accountability/bulletin.html", context)
 
 
+def _keep_truncated_images_refused() -> None:
+    """Import WeasyPrint without its side effect: importing it sets Pillow's process-wide
+    `ImageFile.LOAD_TRUNCATED_IMAGES = True`, after which a truncated upload would decode (padded
+    grey) and be accepted as a photo by every later request of the process. The bulletin only embeds
+    our own thumbnails, which are whole, so the flag is put back."""
+    from PIL import ImageFile
+
+    try:
+        import weasyprint.images  # noqa: F401 - the import that sets the flag
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+
 def _storage_fetcher():
     """A WeasyPrint URL fetcher that reads only our own storage: never the network, never an
     arbitrary file. Thumbnails come from `default_storage` (a shared disk or object storage)."""
+    _keep_truncated_images_refused()
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class StorageFetcher(URLFetcher):
@@ -734,6 +748,7 @@ def bulletin_pdf(*, version: RollupVersion, data: dict | None = None, html: str 
     """The printed bulletin as an A4 PDF (WeasyPrint), made by the render job (`bulletin_store`).
     `request` is accepted and ignored: the PDF reads nothing over HTTP (see `StorageFetcher`)."""
     try:
+        _keep_truncated_images_refused()
         from weasyprint import HTML
     except (ImportError, OSError) as exc:  # OSError: pango cannot be loaded
         raise PdfUnavailable(PdfUnavailable.message) from exc

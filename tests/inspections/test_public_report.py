@@ -329,3 +329,25 @@ def test_the_form_s_queries_are_bounded(client, categories, django_assert_max_nu
 def test_an_unreadable_content_length_is_no_server_error(client, categories):
     response = client.post(URL, {**body(categories[0])}, CONTENT_LENGTH="abc")
     assert response.status_code == 200 and "请选择问题类别" in response.content.decode()
+
+
+def test_rendering_a_bulletin_pdf_does_not_make_truncated_photos_acceptable(db):
+    """WeasyPrint's import sets Pillow's LOAD_TRUNCATED_IMAGES for the whole process (a truncated
+    upload then decodes, padded grey); the bulletin's import puts it back, so after a PDF render a
+    truncated photo is still refused."""
+    pytest.importorskip("weasyprint")
+    from django.core.exceptions import ValidationError
+    from PIL import ImageFile
+
+    from accountability.bulletin import _keep_truncated_images_refused
+    from inspections.services import photo_upload
+
+    data = image(size=(400, 300)).read()
+    cut = SimpleUploadedFile("cut.jpg", data[: len(data) // 2], content_type="image/jpeg")
+    ImageFile.LOAD_TRUNCATED_IMAGES = True  # what `import weasyprint` did to the process
+    try:
+        _keep_truncated_images_refused()
+        with pytest.raises(ValidationError):
+            photo_upload(user=None, file=cut)
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
