@@ -161,6 +161,23 @@ def campaign_current() -> Campaign | None:
     return campaigns[0] if campaigns else None
 
 
+def campaign_from_param(raw: str | None) -> Campaign | None:
+    """The campaign a `?campaign=` parameter names: blank → the current one, `all` → None (every
+    campaign), an id → that campaign; anything else is a ValidationError naming it. Shared by the
+    API lists and the forms that take the parameter."""
+    from django.core.exceptions import ValidationError
+
+    raw = (raw or "").strip()
+    if not raw:
+        return campaign_current()
+    if raw == "all":
+        return None
+    campaign = next((c for c in campaign_choices() if str(c.pk) == raw), None)
+    if campaign is None:
+        raise ValidationError(f"创建活动（campaign）“{raw[:20]}”不存在。", code="invalid")
+    return campaign
+
+
 def campaign_phase_on(*, campaign: Campaign, day: datetime.date | None = None) -> Phase | None:
     """The phase whose date range contains the day (today by default)."""
     day = day or timezone.localdate()

@@ -19,7 +19,7 @@ from django.db.models import Case, Count, DecimalField, F, IntegerField, Q, Subq
 from django.utils import timezone
 
 from campaign.models import Unit
-from campaign.selectors import campaign_choices, campaign_current
+from campaign.selectors import campaign_from_param
 
 from .choices import ProblemStatus
 from .models import PointType, PublicCategory
@@ -72,15 +72,7 @@ class ProblemMapForm(forms.Form):
     overdue = forms.CharField(required=False, max_length=5)
 
     def clean_campaign(self):
-        raw = (self.cleaned_data.get("campaign") or "").strip()
-        if not raw:
-            return campaign_current()
-        if raw == "all":
-            return None
-        campaign = next((c for c in campaign_choices() if str(c.pk) == raw), None)
-        if campaign is None:
-            raise forms.ValidationError(f"创建活动（campaign）“{raw[:20]}”不存在。")
-        return campaign
+        return campaign_from_param(self.cleaned_data.get("campaign"))
 
     def clean_week(self):
         week = self.cleaned_data.get("week") or ""

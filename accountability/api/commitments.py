@@ -15,11 +15,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from campaign.api.exceptions import Conflict
-from campaign.api.filters import UnknownQueryParams
+from campaign.api.filters import UnknownQueryParams, campaign_query_param
 from campaign.api.serializers import Serializer as StrictSerializer
 from campaign.models import Unit
 from campaign.people import display_name
-from campaign.selectors import campaign_choices, campaign_current, scope_for
+from campaign.selectors import campaign_current, scope_for
 from indicators.models import Indicator
 from inspections.models import Photo
 
@@ -133,18 +133,6 @@ class CommitmentActionSerializer(StrictSerializer):
     version = serializers.IntegerField(required=False, min_value=0)
 
 
-def _campaign(request):
-    raw = (request.query_params.get("campaign") or "").strip()
-    if not raw:
-        return campaign_current()
-    if raw == "all":
-        return None
-    campaign = next((c for c in campaign_choices() if str(c.pk) == raw), None)
-    if campaign is None:
-        raise exceptions.ValidationError({"campaign": [f"创建活动（campaign）“{raw[:20]}”不存在。"]})
-    return campaign
-
-
 def _queryset(request, campaign=None):
     return commitment_list(user=request.user, campaign=campaign).prefetch_related(
         "problems", "events__actor", "events__photos"
@@ -182,7 +170,7 @@ class CommitmentListView(generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):
             return Commitment.objects.none()
         params = self.request.query_params
-        rows = _queryset(self.request, _campaign(self.request))
+        rows = _queryset(self.request, campaign_query_param(self.request))
         status_value = params.get("status", "")
         rows = filter_status(rows, status_value)
         unit = params.get("unit", "")
@@ -217,7 +205,7 @@ class CommitmentListView(generics.ListAPIView):
         data = CommitmentWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        campaign = _campaign(request) or campaign_current()
+        campaign = campaign_query_param(request) or campaign_current()
         commitment = commitment_create(
             user=request.user,
             campaign=campaign,

@@ -12,10 +12,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from campaign.api.exceptions import Conflict
-from campaign.api.filters import UnknownQueryParams, check_query_params
+from campaign.api.filters import UnknownQueryParams, campaign_query_param, check_query_params
 from campaign.api.serializers import Serializer as StrictSerializer
 from campaign.people import display_name
-from campaign.selectors import campaign_choices, campaign_current, scope_for
+from campaign.selectors import scope_for
 from inspections.models import Photo, PhotoFlag
 
 from ..choices import RecheckStatus
@@ -96,15 +96,7 @@ class EvidenceFlagListView(generics.ListAPIView):
         return evidence_flag_list(user=self.request.user, campaign=self._campaign())
 
     def _campaign(self):
-        raw = (self.request.query_params.get("campaign") or "").strip()
-        if not raw:
-            return campaign_current()
-        if raw == "all":
-            return None
-        found = next((c for c in campaign_choices() if str(c.pk) == raw), None)
-        if found is None:
-            raise exceptions.ValidationError({"campaign": [f"创建活动（campaign）“{raw[:20]}”不存在。"]})
-        return found
+        return campaign_query_param(self.request)
 
 
 # --- 抽查复核 ----------------------------------------------------------------------------------

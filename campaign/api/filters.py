@@ -57,6 +57,19 @@ def known_query_params(queryset, view) -> set[str]:
     return known
 
 
+def campaign_query_param(request):
+    """`campaign.selectors.campaign_from_param` of the request's `?campaign=`, its refusal as the
+    API's 400 naming the parameter."""
+    from django.core.exceptions import ValidationError
+
+    from campaign.selectors import campaign_from_param
+
+    try:
+        return campaign_from_param(request.query_params.get("campaign"))
+    except ValidationError as exc:
+        raise exceptions.ValidationError({"campaign": exc.messages}) from None
+
+
 class UnknownQueryParams:
     """The filter backend that refuses unknown query parameters (first in DEFAULT_FILTER_BACKENDS)."""
 

@@ -19,11 +19,12 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from campaign.api.filters import campaign_query_param
 from campaign.api.pagination import PageNumberPagination
 from campaign.api.views import run_import
 from campaign.models import Unit
 from campaign.permissions import IsOffice, IsOfficeOrReadOnly, can_manage
-from campaign.selectors import campaign_choices, campaign_current, scope_for
+from campaign.selectors import campaign_current, scope_for
 
 from .. import services
 from ..filters import (
@@ -110,15 +111,7 @@ class CampaignLists:
         """The campaign the list reads (None: every campaign, or not a list)."""
         if getattr(self, "action", None) != "list" or getattr(self, "swagger_fake_view", False):
             return None  # (the OpenAPI schema is generated without a database to read)
-        raw = (self.request.query_params.get("campaign") or "").strip()
-        if not raw:
-            return campaign_current()
-        if raw == "all":
-            return None
-        campaign = next((c for c in campaign_choices() if str(c.pk) == raw), None)
-        if campaign is None:
-            raise exceptions.ValidationError({"campaign": [f"创建活动（campaign）“{raw[:20]}”不存在。"]})
-        return campaign
+        return campaign_query_param(self.request)
 
 
 class CanRecordOrReadOnly(permissions.BasePermission):

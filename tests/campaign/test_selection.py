@@ -8,7 +8,7 @@ from django.urls import reverse
 from campaign import services
 from campaign.choices import CampaignLevel
 from campaign.selection import SESSION_KEY
-from campaign.selectors import campaign_current
+from campaign.selectors import campaign_current, campaign_from_param
 
 pytestmark = pytest.mark.django_db
 
@@ -25,6 +25,18 @@ def health(campaign):
 
 def test_outside_a_request_the_default_is_the_active_campaign_evaluated_soonest(campaign, health):
     assert campaign_current() == campaign
+
+
+def test_the_campaign_parameter_names_the_current_one_every_one_or_an_id(campaign, health):
+    from django.core.exceptions import ValidationError
+
+    assert campaign_from_param("") == campaign_from_param(None) == campaign_current()
+    assert campaign_from_param("all") is None
+    assert campaign_from_param(f" {health.pk} ") == health
+    for bad in ("999999", "abc", "²"):
+        with pytest.raises(ValidationError) as refused:
+            campaign_from_param(bad)
+        assert refused.value.messages == [f"创建活动（campaign）“{bad}”不存在。"]
 
 
 def test_the_header_names_the_default_campaign_and_offers_the_others(web, office, campaign, health):
