@@ -23,8 +23,9 @@ from campaign.choices import Role
 from campaign.models import Campaign, Membership, Unit, WorkGroup
 from campaign.selectors import scope_for
 from campaign.weeks import week_label
-from inspections.models import Charge, Observation, Photo
+from inspections.models import Charge, Observation
 from inspections.selectors import iso_week_of
+from inspections.services import photos_for_evidence
 
 from .calendar import add_working_days
 from .choices import NotificationKind, VersionStatus
@@ -211,20 +212,6 @@ def mark_decidable(*, user, appeals: list[Appeal]) -> None:
 # --- writes -------------------------------------------------------------------------------------
 
 
-def _photos(user, photos) -> list[Photo]:
-    ids = [photo.pk if isinstance(photo, Photo) else photo for photo in photos or ()]
-    if not ids:
-        return []
-    try:
-        ids = [int(pk) for pk in ids]
-    except (TypeError, ValueError):
-        raise ValidationError({"photos": "照片编号无效。"}) from None
-    found = list(Photo.objects.filter(pk__in=ids, uploaded_by=user, observation__isnull=True))
-    if len(found) != len(set(ids)):
-        raise ValidationError({"photos": "只能使用本人上传、未用于检查记录的照片作为佐证。"})
-    return found
-
-
 def appeal_file(*, user, observation: Observation, reason: str, photos=()) -> Appeal:
     """File an appeal on an observation charged to the user's unit, within the week's window.
     Refused — nothing saved — without a reason, outside the window, for a unit not charged, or
@@ -248,7 +235,7 @@ def appeal_file(*, user, observation: Observation, reason: str, photos=()) -> Ap
     window = appeal_window(campaign=campaign, week=week)
     if not window.open:
         raise ValidationError({"observation": window.refusal()})
-    evidence = _photos(user, photos)
+    evidence = photos_for_evidence(user=user, photos=photos)
     try:
         with transaction.atomic():
             appeal = Appeal.objects.create(

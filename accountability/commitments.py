@@ -33,8 +33,9 @@ from campaign.models import Campaign, Unit, WorkGroup
 from campaign.selectors import scope_for
 from campaign.weeks import week_label
 from indicators.models import Indicator
-from inspections.models import Photo, Problem
+from inspections.models import Problem
 from inspections.selectors import iso_week_bounds
+from inspections.services import photos_for_evidence
 
 from .calendar import add_working_days, is_working_day, load_overrides
 from .choices import CommitmentStatus, NotificationKind
@@ -242,20 +243,6 @@ def commitments_overdue_twice(*, campaign: Campaign, week: str) -> dict[int, lis
 
 
 # --- writes -------------------------------------------------------------------------------------
-
-
-def _photos(user, photos) -> list[Photo]:
-    ids = [photo.pk if isinstance(photo, Photo) else photo for photo in photos or ()]
-    if not ids:
-        return []
-    try:
-        ids = [int(pk) for pk in ids]
-    except (TypeError, ValueError):
-        raise ValidationError({"photos": "照片编号无效。"}) from None
-    found = list(Photo.objects.filter(pk__in=ids, uploaded_by=user, observation__isnull=True))
-    if len(found) != len(set(ids)):
-        raise ValidationError({"photos": "只能使用本人上传、未用于检查记录的照片作为佐证。"})
-    return found
 
 
 def _clean_fields(
@@ -477,7 +464,7 @@ def commitment_report_done(
     note = _note(note)
     if not note:
         raise ValidationError({"note": "请填写完成情况说明。"})
-    evidence = _photos(user, photos)
+    evidence = photos_for_evidence(user=user, photos=photos)
     locked = _lock(commitment, expected_version)
     if locked.status != CommitmentStatus.OPEN:
         raise ValidationError({"status": f"该承诺事项{CommitmentStatus(locked.status).label}，不能报告完成。"})

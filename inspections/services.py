@@ -975,3 +975,19 @@ def problem_create(
     )
     problem.photos.set([*photo_ids, *(p.pk if isinstance(p, Photo) else int(p) for p in copied_photos)])
     return problem
+
+
+def photos_for_evidence(*, user, photos) -> list[Photo]:
+    """The photos (ids or objects) a user cites as evidence for an appeal or a commitment: their
+    own uploads not already used by an inspection; anything else refuses the whole request."""
+    ids = [photo.pk if isinstance(photo, Photo) else photo for photo in photos or ()]
+    if not ids:
+        return []
+    try:
+        ids = [int(pk) for pk in ids]
+    except (TypeError, ValueError):
+        raise ValidationError({"photos": "照片编号无效。"}) from None
+    found = list(Photo.objects.filter(pk__in=ids, uploaded_by=user, observation__isnull=True))
+    if len(found) != len(set(ids)):
+        raise ValidationError({"photos": "只能使用本人上传、未用于检查记录的照片作为佐证。"})
+    return found
