@@ -23,7 +23,9 @@ from campaign.selectors import campaign_current, scope_for
 from indicators.models import Indicator
 from inspections.models import Photo
 
+from ..choices import CommitmentStatus
 from ..commitments import (
+    OVERDUE,
     UNSET,
     CommitmentConflict,
     attach_days_overdue,
@@ -172,6 +174,9 @@ class CommitmentListView(generics.ListAPIView):
         params = self.request.query_params
         rows = _queryset(self.request, campaign_query_param(self.request))
         status_value = params.get("status", "")
+        if status_value and status_value not in {OVERDUE, *CommitmentStatus.values}:
+            shown = "、".join([*CommitmentStatus.values, OVERDUE])
+            raise exceptions.ValidationError({"status": [f"状态应为 {shown} 之一。"]})
         rows = filter_status(rows, status_value)
         unit = params.get("unit", "")
         if unit:

@@ -123,6 +123,8 @@ def test_patch_and_overdue_filter(api, made, office):
     assert rows[0]["is_overdue"] is True and rows[0]["status_label"] == "逾期" and rows[0]["days_overdue"] > 100
     assert api(office).get(URL, {"status": "open"}).json()["results"] == []
     assert api(office).get(URL, {"due_from": "明天"}).status_code == 400
+    misspelt = api(office).get(URL, {"status": "overdu"})
+    assert misspelt.status_code == 400 and misspelt.json()["fields"]["status"][0].startswith("状态应为")
 
 
 def test_the_lists_query_count_does_not_grow(api, office, campaign, city, django_assert_max_num_queries):
