@@ -32,6 +32,7 @@ from inspections.services import photo_upload
 from .choices import CommitmentStatus
 from .commitments import (
     OVERDUE,
+    WEEK_PATTERN,
     CommitmentConflict,
     attach_days_overdue,
     can_create_commitment,
@@ -304,8 +305,14 @@ class CommitmentCreateView(ObjectFormView):
             raise PermissionDenied("只有创建办或领导可以登记承诺事项。")
 
     def get_initial(self):
-        unit = self.request.GET.get("unit", "")
-        return {"unit": unit} if unit.isdigit() else {}
+        """From the 调度会材料's 登记承诺: the unit, and the week whose meeting it is made at."""
+        initial = {}
+        unit, week = self.request.GET.get("unit", ""), self.request.GET.get("week", "")
+        if unit.isdigit():
+            initial["unit"] = unit
+        if WEEK_PATTERN.match(week):
+            initial["week"] = week
+        return initial
 
     def cancel_url(self):
         return reverse("commitment-list")

@@ -191,7 +191,9 @@ def _week_end_overdue_day(week: str) -> datetime.date:
     return last_working_day_before(end.date())
 
 
-def commitments_carried(*, campaign: Campaign, unit_ids, week: str, today: datetime.date | None = None) -> QuerySet:
+def commitments_carried(
+    *, campaign: Campaign, unit_ids=None, week: str, today: datetime.date | None = None
+) -> QuerySet:
     """What the 调度会 after `week` lists per unit: every commitment open at the week's end (made
     before it ended, neither cancelled, reported done nor confirmed by then) plus those confirmed
     done during the week, with `done_in_week`, `overdue_at_week_end` and the current `is_overdue`.
@@ -204,9 +206,9 @@ def commitments_carried(*, campaign: Campaign, unit_ids, week: str, today: datet
         & (Q(cancelled_at__isnull=True) | Q(cancelled_at__gte=end))
     )
     done_in_week = Q(completed_at__gte=start, completed_at__lt=end)
-    queryset = Commitment.objects.filter(campaign=campaign, unit_id__in=list(unit_ids), created_at__lt=end).filter(
-        open_at_end | done_in_week
-    )
+    queryset = Commitment.objects.filter(campaign=campaign, created_at__lt=end).filter(open_at_end | done_in_week)
+    if unit_ids is not None:  # None: every unit's (the 调度会材料 asks which units carry any)
+        queryset = queryset.filter(unit_id__in=list(unit_ids))
     queryset = with_commitment_facts(queryset.select_related("unit"), today=today)
     return queryset.annotate(
         done_in_week=Case(When(done_in_week, then=Value(True)), default=Value(False), output_field=BooleanField()),

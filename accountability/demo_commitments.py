@@ -1,6 +1,7 @@
-"""Demo: 承诺事项 made at the 调度会 after the last published week by its 黑榜 units — for each, one
-done and confirmed, one still open, one already overdue — and one open for the demo liaison's own
-street, so every persona has something to act on."""
+"""Demo: 承诺事项 made at the 调度会 held early in the last published week (the meeting on the week
+before it) by that earlier week's 黑榜 units — for each, one done and confirmed during the week,
+one still open, one overdue by the week's end — and one open for the demo liaison's own street, so
+every persona has something to act on and the last published week's 调度会材料 carries them all."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from django.utils import timezone
 
 from campaign.demo import demo_liaison
 from campaign.models import Campaign, Membership, Unit
+from inspections.selectors import iso_week_bounds
 
-from .calendar import add_working_days
+from .calendar import add_working_days, is_working_day
 from .choices import BoardList, VersionStatus
 from .commitments import commitment_confirm, commitment_create, commitment_report_done
-from .models import Commitment, RollupVersion, UnitWeekScore
+from .models import Commitment, CommitmentEvent, RollupVersion, UnitWeekScore
 
 PROMISES = (
     ("对本周通报的占道经营问题逐一销号，建立早晚巡查台账", 3),
@@ -40,10 +42,18 @@ def seed(context: dict) -> None:
     if version is None:
         return
     today = timezone.localdate()
-    meeting = add_working_days(today, -4)  # the 调度会, a few working days ago
+    # The 调度会 on the week before the last published one, held on the first working day of the
+    # last published week: what it promised is what that week's pack carries.
+    earlier = (
+        RollupVersion.objects.filter(campaign=campaign, status=VersionStatus.PUBLISHED, week__lt=version.week)
+        .order_by("-week")
+        .first()
+    ) or version
+    monday = iso_week_bounds(version.week)[0].date()
+    meeting = monday if is_working_day(monday) else add_working_days(monday, 1)
     black = list(
         Unit.objects.filter(
-            pk__in=UnitWeekScore.objects.filter(rollup=version, board=BoardList.BLACK).values("unit_id")
+            pk__in=UnitWeekScore.objects.filter(rollup=earlier, board=BoardList.BLACK).values("unit_id")
         ).order_by("path")[:3]
     )
     liaison = context["users"].get("liaison")
@@ -61,7 +71,7 @@ def seed(context: dict) -> None:
                         content=content,
                         due_date=due,
                         answerer=f"{unit.display_name}主要负责人",
-                        week=version.week,
+                        week=earlier.week,
                         today=meeting,
                     ),
                     fate,
@@ -77,7 +87,7 @@ def seed(context: dict) -> None:
                     content="两周内完成辖区小区楼道堆物清理，报送前后对比照片",
                     due_date=add_working_days(today, 8),
                     answerer=f"{own.unit.display_name}分管领导",
-                    week=version.week,
+                    week=earlier.week,
                 ),
                 "open",
             )
@@ -91,3 +101,10 @@ def seed(context: dict) -> None:
                 note="已全部销号，巡查台账已建立并上传。",
             )
             commitment_confirm(user=office, commitment=reported, note="经核实已完成。")
+            # Reported and confirmed two working days after the meeting (within the week).
+            done_day = add_working_days(meeting, 2)
+            Commitment.objects.filter(pk=commitment.pk).update(
+                reported_at=_at(done_day, 10), completed_at=_at(done_day, 15)
+            )
+            for event, hour in zip(commitment.events.order_by("at", "pk")[1:], (10, 15), strict=False):
+                CommitmentEvent.objects.filter(pk=event.pk).update(at=_at(done_day, hour))

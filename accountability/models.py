@@ -638,3 +638,39 @@ class CommitmentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} #{self.commitment_id}"
+
+
+def meeting_pack_upload_to(instance, filename: str) -> str:
+    """One immutable name per rendering: the week, the version and the content's hash."""
+    version = instance.version
+    return f"meetings/{version.campaign_id}/{version.week}/v{version.number}-{instance.sha256[:16]}.pdf"
+
+
+class MeetingPack(models.Model):
+    """调度会材料 of a published week: the units the office added to those the campaign's rules call
+    (`accountability.meeting`), and the PDF last rendered by a background job (`run`: its status,
+    progress and error). The print page and the API read the pack live; the PDF is a copy made at
+    `rendered_at`, rendered again when the office changes the units or asks for it."""
+
+    version = models.OneToOneField(
+        RollupVersion, on_delete=models.CASCADE, related_name="meeting_pack", verbose_name="周评比版本"
+    )
+    added_units = models.ManyToManyField(Unit, blank=True, related_name="+", verbose_name="创建办添加的单位")
+    file = models.FileField("PDF 文件", upload_to=meeting_pack_upload_to, max_length=300, blank=True)
+    size = models.PositiveBigIntegerField("大小（字节）", default=0)
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
+    rendered_at = models.DateTimeField("生成时间", null=True, blank=True)
+    run = models.ForeignKey(
+        JobRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="生成任务"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField("创建时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "调度会材料"
+        verbose_name_plural = "调度会材料"
+
+    def __str__(self) -> str:
+        return f"调度会材料 {self.version}"

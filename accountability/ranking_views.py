@@ -152,6 +152,7 @@ def ranking_week(request):
     context = {
         "districts": districts,
         "may_read_flags": can_read_evidence_flags(request.user),  # the 疑点 list a row's count opens
+        "may_read_packs": scope.is_office or scope.is_leader,  # 调度会材料 (accountability.meeting)
         "title": f"周评比排名 · {week_label(week)}" if version else "周评比排名",
         "campaign": campaign,
         "weeks": weeks,

@@ -122,6 +122,7 @@ def campaign_rules(campaign: Campaign) -> dict:
         "district_departments": campaign.district_departments,
         "recheck_failed_raises_case": campaign.recheck_failed_raises_case,
         "commitment_overdue_raises_case": campaign.commitment_overdue_raises_case,
+        "meeting_overdue_units": campaign.meeting_overdue_units,
     }
 
 
@@ -855,19 +856,24 @@ def _black_streaks(version: RollupVersion, unit_ids: list[int]) -> dict[int, int
 
 def _evidence(version: RollupVersion, owners: Q, condition: Q) -> dict[int, list[int]]:
     """For every case unit of the version whose row matches `owners`: the first EVIDENCE_LIMIT
-    problems (by deadline, then id) of the campaign meeting `condition` that the unit answers for —
-    located in or handled by its subtree (as inspections.selectors.responsible_q). One statement
-    for all the units: the units' subtrees through a recursive walk down `parent` (the chain the
-    materialised paths record), joined to the problems concerned on the located and the handling
-    unit, numbered per unit with ROW_NUMBER()."""
-    units, units_params = (
-        UnitWeekScore.objects.filter(owners, rollup=version, population__in=CASE_POPULATIONS)
-        .order_by()
-        .values("unit_id")
-        .query.sql_with_params()
-    )
+    problems (by deadline, then id) of the campaign meeting `condition` that the unit answers for
+    (`problems_answered_by`)."""
+    units = UnitWeekScore.objects.filter(owners, rollup=version, population__in=CASE_POPULATIONS).values("unit_id")
+    return problems_answered_by(units=units, campaign=version.campaign, condition=condition)
+
+
+def problems_answered_by(
+    *, units: QuerySet, campaign: Campaign, condition: Q, limit: int = EVIDENCE_LIMIT
+) -> dict[int, list[int]]:
+    """Per unit of `units` (a queryset of one column, the units' ids): the first `limit` problems
+    (by deadline, then id) of the campaign meeting `condition` that the unit answers for — located
+    in or handled by its subtree (as inspections.selectors.responsible_q). One statement for all the
+    units: the units' subtrees through a recursive walk down `parent` (the chain the materialised
+    paths record), joined to the problems concerned on the located and the handling unit, numbered
+    per unit with ROW_NUMBER()."""
+    units, units_params = units.order_by().query.sql_with_params()
     problems, problems_params = (
-        _problems(version.campaign)
+        _problems(campaign)
         .filter(condition)
         .order_by()
         .values("pk", "unit_id", "handler_id", "deadline")
@@ -894,7 +900,7 @@ def _evidence(version: RollupVersion, owners: Q, condition: Q) -> dict[int, list
     """
     evidence: dict[int, list[int]] = {}
     with connection.cursor() as cursor:
-        cursor.execute(statement, [*units_params, *problems_params, EVIDENCE_LIMIT])
+        cursor.execute(statement, [*units_params, *problems_params, limit])
         for owner, problem_id in cursor.fetchall():
             evidence.setdefault(owner, []).append(problem_id)
     return evidence

@@ -59,6 +59,14 @@ def bulletin_render_task(version_id: int) -> dict:
     return bulletin_render(version_id)
 
 
+@shared_task(name="accountability.meeting_render")
+def meeting_render_task(run_id: int) -> dict:
+    """Render and store a 调度会材料's PDF (accountability.meeting), taken once per run."""
+    from .meeting import meeting_render
+
+    return meeting_render(run_id)
+
+
 @shared_task(name="accountability.deliver_notification")
 def deliver_notification(delivery_id: int) -> str:
     """One attempt at one push (e-mail, SMS, a group robot); a failure is recorded on the delivery

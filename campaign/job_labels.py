@@ -9,6 +9,7 @@ from campaign.weeks import week_label
 JOB_LABELS = {
     "weekly_rollup": "周评比计算",
     "bulletin_render": "周通报生成",
+    "meeting_render": "调度会材料生成",
     "import": "导入",
     "worker_check": "后台任务节点检查",
     "reminders_send": "整改提醒发送",

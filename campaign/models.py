@@ -61,6 +61,13 @@ class Campaign(models.Model):
         default=True,
         help_text="承诺事项连续两周周末仍逾期未完成时，发布周评比时对承诺单位立案问责",
     )
+    # 调度会材料: besides the 黑榜, the units with open cases and those carrying commitments, the
+    # weekly meeting pack calls this many units with the most problems overdue at the week's end.
+    meeting_overdue_units = models.PositiveSmallIntegerField(
+        "调度会：超期问题最多的单位数",
+        default=3,
+        help_text="调度会材料除黑榜、未结问责和有承诺事项的单位外，另列周末超期未改问题最多的前 N 个单位（0 为不列）",
+    )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     history = HistoricalRecords()
 

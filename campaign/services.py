@@ -434,6 +434,7 @@ def _units_apply(*, planned: dict[str, _PlannedUnit], result: ImportResult) -> N
 
 # --- Campaigns -------------------------------------------------------------------------------
 
+MEETING_OVERDUE_UNITS_MAX = 20  # a meeting hears a handful of units, not the whole city
 CAMPAIGN_FIELDS = (
     "name",
     "level",
@@ -457,6 +458,7 @@ CAMPAIGN_FIELDS = (
     "appeal_deadline_hour",
     "recheck_failed_raises_case",
     "commitment_overdue_raises_case",
+    "meeting_overdue_units",
     "survey_target",
 )
 
@@ -471,6 +473,8 @@ def _validate_campaign(campaign: Campaign) -> None:
     weights = (campaign.weight_score or 0) + (campaign.weight_process or 0)
     if weights != 100:
         errors["weight_process"] = f"得分率与按期整改率两项权重之和应为 100，现为 {weights}。"
+    if (campaign.meeting_overdue_units or 0) > MEETING_OVERDUE_UNITS_MAX:
+        errors["meeting_overdue_units"] = f"调度会材料另列的超期单位数不能超过 {MEETING_OVERDUE_UNITS_MAX} 个。"
     if campaign.red_line is not None and campaign.black_line is not None and campaign.black_line > campaign.red_line:
         errors["black_line"] = "黑榜线不能高于红榜线。"
     if campaign.survey_target is not None and not 0 <= campaign.survey_target <= 100:

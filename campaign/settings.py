@@ -208,11 +208,14 @@ JOB_TASKS = {
     "import": {"task": "campaign.import_job"},
     "weekly_rollup": {"task": "accountability.rollup_week"},
     "bulletin_render": {"task": "accountability.bulletin_render", "arg": "version"},
+    "meeting_render": {"task": "accountability.meeting_render"},
 }
 JOB_SWEEPERS = [  # app-specific states, after the runs'
     "accountability.bulletin_store.bulletin_sweep",
     "accountability.notify.deliveries_sweep",  # pushes the broker never got
 ]
+# 调度会材料: at most this many units (the office's first, then by rule); the others are named.
+MEETING_PACK_MAX_UNITS = env.int("MEETING_PACK_MAX_UNITS", default=40)
 JOB_REDISPATCH_MINUTES = env.int("JOB_REDISPATCH_MINUTES", default=5)
 JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
 JOB_STALE_MARGIN_MINUTES = env.int("JOB_STALE_MARGIN_MINUTES", default=5)

@@ -55,6 +55,7 @@ urlpatterns = [
     path("bulletins/", include("accountability.bulletin_urls")),
     path("history/", include("accountability.history_urls")),
     path("commitments/", include("accountability.commitment_urls")),
+    path("meetings/", include("accountability.meeting_urls")),
     # Open311 GeoReport v2: public reads, keyed writes (no login)
     path("open311/v2/", include("inspections.open311_urls")),
     path("notifications/", include("accountability.notify_urls")),
@@ -71,6 +72,7 @@ urlpatterns = [
     path("api/v1/", include("accountability.api.history_urls")),
     path("api/v1/", include("accountability.api.commitment_urls")),
     path("api/v1/", include("accountability.api.screen_urls")),
+    path("api/v1/", include("accountability.api.meeting_urls")),
     path("api/v1/", include("inspections.api.urls")),
     path("api/v1/", include("indicators.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -108,6 +108,7 @@ class CampaignSerializer(ModelSerializer):
             "appeal_deadline_hour",
             "recheck_failed_raises_case",
             "commitment_overdue_raises_case",
+            "meeting_overdue_units",
             "phases",
             "current_phase",
             "days_left",
