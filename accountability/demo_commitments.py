@@ -17,6 +17,7 @@ from inspections.selectors import iso_week_bounds
 from .calendar import add_working_days, is_working_day
 from .choices import BoardList, VersionStatus
 from .commitments import commitment_confirm, commitment_create, commitment_report_done
+from .meeting import meeting_pack_generate
 from .models import Commitment, CommitmentEvent, RollupVersion, UnitWeekScore
 
 PROMISES = (
@@ -108,3 +109,5 @@ def seed(context: dict) -> None:
             )
             for event, hour in zip(commitment.events.order_by("at", "pk")[1:], (10, 15), strict=False):
                 CommitmentEvent.objects.filter(pk=event.pk).update(at=_at(done_day, hour))
+    # The last published week's 调度会材料, its PDF rendered (by the worker; inline in the demo).
+    meeting_pack_generate(version=version, user=office)
