@@ -193,6 +193,17 @@ def page_targets(campaign, week: str) -> list[dict]:
             "user": users["office"],
             "main_sql_hint": "bulletin_data of the published version (the week must be published)",
         },
+        {
+            "name": "调度会材料 print page",
+            "url": reverse("meeting-page", args=[campaign.pk, week]),
+            "user": users["office"],
+            "main_sql_hint": "meeting_pack_data: the called units, then each part for all of them at once",
+        },
+        {
+            "name": "API meeting pack",
+            "url": f"/api/v1/meeting-packs/{campaign.pk}/{week}/",
+            "user": users["office"],
+        },
         {"name": "points list", "url": reverse("point-list"), "user": users["office"]},
         {
             "name": "points map",

@@ -184,6 +184,8 @@ PAGES = [
     Page("points list", "office", lambda w: "/inspections/points/", "html"),
     Page("points map", "office", lambda w: "/inspections/points/map/"),
     Page("周通报 print page", "leader", lambda w: f"/bulletins/{w.campaign.pk}/{WEEK}/"),
+    Page("调度会材料 print page", "office", lambda w: f"/meetings/{w.campaign.pk}/{WEEK}/"),
+    Page("API meeting pack", "leader", lambda w: f"/api/v1/meeting-packs/{w.campaign.pk}/{WEEK}/"),
     Page("API problems", "office", lambda w: "/api/v1/problems/", "api"),
     Page("API problems (liaison)", "liaison", lambda w: "/api/v1/problems/", "api"),
     Page("API problems (department)", "dept", lambda w: "/api/v1/problems/", "api"),
