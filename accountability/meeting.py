@@ -532,7 +532,14 @@ RENDERING = (JobStatus.QUEUED, JobStatus.RUNNING)
 def pack_status(pack: MeetingPack | None) -> dict:
     """Where the PDF stands: none (never asked), queued, running, done, failed."""
     if pack is None or pack.run is None:
-        return {"status": "none", "progress": 0, "error": "", "ready": False, "rendered_at": None}
+        made = pack is not None and bool(pack.file)  # a file whose run record is gone is still made
+        return {
+            "status": "done" if made else "none",
+            "progress": 100 if made else 0,
+            "error": "",
+            "ready": made,
+            "rendered_at": pack.rendered_at if made else None,
+        }
     run = pack.run
     ready = bool(pack.file) and run.status == JobStatus.SUCCEEDED
     return {
@@ -629,6 +636,11 @@ def meeting_pack_remove_unit(*, version: RollupVersion, user, unit) -> Unit:
     return unit
 
 
+def _delete_quietly(storage, name: str) -> None:
+    with contextlib.suppress(OSError):  # a stale copy left behind is harmless
+        storage.delete(name)
+
+
 def _error_text(exc: Exception) -> str:
     if isinstance(exc, PdfUnavailable):
         return PdfUnavailable.message
@@ -670,7 +682,7 @@ def meeting_render(run_id: int) -> dict:
                     file=stored, sha256=digest, size=len(content), rendered_at=timezone.now()
                 )
                 if old and old != stored:
-                    transaction.on_commit(lambda: pack.file.storage.delete(old))
+                    transaction.on_commit(lambda: _delete_quietly(pack.file.storage, old))
     except Exception as exc:
         job_run_finish(run=run, result=result, error=_error_text(exc))
         if isinstance(exc, PdfUnavailable):
