@@ -411,3 +411,23 @@ def test_the_api_refuses_an_unpublished_week(campaign, week45, office, api):
     assert response.status_code == 404 and NOT_PUBLISHED in response.json()["detail"]
     response = api(office).post(f"/api/v1/meeting-packs/{campaign.pk}/{WEEK}/render/", {}, format="json")
     assert response.status_code == 404 and not MeetingPack.objects.exists()
+
+
+def test_a_made_pdf_whose_run_record_is_gone_is_still_served(
+    version, office, leader, web, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        meeting_pack_generate(version=version, user=office)
+    JobRun.objects.filter(name="meeting_render").delete()  # the run's record pruned: SET_NULL
+    pack = pack_of(version)
+    assert pack.run is None and meeting.pack_status(pack)["ready"]
+    assert web(leader).get(page(version).rstrip("/") + ".pdf").status_code == 200
+
+
+def test_the_list_shows_each_published_week_and_its_pdf(version, office, web, django_capture_on_commit_callbacks):
+    body = web(office).get("/meetings/").content.decode()
+    assert "第45周" in body and "尚未生成 PDF" in body
+    with django_capture_on_commit_callbacks(execute=True):
+        meeting_pack_generate(version=version, user=office)
+    body = web(office).get("/meetings/").content.decode()
+    assert "PDF 已生成" in body and f"/meetings/{version.campaign_id}/{WEEK}.pdf" in body
