@@ -71,6 +71,7 @@ RESOURCE_KIND = {
     "hotline-tickets": "report",
     "problem-map": "problem",
     "command-screen": "campaign",  # the 大屏: no path id, it reads one campaign (?campaign=)
+    "meeting-packs": "campaign",  # 调度会材料: {campaign}/{week}, the world's campaign (the week is generated)
 }
 
 
