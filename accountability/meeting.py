@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import models, transaction
@@ -36,7 +37,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from campaign.choices import JobStatus
+from campaign.choices import JobStatus, UnitKind
 from campaign.jobs import job_enqueue
 from campaign.models import Unit
 from campaign.selectors import scope_for
@@ -341,13 +342,17 @@ def _trend(version: RollupVersion, unit_ids: list[int]) -> dict[int, list[dict]]
 _OVERDUE_FIELDS = ("pk", "description", "deadline", "status", "rework_count", "found_at")
 
 
-def _overdue(version: RollupVersion, unit_ids: list[int]) -> dict[int, list[dict]]:
+def _overdue_ids(version: RollupVersion, unit_ids: list[int]) -> dict[int, list[int]]:
     """The problems each unit answers for (located in or handled by its subtree, as the ranking
     counts them) open past their deadline at the week's end: the longest overdue few, one statement
-    for all the units, then their details in one read."""
+    for all the units."""
     condition = week_count_q(version.week)["overdue_open"]
     units = Unit.objects.filter(pk__in=unit_ids).values(unit_id=F("pk"))
-    ids = problems_answered_by(units=units, campaign=version.campaign, condition=condition, limit=OVERDUE_ROWS)
+    return problems_answered_by(units=units, campaign=version.campaign, condition=condition, limit=OVERDUE_ROWS)
+
+
+def _overdue(version: RollupVersion, ids: dict[int, list[int]]) -> dict[int, list[dict]]:
+    """The overdue problems' details as they are now (one read)."""
     details = {
         row["pk"]: row
         for row in Problem.objects.filter(pk__in=[pk for pks in ids.values() for pk in pks]).values(
@@ -422,6 +427,26 @@ def _commitments(version: RollupVersion, unit_ids: list[int]) -> dict[int, list[
     return result
 
 
+def _week_parts(version: RollupVersion, unit_ids: list[int]) -> dict:
+    """What the week was for the units — the trend, the losses, which problems were overdue at its
+    end — does not change once the week is published: read once (seven statements, the heaviest of
+    the pack: a megacity's week is 20,000 observations and 50,000 overdue problems) and kept in the
+    cache for `MEETING_PACK_CACHE_SECONDS`, per published version and set of units. The rest (who
+    is called, cases, commitments, the problems' current state) is read on every request."""
+    published = version.published_at.timestamp() if version.published_at else 0
+    digest = hashlib.sha256(",".join(map(str, sorted(unit_ids))).encode()).hexdigest()[:24]
+    key = f"meeting-week:{version.pk}:{published}:{digest}"
+    parts = cache.get(key)
+    if parts is None:
+        parts = {
+            "trend": _trend(version, unit_ids),
+            "losses": _losses(version, unit_ids),
+            "overdue_ids": _overdue_ids(version, unit_ids),
+        }
+        cache.set(key, parts, settings.MEETING_PACK_CACHE_SECONDS)
+    return parts
+
+
 def meeting_pack_data(*, version: RollupVersion, pack: MeetingPack | None = None) -> dict:
     """The pack of a published week: a fixed number of queries whatever the number of units."""
     added_ids = list(pack.added_units.values_list("pk", flat=True)) if pack is not None else []
@@ -437,9 +462,10 @@ def meeting_pack_data(*, version: RollupVersion, pack: MeetingPack | None = None
             row["unit_id"]: row
             for row in UnitWeekScore.objects.filter(rollup=version, unit_id__in=unit_ids).values(*_ROW_FIELDS)
         }
-        trend, losses = _trend(version, unit_ids), _losses(version, unit_ids)
+        week = _week_parts(version, unit_ids)
+        trend, losses = week["trend"], week["losses"]
         overdue, cases, commitments = (
-            _overdue(version, unit_ids),
+            _overdue(version, week["overdue_ids"]),
             _cases(version, unit_ids),
             _commitments(version, unit_ids),
         )
@@ -559,7 +585,7 @@ def _queue(pack: MeetingPack, user) -> MeetingPack:
     return pack
 
 
-def _check_office(user) -> None:
+def check_office(user) -> None:
     if not scope_for(user).is_office:
         raise PermissionDenied(OFFICE_ONLY)
 
@@ -573,7 +599,7 @@ def meeting_pack_generate(*, version: RollupVersion, user) -> MeetingPack:
     """The office makes the week's pack (or renders its PDF again): the pack is created with the
     units the rules call (plus, for a republished week, those the office added to the week's
     earlier pack), and its PDF queued — once: while a render is queued or running, nothing more."""
-    _check_office(user)
+    check_office(user)
     with transaction.atomic():
         _locked_version(version)
         pack = MeetingPack.objects.select_related("run").filter(version=version).first()
@@ -601,12 +627,14 @@ def _clean_unit(value) -> Unit:
     unit = Unit.objects.filter(pk=unit_id, active=True).first()
     if unit is None:
         raise ValidationError({"unit": "该单位不存在或已停用。"})
+    if unit.kind == UnitKind.COMMUNITY:
+        raise ValidationError({"unit": f"{unit.name}是社区（村），由所属街道在调度会上汇报，请添加其所属街道。"})
     return unit
 
 
 def meeting_pack_add_unit(*, version: RollupVersion, user, unit) -> Unit:
     """The office calls a unit the rules did not (given by id); the PDF is rendered again."""
-    _check_office(user)
+    check_office(user)
     unit = _clean_unit(unit)
     with transaction.atomic():
         _locked_version(version)
@@ -623,7 +651,7 @@ def meeting_pack_add_unit(*, version: RollupVersion, user, unit) -> Unit:
 
 def meeting_pack_remove_unit(*, version: RollupVersion, user, unit) -> Unit:
     """The office takes back a unit it added (the rules' units stay); the PDF is rendered again."""
-    _check_office(user)
+    check_office(user)
     unit = _clean_unit(unit)
     with transaction.atomic():
         _locked_version(version)

@@ -216,6 +216,8 @@ JOB_SWEEPERS = [  # app-specific states, after the runs'
 ]
 # 调度会材料: at most this many units (the office's first, then by rule); the others are named.
 MEETING_PACK_MAX_UNITS = env.int("MEETING_PACK_MAX_UNITS", default=40)
+# 调度会材料: how long what a published week was (trend, losses, overdue at its end) is kept per unit set.
+MEETING_PACK_CACHE_SECONDS = env.int("MEETING_PACK_CACHE_SECONDS", default=300)
 JOB_REDISPATCH_MINUTES = env.int("JOB_REDISPATCH_MINUTES", default=5)
 JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
 JOB_STALE_MARGIN_MINUTES = env.int("JOB_STALE_MARGIN_MINUTES", default=5)

@@ -26,6 +26,7 @@ from campaign.api.serializers import Serializer as StrictSerializer
 from ..meeting import (
     NOT_PUBLISHED,
     Reason,
+    check_office,
     check_reader,
     meeting_pack_add_unit,
     meeting_pack_data,
@@ -254,6 +255,7 @@ class MeetingPackUnitsView(APIView):
     def post(self, request, campaign: int, week: str):
         check_query_params(request, ())
         version = _version(request, campaign, week)
+        check_office(request.user)  # refused before the input is read: a leader's 403, never a 400
         serializer = PackUnitInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         meeting_pack_add_unit(version=version, user=request.user, unit=serializer.validated_data["unit"])
@@ -287,6 +289,7 @@ class MeetingPackRenderView(APIView):
     def post(self, request, campaign: int, week: str):
         check_query_params(request, ())
         version = _version(request, campaign, week)
+        check_office(request.user)
         if request.data:
             raise exceptions.ValidationError({"non_field_errors": ["该操作不需要提交任何字段。"]})
         pack = meeting_pack_generate(version=version, user=request.user)

@@ -112,7 +112,9 @@ def _path_ids(world, path: str) -> list[dict]:
         return [{}]
     kind = RESOURCE_KIND[path.removeprefix("/api/v1/").split("/")[0]]
     ids = sorted({obj.pk for obj in world.objects[kind].values()})
-    return [{names[0]: pk} for pk in ids]
+    # A week in the path (a published week's pack): the world's week, so the request reaches the view.
+    week = {"week": world.week} if "week" in names[1:] else {}
+    return [{names[0]: pk, **week} for pk in ids]
 
 
 @pytest.fixture(scope="module")

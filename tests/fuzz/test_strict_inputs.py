@@ -41,6 +41,7 @@ def _url(world, path: str) -> str:
     if "{" not in path:
         return path
     kind = RESOURCE_KIND[path.removeprefix("/api/v1/").split("/")[0]]
+    path = path.replace("{week}", world.week)  # a published week's pack: the world's week
     return re.sub(r"{\w+}", str(world.obj(kind, "A").pk), path, count=1)
 
 
