@@ -35,8 +35,8 @@ PAGE_POST = S(405, 405, 405, 405, 405, 405, 405)
 PAGE_WRITE = S(302, OK, 403, 403, 403, 403, 403)
 PAGE_WRITE_REFUSED = S(302, 302, 403, 403, 403, 403, 403)
 API_WRITE_REFUSED = S(403, 400, 403, 403, 403, 403, 403)
-# A well-formed body naming no unit: the service refuses the office (400) after the leader (403).
-# (An ill-formed one is refused by the serializer first: a leader would get its 400, not the 403.)
+# A body naming no unit: the office's is refused by the service (400); everyone else's is refused
+# before the body is read (403).
 NO_UNIT = 999_999_999
 
 
