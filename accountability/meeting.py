@@ -2,11 +2,15 @@
 each, what it is asked about.
 
 Which units: those the campaign's rules call — the 黑榜 of the week (districts, streets and
-departments: communities answer through their street), the `meeting_overdue_units` units with the
-most problems overdue at the week's end, those with a case still 待处理, those carrying a
-commitment (open at the week's end, or confirmed done during it) — and those the office adds
-(`MeetingPack.added_units`). A city whose rules call more than `MEETING_PACK_MAX_UNITS` units gets
-that many (the office's first, then by rule in the order above) and the others named.
+departments: communities answer through their street), the `meeting_overdue_units` streets and
+departments with the most problems overdue at the week's end, those with a case still 待处理, those
+carrying a commitment (open at the week's end, or confirmed done during it) — and those the office
+adds (`MeetingPack.added_units`; a republished week's pack takes over its earlier version's). A city
+whose rules call more than `MEETING_PACK_MAX_UNITS` units gets that many (every unit the office
+added, then by rule in the order above) and the others named.
+
+Everything that was true of the week (the trend, the losses, the problems overdue at its end) is
+kept in the cache per version and unit set (`_week_parts`); the rest is read on each request.
 
 For each unit: its ranking row and trend (the last `TREND_WEEKS` published weeks), where it lost
 points that week (by 测评标准 and point type, the check items failed most, a few photos), the
@@ -31,7 +35,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import models, transaction
-from django.db.models import Count, F, Q, Sum, Window
+from django.db.models import Count, F, Max, Q, Sum, Window
 from django.db.models.functions import RowNumber
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -39,7 +43,7 @@ from django.utils import timezone
 
 from campaign.choices import JobStatus, UnitKind
 from campaign.jobs import job_enqueue
-from campaign.models import Unit
+from campaign.models import JobRun, Unit
 from campaign.selectors import scope_for
 from campaign.services import job_run_claim, job_run_create, job_run_finish, job_run_progress
 from campaign.weeks import week_short
@@ -69,13 +73,14 @@ DEFAULT_OVERDUE_UNITS = 3  # versions published before the rule recorded it
 
 
 class Reason(models.TextChoices):
-    """Why a unit is in the pack, in the order the meeting hears them (and the cap keeps them)."""
+    """Why a unit is in the pack, in the order the meeting hears them (the cap keeps the office's
+    additions first, then this order)."""
 
-    ADDED = "added", "创建办添加"
     BLACK = "black", "上黑榜"
     OVERDUE = "overdue", "超期问题较多"
     COMMITMENTS = "commitments", "有承诺事项"
     CASES = "cases", "有未结问责"
+    ADDED = "added", "创建办添加"
 
 
 REASON_ORDER = list(Reason.values)
@@ -149,8 +154,11 @@ def called_units(*, version: RollupVersion, added_ids: list[int]) -> Called:
     }
     most = rules.get("meeting_overdue_units", DEFAULT_OVERDUE_UNITS)
     if most:
+        # Among the units that fix things — streets and departments: a district's count sums its
+        # streets', so across levels the biggest districts would always be the ones called.
         called[Reason.OVERDUE] = list(
-            rows.filter(overdue_open__gt=0)
+            rows.exclude(population=Population.DISTRICT)
+            .filter(overdue_open__gt=0)
             .order_by("-overdue_open", "unit__path")
             .values_list("unit_id", flat=True)[:most]
         )
@@ -174,10 +182,18 @@ def called_units(*, version: RollupVersion, added_ids: list[int]) -> Called:
             paths[unit_id],
         ),
     )
-    limit = max(settings.MEETING_PACK_MAX_UNITS, len(added_ids))
-    kept, cut = ranked[:limit], ranked[limit:]
+    # The cap keeps every unit the office added, then the rules' in the meeting's order.
+    added = set(added_ids)
+    room = max(settings.MEETING_PACK_MAX_UNITS - len(added), 0)
+    others = [unit_id for unit_id in ranked if unit_id not in added]
+    kept = set(added) | set(others[:room])
+    cut = others[room:]
     left_out = list(Unit.objects.filter(pk__in=cut).order_by("path").values_list("name", flat=True)) if cut else []
-    return Called(reasons={unit_id: reasons[unit_id] for unit_id in kept}, left_out=left_out, called=len(ranked))
+    return Called(
+        reasons={unit_id: reasons[unit_id] for unit_id in ranked if unit_id in kept},
+        left_out=left_out,
+        called=len(ranked),
+    )
 
 
 # --- what each unit is asked about -------------------------------------------------------------------
@@ -342,13 +358,17 @@ def _trend(version: RollupVersion, unit_ids: list[int]) -> dict[int, list[dict]]
 _OVERDUE_FIELDS = ("pk", "description", "deadline", "status", "rework_count", "found_at")
 
 
-def _overdue_ids(version: RollupVersion, unit_ids: list[int]) -> dict[int, list[int]]:
+def _overdue_ids(version: RollupVersion, unit_ids: list[int]) -> tuple[dict[int, list[int]], dict[int, int]]:
     """The problems each unit answers for (located in or handled by its subtree, as the ranking
-    counts them) open past their deadline at the week's end: the longest overdue few, one statement
-    for all the units."""
+    counts them) open past their deadline at the week's end: the longest overdue few, and how many
+    in all — one statement for all the units."""
     condition = week_count_q(version.week)["overdue_open"]
     units = Unit.objects.filter(pk__in=unit_ids).values(unit_id=F("pk"))
-    return problems_answered_by(units=units, campaign=version.campaign, condition=condition, limit=OVERDUE_ROWS)
+    totals: dict[int, int] = {}
+    ids = problems_answered_by(
+        units=units, campaign=version.campaign, condition=condition, limit=OVERDUE_ROWS, totals=totals
+    )
+    return ids, totals
 
 
 def _overdue(version: RollupVersion, ids: dict[int, list[int]]) -> dict[int, list[dict]]:
@@ -427,29 +447,36 @@ def _commitments(version: RollupVersion, unit_ids: list[int]) -> dict[int, list[
     return result
 
 
-def _week_parts(version: RollupVersion, unit_ids: list[int]) -> dict:
+def _week_parts(version: RollupVersion, unit_ids: list[int], *, fresh: bool = False) -> dict:
     """What the week was for the units — the trend, the losses, which problems were overdue at its
     end — does not change once the week is published: read once (seven statements, the heaviest of
     the pack: a megacity's week is 20,000 observations and 50,000 overdue problems) and kept in the
     cache for `MEETING_PACK_CACHE_SECONDS`, per published version and set of units. The rest (who
-    is called, cases, commitments, the problems' current state) is read on every request."""
-    published = version.published_at.timestamp() if version.published_at else 0
+    is called, cases, commitments, the problems' current state) is read on every request. The key
+    names the versions the trend reads (the latest publish up to this week: a week republished
+    since is read again); an observation or problem corrected after the publish shows within the
+    cache's time. One query for the key."""
+    latest = RollupVersion.objects.filter(
+        campaign_id=version.campaign_id, status=VersionStatus.PUBLISHED, week_start__lte=version.week_start
+    ).aggregate(latest=Max("published_at"), count=Count("pk"))
+    stamp = f"{latest['latest'].timestamp() if latest['latest'] else 0}:{latest['count']}"
     digest = hashlib.sha256(",".join(map(str, sorted(unit_ids))).encode()).hexdigest()[:24]
-    key = f"meeting-week:{version.pk}:{published}:{digest}"
-    parts = cache.get(key)
+    key = f"meeting-week:{version.pk}:{stamp}:{digest}"
+    parts = None if fresh else cache.get(key)
     if parts is None:
         parts = {
             "trend": _trend(version, unit_ids),
             "losses": _losses(version, unit_ids),
-            "overdue_ids": _overdue_ids(version, unit_ids),
+            "overdue": _overdue_ids(version, unit_ids),
         }
         cache.set(key, parts, settings.MEETING_PACK_CACHE_SECONDS)
     return parts
 
 
-def meeting_pack_data(*, version: RollupVersion, pack: MeetingPack | None = None) -> dict:
-    """The pack of a published week: a fixed number of queries whatever the number of units."""
-    added_ids = list(pack.added_units.values_list("pk", flat=True)) if pack is not None else []
+def meeting_pack_data(*, version: RollupVersion, pack: MeetingPack | None = None, fresh: bool = False) -> dict:
+    """The pack of a published week: a fixed number of queries whatever the number of units.
+    `fresh`: read the week's parts again (the PDF), never from the cache."""
+    added_ids = added_unit_ids(version, pack)
     called = called_units(version=version, added_ids=added_ids)
     unit_ids = list(called.reasons)
     sections: list[UnitSection] = []
@@ -462,10 +489,10 @@ def meeting_pack_data(*, version: RollupVersion, pack: MeetingPack | None = None
             row["unit_id"]: row
             for row in UnitWeekScore.objects.filter(rollup=version, unit_id__in=unit_ids).values(*_ROW_FIELDS)
         }
-        week = _week_parts(version, unit_ids)
+        week = _week_parts(version, unit_ids, fresh=fresh)
         trend, losses = week["trend"], week["losses"]
         overdue, cases, commitments = (
-            _overdue(version, week["overdue_ids"]),
+            _overdue(version, week["overdue"][0]),
             _cases(version, unit_ids),
             _commitments(version, unit_ids),
         )
@@ -489,7 +516,7 @@ def meeting_pack_data(*, version: RollupVersion, pack: MeetingPack | None = None
                     by_type=grouped.get("by_type", {}).get(unit_id, []),
                     items=grouped.get("items", {}).get(unit_id, []),
                     photos=grouped.get("photos", {}).get(unit_id, []),
-                    overdue_total=row["overdue_open"] if row else len(overdue.get(unit_id, [])),
+                    overdue_total=week["overdue"][1].get(unit_id, 0),
                     overdue=overdue.get(unit_id, []),
                     cases=cases.get(unit_id, []),
                     commitments=commitments.get(unit_id, []),
@@ -578,6 +605,12 @@ def pack_status(pack: MeetingPack | None) -> dict:
 
 
 def _queue(pack: MeetingPack, user) -> MeetingPack:
+    """Render the pack's PDF as it will read: a run still queued will (it reads the pack when it
+    starts), so it is kept; one already running reads what was, so a new run follows it."""
+    run = JobRun.objects.filter(pk=pack.run_id).first() if pack.run_id else None
+    if run is not None and run.status == JobStatus.QUEUED:
+        pack.run = run
+        return pack
     run = job_run_create(name=JOB_NAME, params={"pack": pack.pk, "week": pack.version.week}, user=user)
     MeetingPack.objects.filter(pk=pack.pk).update(run=run)
     pack.run = run
@@ -602,29 +635,70 @@ def meeting_pack_generate(*, version: RollupVersion, user) -> MeetingPack:
     check_office(user)
     with transaction.atomic():
         _locked_version(version)
-        pack = MeetingPack.objects.select_related("run").filter(version=version).first()
-        if pack is None:
-            pack = MeetingPack.objects.create(version=version, created_by=user)
-            earlier = (
-                MeetingPack.objects.filter(version__campaign_id=version.campaign_id, version__week=version.week)
-                .exclude(pk=pack.pk)
-                .order_by("-version__number")
-                .first()
-            )
-            if earlier is not None:
-                pack.added_units.set(earlier.added_units.all())
-        pack.version = version
+        pack = _pack_for(version, user)
         if pack.run is not None and pack.run.status in RENDERING:
             return pack
         return _queue(pack, user)
 
 
-def _clean_unit(value) -> Unit:
+def _earlier_pack(version: RollupVersion):
+    """The pack of the week's latest earlier version (a week republished after an appeal)."""
+    return (
+        MeetingPack.objects.filter(
+            version__campaign_id=version.campaign_id, version__week=version.week, version__number__lt=version.number
+        )
+        .order_by("-version__number")
+        .first()
+    )
+
+
+def _pack_for(version: RollupVersion, user) -> MeetingPack:
+    """The version's pack, made on first use with the units the office added to the week's earlier
+    version's pack (a republished week keeps them). Under the version's lock."""
+    pack = MeetingPack.objects.select_related("run").filter(version=version).first()
+    if pack is None:
+        pack = MeetingPack.objects.create(version=version, created_by=user)
+        earlier = _earlier_pack(version)
+        if earlier is not None:
+            pack.added_units.set(earlier.added_units.all())
+    pack.version = version
+    return pack
+
+
+def added_unit_ids(version: RollupVersion, pack: MeetingPack | None) -> list[int]:
+    """The units the office added: the pack's, or — before the version has one — those of the week's
+    earlier version's pack, which the pack will take over (one query either way)."""
+    if pack is not None:
+        return list(pack.added_units.values_list("pk", flat=True))
+    return list(
+        Unit.objects.filter(
+            pk__in=MeetingPack.added_units.through.objects.filter(
+                meetingpack__version__campaign_id=version.campaign_id,
+                meetingpack__version__week=version.week,
+                meetingpack__version__number=MeetingPack.objects.filter(
+                    version__campaign_id=version.campaign_id,
+                    version__week=version.week,
+                    version__number__lt=version.number,
+                )
+                .order_by("-version__number")
+                .values("version__number")[:1],
+            ).values("unit_id")
+        ).values_list("pk", flat=True)
+    )
+
+
+def _unit_id(value) -> int:
     try:
         unit_id = int(str(value).strip())
     except (TypeError, ValueError):
         raise ValidationError({"unit": "请选择要列入调度会的单位。"}) from None
-    unit = Unit.objects.filter(pk=unit_id, active=True).first()
+    if not 0 < unit_id < 2**63:
+        raise ValidationError({"unit": "该单位不存在或已停用。"})
+    return unit_id
+
+
+def _clean_unit(value) -> Unit:
+    unit = Unit.objects.filter(pk=_unit_id(value), active=True).first()
     if unit is None:
         raise ValidationError({"unit": "该单位不存在或已停用。"})
     if unit.kind == UnitKind.COMMUNITY:
@@ -638,8 +712,7 @@ def meeting_pack_add_unit(*, version: RollupVersion, user, unit) -> Unit:
     unit = _clean_unit(unit)
     with transaction.atomic():
         _locked_version(version)
-        pack, _created = MeetingPack.objects.get_or_create(version=version, defaults={"created_by": user})
-        pack.version = version
+        pack = _pack_for(version, user)
         if pack.added_units.filter(pk=unit.pk).exists():
             raise ValidationError({"unit": f"{unit.name}已由创建办列入本次调度会。"})
         if pack.added_units.count() >= settings.MEETING_PACK_MAX_UNITS:
@@ -652,16 +725,18 @@ def meeting_pack_add_unit(*, version: RollupVersion, user, unit) -> Unit:
 def meeting_pack_remove_unit(*, version: RollupVersion, user, unit) -> Unit:
     """The office takes back a unit it added (the rules' units stay); the PDF is rendered again."""
     check_office(user)
-    unit = _clean_unit(unit)
+    unit_id = _unit_id(unit)
     with transaction.atomic():
         _locked_version(version)
-        pack = MeetingPack.objects.filter(version=version).first()
-        if pack is None or not pack.added_units.filter(pk=unit.pk).exists():
-            raise ValidationError({"unit": f"{unit.name}不是创建办添加的单位。"})
-        pack.version = version
-        pack.added_units.remove(unit)
+        pack = _pack_for(version, user)
+        # Looked up among the added ones only: a unit since deactivated can still be taken back.
+        added = pack.added_units.filter(pk=unit_id).first()
+        if added is None:
+            name = Unit.objects.filter(pk=unit_id).values_list("name", flat=True).first() or "该单位"
+            raise ValidationError({"unit": f"{name}不是创建办添加的单位。"})
+        pack.added_units.remove(added)
         _queue(pack, user)
-    return unit
+    return added
 
 
 def _delete_quietly(storage, name: str) -> None:
@@ -670,9 +745,10 @@ def _delete_quietly(storage, name: str) -> None:
 
 
 def _error_text(exc: Exception) -> str:
+    """What readers see of a failed render: never the exception's text (paths, SQL), which is logged."""
     if isinstance(exc, PdfUnavailable):
         return PdfUnavailable.message
-    return f"生成时出错（{type(exc).__name__}: {exc}），请重新生成；仍然失败请联系管理员。"
+    return f"生成时出错（{type(exc).__name__}），请重新生成；仍然失败请联系管理员查看服务器日志。"
 
 
 def meeting_render(run_id: int) -> dict:
@@ -687,8 +763,12 @@ def meeting_render(run_id: int) -> dict:
         job_run_finish(run=run, error=NOT_PUBLISHED if pack else "调度会材料已删除。")
         return {"run": run.pk, "skipped": "not published"}
     result: dict = {"pack": pack.pk, "week": pack.version.week}
+    if pack.run_id != run.pk:  # a newer run follows: it renders what this one would have, and more
+        result["skipped"] = "superseded"
+        job_run_finish(run=run, result=result)
+        return result
     try:
-        data = meeting_pack_data(version=pack.version, pack=pack)
+        data = meeting_pack_data(version=pack.version, pack=pack, fresh=True)
         job_run_progress(run=run, percent=30, stage="数据")
         html = meeting_pack_html(data=data, for_pdf=True)
         job_run_progress(run=run, percent=40, stage="排版")
@@ -715,6 +795,7 @@ def meeting_render(run_id: int) -> dict:
         job_run_finish(run=run, result=result, error=_error_text(exc))
         if isinstance(exc, PdfUnavailable):
             return result
+        logger.exception("meeting pack render failed: run %s, pack %s", run.pk, pack.pk)
         raise
     job_run_finish(run=run, result=result)
     logger.info("meeting pack rendered: %s", result)

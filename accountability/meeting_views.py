@@ -81,7 +81,11 @@ def _pack_view(function):
         check_reader(request.user)
         version = pack_version(campaign_id=int(campaign_id), week=week)
         if version is None:
-            return _list(request, f"{week_label(week)}：{NOT_PUBLISHED}", status=404)
+            try:
+                label = week_label(week)
+            except ValueError:  # 2026-W60: shaped like a week, but none
+                label = week
+            return _list(request, f"{label}：{NOT_PUBLISHED}", status=404)
         return function(request, version, *args, **kwargs)
 
     view.__name__ = function.__name__

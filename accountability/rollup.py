@@ -863,14 +863,15 @@ def _evidence(version: RollupVersion, owners: Q, condition: Q) -> dict[int, list
 
 
 def problems_answered_by(
-    *, units: QuerySet, campaign: Campaign, condition: Q, limit: int | None = None
+    *, units: QuerySet, campaign: Campaign, condition: Q, limit: int | None = None, totals: dict | None = None
 ) -> dict[int, list[int]]:
     """Per unit of `units` (a queryset of one column, the units' ids): the first `limit` problems
     (by deadline, then id) of the campaign meeting `condition` that the unit answers for — located
     in or handled by its subtree (as inspections.selectors.responsible_q). One statement for all the
     units: the units' subtrees through a recursive walk down `parent` (the chain the materialised
     paths record), joined to the problems concerned on the located and the handling unit, numbered
-    per unit with ROW_NUMBER(). `limit`: default EVIDENCE_LIMIT."""
+    per unit with ROW_NUMBER(). `limit`: default EVIDENCE_LIMIT; `totals`, when given, is filled
+    with each unit's number of such problems (all of them, not only the first `limit`)."""
     limit = EVIDENCE_LIMIT if limit is None else limit
     units, units_params = units.order_by().query.sql_with_params()
     problems, problems_params = (
@@ -888,8 +889,9 @@ def problems_answered_by(
             SELECT s.owner, u.id FROM subtree AS s JOIN {unit_table} AS u ON u.parent_id = s.member
         ),
         concerned (id, unit_id, handler_id, deadline) AS ({problems})
-        SELECT e.owner, e.id FROM (
-            SELECT c.owner, c.id, ROW_NUMBER() OVER (PARTITION BY c.owner ORDER BY c.deadline, c.id) AS n
+        SELECT e.owner, e.id, e.total FROM (
+            SELECT c.owner, c.id, ROW_NUMBER() OVER (PARTITION BY c.owner ORDER BY c.deadline, c.id) AS n,
+                   COUNT(*) OVER (PARTITION BY c.owner) AS total
             FROM (
                 SELECT s.owner, p.id, p.deadline FROM subtree AS s JOIN concerned AS p ON p.unit_id = s.member
                 UNION
@@ -907,8 +909,10 @@ def problems_answered_by(
             # which makes PostgreSQL's JIT compile it: 350 ms of a 550 ms statement at megacity size.
             cursor.execute("SET LOCAL jit = off")
         cursor.execute(statement, [*units_params, *problems_params, limit])
-        for owner, problem_id in cursor.fetchall():
+        for owner, problem_id, total in cursor.fetchall():
             evidence.setdefault(owner, []).append(problem_id)
+            if totals is not None:
+                totals[owner] = total
     return evidence
 
 

@@ -329,7 +329,10 @@ class MeetingPackPdfView(APIView):
         pack = pack_of(version)
         state = pack_status(pack)
         if state["ready"]:
-            return meeting_pack_file(pack)
+            try:
+                return meeting_pack_file(pack)
+            except OSError:  # the stored file is gone (storage wiped or moved)
+                raise exceptions.NotFound("调度会材料 PDF 文件已丢失，请创建办重新生成。") from None
         if state["status"] == "failed":
             raise PackFailed(f"调度会材料 PDF 生成失败：{state['error']}")
         if state["status"] in ("queued", "running"):

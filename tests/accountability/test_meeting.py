@@ -32,6 +32,7 @@ from accountability.rollup import rollup_compute, rollup_publish
 from campaign import services as campaign_services
 from campaign.choices import JobStatus
 from campaign.models import JobRun
+from inspections.models import Problem
 from tests.accountability.rollup_fixtures import MONDAY, WEEK, at
 
 PAGE = f"/meetings/{{campaign}}/{WEEK}/"
@@ -82,17 +83,18 @@ def promise(office, campaign, unit, *, due, created, **kwargs) -> Commitment:
 
 def test_the_rules_call_the_black_list_the_most_overdue_and_the_open_cases(version, city):
     called = called_units(version=version, added_ids=[])
+    # The most overdue are among streets and departments: a district's count sums its streets'.
     assert called.reasons == {
-        city.district_jia.pk: ["black", "overdue", "cases"],
+        city.district_jia.pk: ["black", "cases"],
         city.street_jia.pk: ["black", "overdue", "cases"],
     }
     assert called.left_out == [] and called.called == 2
 
 
-def test_units_carrying_a_commitment_are_called_and_added_ones_come_first(version, city, office, campaign):
+def test_units_carrying_a_commitment_are_called_and_added_ones_come_last(version, city, office, campaign):
     promise(office, campaign, city.dept_cg, due=MONDAY + datetime.timedelta(days=9), created=at(MONDAY))
     called = called_units(version=version, added_ids=[city.street_yi.pk])
-    assert list(called.reasons) == [city.street_yi.pk, city.district_jia.pk, city.street_jia.pk, city.dept_cg.pk]
+    assert list(called.reasons) == [city.district_jia.pk, city.street_jia.pk, city.dept_cg.pk, city.street_yi.pk]
     assert called.reasons[city.street_yi.pk] == ["added"]
     assert called.reasons[city.dept_cg.pk] == ["commitments"]
 
@@ -117,7 +119,8 @@ def test_more_units_than_the_cap_are_named_not_expanded(version, city, settings)
     assert called.left_out == ["甲街道"] and called.called == 2
     # The office's own additions are never cut.
     called = called_units(version=version, added_ids=[city.street_yi.pk, city.dept_cg.pk])
-    assert list(called.reasons) == [city.street_yi.pk, city.dept_cg.pk]
+    assert set(called.reasons) == {city.street_yi.pk, city.dept_cg.pk}
+    assert called.left_out == ["甲区", "甲街道"]
 
 
 # --- what each unit is asked about -------------------------------------------------------------------
@@ -180,11 +183,12 @@ def test_the_pack_reads_in_a_fixed_number_of_queries(version, city, office, camp
         meeting_pack_data(version=version)
 
 
-# Called units: the 黑榜, the most overdue, the open cases, the carried commitments (1 read and 2
-# calendar look-ups), the order (2); then the units, the rows, the trend (2), the losses (4), the
+# Called units: the office's additions (here: an earlier version's pack, none), the 黑榜, the most
+# overdue, the open cases, the carried commitments (1 read and 2 calendar look-ups), the order (2);
+# then the units, the rows, the cache key (the latest publish), the trend (2), the losses (4), the
 # overdue problems (2), the cases, the commitments (1 read, 2 calendar look-ups, and 1 more to count
 # the working days of those overdue now).
-QUERIES = 23
+QUERIES = 25
 WEEK_PARTS = 7  # trend (2), losses (4), overdue (1): what a published week was, kept in the cache
 
 
@@ -201,14 +205,15 @@ def test_the_office_adds_and_removes_a_unit_and_each_change_renders_again(
     first_run = pack.run
     assert list(pack.added_units.all()) == [city.dept_cg] and first_run.name == "meeting_render"
     data = meeting_pack_data(version=version, pack=pack)
-    assert data["units"][0].unit["pk"] == city.dept_cg.pk and data["units"][0].reasons == ["added"]
+    assert data["units"][-1].unit["pk"] == city.dept_cg.pk and data["units"][-1].reasons == ["added"]
     with pytest.raises(ValidationError) as refused:
         meeting_pack_add_unit(version=version, user=office, unit=city.dept_cg.pk)
     assert refused.value.message_dict["unit"] == ["示范市城市管理局已由创建办列入本次调度会。"]
     with django_capture_on_commit_callbacks(execute=False):
         meeting_pack_remove_unit(version=version, user=office, unit=city.dept_cg.pk)
     pack = pack_of(version)
-    assert list(pack.added_units.all()) == [] and pack.run != first_run
+    # The render still queued is kept: it reads the pack when it starts.
+    assert list(pack.added_units.all()) == [] and pack.run == first_run
 
 
 @pytest.mark.parametrize(
@@ -276,18 +281,26 @@ def test_a_second_generate_while_queued_queues_nothing(version, office, django_c
     assert JobRun.objects.filter(name="meeting_render").count() == 1
 
 
-def test_a_render_superseded_by_a_change_keeps_the_newer_file(
-    version, city, office, django_capture_on_commit_callbacks
-):
+def test_a_change_while_queued_reuses_the_queued_render(version, city, office, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        run = meeting_pack_generate(version=version, user=office).run
+        meeting_pack_add_unit(version=version, user=office, unit=city.dept_cg.pk)
+    assert pack_of(version).run == run and JobRun.objects.filter(name="meeting_render").count() == 1
+    assert meeting_render(run.pk)["units"] == 3  # it reads the pack when it starts: the added unit too
+    assert meeting_render(run.pk)["skipped"] == "not queued"  # delivered twice: run once
+
+
+def test_a_render_overtaken_by_a_newer_one_is_skipped(version, city, office, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
         old_run = meeting_pack_generate(version=version, user=office).run
+    JobRun.objects.filter(pk=old_run.pk).update(status=JobStatus.RUNNING)  # a worker has it
+    with django_capture_on_commit_callbacks(execute=False):
         meeting_pack_add_unit(version=version, user=office, unit=city.dept_cg.pk)
     new_run = pack_of(version).run
-    assert meeting_render(old_run.pk)["skipped"] == "superseded"
-    assert not pack_of(version).file
-    assert meeting_render(new_run.pk)["units"] == 3
-    assert pack_of(version).file
-    assert meeting_render(new_run.pk)["skipped"] == "not queued"  # delivered twice: run once
+    assert new_run != old_run
+    JobRun.objects.filter(pk=old_run.pk).update(status=JobStatus.QUEUED)  # delivered again
+    assert meeting_render(old_run.pk)["skipped"] == "superseded" and not pack_of(version).file
+    assert meeting_render(new_run.pk)["units"] == 3 and pack_of(version).file
 
 
 def test_a_pdf_that_cannot_be_made_fails_with_its_reason(
@@ -400,9 +413,10 @@ def test_the_api_adds_removes_and_renders(version, city, office, api, django_cap
     with django_capture_on_commit_callbacks(execute=False):
         response = client.post(api_url(version, "/render/"), {}, format="json")
     assert response.status_code == 202 and JobRun.objects.filter(name="meeting_render").count() == 1  # still queued
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=False):
         assert client.delete(api_url(version, f"/units/{city.dept_cg.pk}/")).status_code == 204
     assert client.delete(api_url(version, f"/units/{city.dept_cg.pk}/")).status_code == 400
+    assert meeting_render(pack_of(version).run_id)["units"] == 2  # the one queued render, as the worker runs it
     response = client.get(api_url(version, ".pdf"))
     assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"%PDF")
     with django_capture_on_commit_callbacks(execute=False):
@@ -450,3 +464,69 @@ def test_a_leaders_malformed_write_is_refused_as_a_leader_first(version, leader,
     response = api(leader).post(api_url(version, "/units/"), {"unit": "x", "zzz": 1}, format="json")
     assert response.status_code == 403
     assert api(leader).post(api_url(version, "/render/"), {"zzz": 1}, format="json").status_code == 403
+
+
+def test_a_republished_week_keeps_the_units_the_office_added(
+    campaign, version, city, office, market, observe, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        meeting_pack_add_unit(version=version, user=office, unit=city.dept_cg.pk)
+    observe(market, ["0.5"])  # a late observation: a second version
+    republished = publish(campaign, office)
+    assert republished.number == 2 and pack_of(republished) is None
+    data = meeting_pack_data(version=republished)  # before the new version has a pack of its own
+    assert data["units"][-1].unit["pk"] == city.dept_cg.pk and data["units"][-1].reasons == ["added"]
+    with django_capture_on_commit_callbacks(execute=False):
+        meeting_pack_add_unit(version=republished, user=office, unit=city.street_yi.pk)
+    assert set(pack_of(republished).added_units.values_list("pk", flat=True)) == {city.dept_cg.pk, city.street_yi.pk}
+
+
+def test_an_unranked_added_unit_counts_all_its_overdue_problems(
+    version, office, week45, django_capture_on_commit_callbacks
+):
+    _closed, still_open = week45
+    team = campaign_services.unit_create(name="城市管理综合执法队", code="ZF", kind="other")
+    Problem.objects.filter(pk=still_open.pk).update(handler=team)
+    for n in range(7):  # more than the five listed
+        Problem.objects.create(
+            campaign=still_open.campaign,
+            source=still_open.source,
+            unit=still_open.unit,
+            handler=team,
+            description=f"超期问题{n}",
+            found_at=still_open.found_at,
+            deadline=still_open.deadline,
+            status=still_open.status,
+            created_by=office,
+        )
+    with django_capture_on_commit_callbacks(execute=False):
+        meeting_pack_add_unit(version=version, user=office, unit=team.pk)
+    section = next(
+        s for s in meeting_pack_data(version=version, pack=pack_of(version))["units"] if s.unit["pk"] == team.pk
+    )
+    assert section.row is None and section.overdue_total == 8
+    assert len(section.overdue) == 5 and section.overdue_hidden == 3
+
+
+def test_a_unit_deactivated_since_it_was_added_can_be_taken_back(
+    version, city, office, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        meeting_pack_add_unit(version=version, user=office, unit=city.dept_cg.pk)
+        campaign_services.unit_update(unit=city.dept_cg, active=False)
+        assert meeting_pack_remove_unit(version=version, user=office, unit=city.dept_cg.pk) == city.dept_cg
+    assert not pack_of(version).added_units.exists()
+
+
+def test_a_week_shaped_code_that_is_no_week_is_a_404(version, office, web):
+    response = web(office).get(f"/meetings/{version.campaign_id}/2026-W60/")
+    assert response.status_code == 404 and NOT_PUBLISHED in response.content.decode()
+
+
+def test_the_api_says_a_lost_pdf_is_lost(version, office, api, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        meeting_pack_generate(version=version, user=office)
+    pack = pack_of(version)
+    pack.file.storage.delete(pack.file.name)
+    response = api(office).get(api_url(version, ".pdf"))
+    assert response.status_code == 404 and "已丢失" in response.json()["detail"]
