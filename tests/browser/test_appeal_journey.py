@@ -5,7 +5,6 @@ street's composite goes from 82.50 to 100.00); the office publishes the week."""
 from __future__ import annotations
 
 import datetime
-import uuid
 from decimal import Decimal
 
 import pytest
@@ -13,12 +12,11 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accountability.models import Appeal, AppealStatus, RollupVersion
-from campaign.models import Campaign, Membership, Unit
-from indicators import services as indicator_services
+from campaign.models import Membership, Unit
 from inspections import services
-from inspections.models import Charge, Inspection, InspectionRound, Observation, PointType
 from inspections.selectors import iso_week_of
 from tests.browser.conftest import login, logout
+from tests.browser.weeks import at, backstreets, observe, weekly_round
 
 pytestmark = [pytest.mark.browser]
 
@@ -27,49 +25,19 @@ pytestmark = [pytest.mark.browser]
 def last_week(demo_city):
     """Two observations last week in a community of 湖滨街道: one fine, one failing (score 0.5)."""
     users = demo_city["users"]
-    campaign = Campaign.objects.filter(active=True).first()
-    campaign.min_sample = 1
+    world = backstreets()
+    campaign = world.campaign
     campaign.appeal_working_days = 10  # the window still open whatever weekday the test runs
-    campaign.save(update_fields=["min_sample", "appeal_working_days"])
-    system = indicator_services.indicator_system_create(campaign=campaign, name="测评体系", kind="national", year=2026)
-    top = indicator_services.indicator_create(system=system, level=1, code="Ⅰ-1", title="公共环境", rebuild=False)
-    standard = indicator_services.indicator_create(
-        system=system, level=3, code="Ⅲ-7", title="背街小巷环境卫生", parent=top, weight=Decimal(5)
-    )
-    point_type = PointType.objects.get(name="背街小巷")
-    item = services.check_item_create(
-        point_type=point_type, indicator=standard, text="无乱堆乱放", per_occurrence=Decimal(1), cap=Decimal(2)
-    )
+    campaign.save(update_fields=["appeal_working_days"])
     street = Membership.objects.get(user=users["liaison"]).unit
     community = Unit.objects.filter(kind="community", path__startswith=street.path).first()
     monday = timezone.localdate() - datetime.timedelta(days=timezone.localdate().weekday() + 7)
-    round_ = InspectionRound.objects.create(
-        campaign=campaign,
-        name="上周督查",
-        kind="weekly",
-        start_date=monday,
-        end_date=monday + datetime.timedelta(days=6),
-        created_by=users["office"],
-    )
-    moment = datetime.datetime.combine(
-        monday + datetime.timedelta(days=2), datetime.time(10), tzinfo=timezone.get_default_timezone()
-    )
+    round_ = weekly_round(campaign, users["office"], monday, "上周督查")
+    moment = at(monday + datetime.timedelta(days=2))
     inspections = {}
     for name, score in (("湖滨一巷", Decimal(1)), ("湖滨二巷", Decimal("0.5"))):
-        point = services.point_create(name=name, point_type=point_type, unit=community)
-        inspection = Inspection.objects.create(
-            round=round_, point=point, inspector=users["inspector"], client_uuid=uuid.uuid4(), submitted_at=moment
-        )
-        observation = Observation.objects.create(
-            inspection=inspection, campaign=campaign, check_item=item, indicator=standard, point=point,
-            result="pass" if score == 1 else "fail", occurrences=0 if score == 1 else 1,
-            deduction=(1 - score) * item.cap, loss=1 - score, score=score, observed_at=moment,
-        )  # fmt: skip
-        Charge.objects.bulk_create(
-            Charge(observation=observation, unit=unit, kind=kind)
-            for unit, kind in services.charged_units(point=point, check_item=item)
-        )
-        inspections[name] = inspection
+        point = services.point_create(name=name, point_type=world.point_type, unit=community)
+        inspections[name] = observe(round_, users["inspector"], world.item, point, score, moment).inspection
     return campaign, iso_week_of(monday), street, inspections["湖滨二巷"]
 
 

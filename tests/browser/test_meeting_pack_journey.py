@@ -14,25 +14,18 @@ week — all ended, so all publishable."""
 from __future__ import annotations
 
 import datetime
-import io
-import uuid
-from decimal import Decimal
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
-from PIL import Image
 from playwright.sync_api import expect
 
 from accountability.commitments import last_working_day_before
 from accountability.models import AccountabilityCase, Commitment, RollupVersion
 from accountability.rollup import rollup_compute, rollup_publish
-from campaign.models import Campaign, Unit
-from indicators import services as indicator_services
-from inspections import services
-from inspections.models import Charge, Inspection, InspectionRound, Observation, PointType
+from campaign.models import Unit
 from inspections.selectors import iso_week_of
 from tests.browser.conftest import login, logout
+from tests.browser.weeks import at, good_and_bad_week
 
 pytestmark = [pytest.mark.browser]
 
@@ -41,68 +34,14 @@ PHONE = {"width": 375, "height": 812}
 FIRST, SECOND = "两周内完成运河沿线背街小巷清理", "月底前补齐垃圾分类收集点"
 
 
-def _jpeg() -> SimpleUploadedFile:
-    buffer = io.BytesIO()
-    Image.new("RGB", (320, 240), (160, 60, 40)).save(buffer, "JPEG")
-    return SimpleUploadedFile("scene.jpg", buffer.getvalue(), content_type="image/jpeg")
-
-
-def _at(day: datetime.date, hour: int = 10) -> datetime.datetime:
-    return datetime.datetime.combine(day, datetime.time(hour), tzinfo=timezone.get_default_timezone())
-
-
 @pytest.fixture
 def weeks(demo_city):
     """Three weeks ago: a point of 东湖区 fine, one of 北塘区 failing (with a photo), as the ranking
-    journey sets them up. Returns the campaign, the three weeks' Mondays and 北塘区."""
+    journey sets them up. Returns the campaign, the three weeks' Mondays, 北塘区 and the office."""
     users = demo_city["users"]
-    campaign = Campaign.objects.filter(active=True).first()
-    campaign.min_sample = 1
-    campaign.save(update_fields=["min_sample"])
-    system = indicator_services.indicator_system_create(campaign=campaign, name="测评体系", kind="national", year=2026)
-    top = indicator_services.indicator_create(system=system, level=1, code="Ⅰ-1", title="公共环境", rebuild=False)
-    standard = indicator_services.indicator_create(
-        system=system, level=3, code="Ⅲ-7", title="背街小巷环境卫生", parent=top, weight=Decimal(5)
-    )
-    point_type = PointType.objects.get(name="背街小巷")
-    item = services.check_item_create(
-        point_type=point_type, indicator=standard, text="无乱堆乱放", per_occurrence=Decimal(1), cap=Decimal(2)
-    )
-    beitang = Unit.objects.get(name="示范市北塘区")
-    good = services.point_create(
-        name="湖滨一巷",
-        point_type=point_type,
-        unit=Unit.objects.filter(kind="community", name__contains="湖滨").first(),
-    )
-    bad = services.point_create(
-        name="运河二巷",
-        point_type=point_type,
-        unit=Unit.objects.filter(kind="community", path__startswith=beitang.path).first(),
-    )
     today = timezone.localdate()
     monday0 = today - datetime.timedelta(days=today.weekday() + 21)
-    round_ = InspectionRound.objects.create(
-        campaign=campaign, name="第一周督查", kind="weekly", start_date=monday0,
-        end_date=monday0 + datetime.timedelta(days=6), created_by=users["office"],
-    )  # fmt: skip
-    moment = _at(monday0 + datetime.timedelta(days=2))
-    photo = services.photo_upload(user=users["inspector"], file=_jpeg())
-    for point, score in ((good, Decimal(1)), (bad, Decimal("0.5"))):
-        inspection = Inspection.objects.create(
-            round=round_, point=point, inspector=users["inspector"], client_uuid=uuid.uuid4(), submitted_at=moment
-        )
-        observation = Observation.objects.create(
-            inspection=inspection, campaign=campaign, check_item=item, indicator=standard, point=point,
-            result="pass" if score == 1 else "fail", occurrences=0 if score == 1 else 1,
-            deduction=(1 - score) * item.cap, loss=1 - score, score=score, observed_at=moment,
-        )  # fmt: skip
-        Charge.objects.bulk_create(
-            Charge(observation=observation, unit=unit, kind=kind)
-            for unit, kind in services.charged_units(point=point, check_item=item)
-        )
-        if score < 1:
-            photo.observation = observation
-            photo.save(update_fields=["observation"])
+    campaign, beitang = good_and_bad_week(users, monday0, "第一周督查")
     mondays = [monday0 + datetime.timedelta(days=7 * n) for n in range(3)]
     return campaign, mondays, beitang, users["office"]
 
@@ -165,7 +104,7 @@ def test_pack_pdf_commitments_carried_and_the_overdue_case(page, live_server, sh
 
     # Time moves on: both were made in W1, the first due on W1's last working day (the calendar's,
     # holidays included); W1 is published.
-    Commitment.objects.filter(unit=beitang).update(created_at=_at(mondays[1]))
+    Commitment.objects.filter(unit=beitang).update(created_at=at(mondays[1]))
     Commitment.objects.filter(content=FIRST).update(due_date=last_working_day_before(mondays[2]))
     rollup_compute(campaign=campaign, week=w1)
     rollup_publish(campaign=campaign, week=w1, user=office, bulletin=False)

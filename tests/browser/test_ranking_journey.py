@@ -5,25 +5,17 @@ PDF bulletin, whose text is extracted and checked. Screenshots at desktop and ph
 from __future__ import annotations
 
 import datetime
-import io
 import shutil
 import subprocess
-import uuid
-from decimal import Decimal
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
-from PIL import Image
 from playwright.sync_api import expect
 
 from accountability.models import RollupVersion
-from campaign.models import Campaign, Unit
-from indicators import services as indicator_services
-from inspections import services
-from inspections.models import Charge, Inspection, InspectionRound, Observation, PointType
 from inspections.selectors import iso_week_of
 from tests.browser.conftest import login, logout
+from tests.browser.weeks import good_and_bad_week
 
 pytestmark = [pytest.mark.browser]
 
@@ -31,65 +23,11 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 812}
 
 
-def _jpeg() -> SimpleUploadedFile:
-    buffer = io.BytesIO()
-    Image.new("RGB", (320, 240), (160, 60, 40)).save(buffer, "JPEG")
-    return SimpleUploadedFile("scene.jpg", buffer.getvalue(), content_type="image/jpeg")
-
-
 @pytest.fixture
 def last_week(demo_city):
     """Last week's observations at two points: 湖滨 (东湖区) all fine, 北塘区 failing with a photo."""
-    users = demo_city["users"]
-    campaign = Campaign.objects.filter(active=True).first()
-    campaign.min_sample = 1
-    campaign.save(update_fields=["min_sample"])
-    system = indicator_services.indicator_system_create(campaign=campaign, name="测评体系", kind="national", year=2026)
-    top = indicator_services.indicator_create(system=system, level=1, code="Ⅰ-1", title="公共环境", rebuild=False)
-    standard = indicator_services.indicator_create(
-        system=system, level=3, code="Ⅲ-7", title="背街小巷环境卫生", parent=top, weight=Decimal(5)
-    )
-    point_type = PointType.objects.get(name="背街小巷")
-    item = services.check_item_create(
-        point_type=point_type, indicator=standard, text="无乱堆乱放", per_occurrence=Decimal(1), cap=Decimal(2)
-    )
-    good = services.point_create(
-        name="湖滨一巷",
-        point_type=point_type,
-        unit=Unit.objects.filter(kind="community", name__contains="湖滨").first(),
-    )
-    bad = services.point_create(
-        name="运河二巷", point_type=point_type, unit=Unit.objects.filter(kind="community", path__startswith=Unit.objects.get(name="示范市北塘区").path).first()
-    )  # fmt: skip
     monday = timezone.localdate() - datetime.timedelta(days=timezone.localdate().weekday() + 7)
-    round_ = InspectionRound.objects.create(
-        campaign=campaign,
-        name="上周督查",
-        kind="weekly",
-        start_date=monday,
-        end_date=monday + datetime.timedelta(days=6),
-        created_by=users["office"],
-    )
-    moment = datetime.datetime.combine(
-        monday + datetime.timedelta(days=2), datetime.time(10), tzinfo=timezone.get_default_timezone()
-    )
-    photo = services.photo_upload(user=users["inspector"], file=_jpeg())
-    for point, score in ((good, Decimal(1)), (bad, Decimal("0.5"))):
-        inspection = Inspection.objects.create(
-            round=round_, point=point, inspector=users["inspector"], client_uuid=uuid.uuid4(), submitted_at=moment
-        )
-        observation = Observation.objects.create(
-            inspection=inspection, campaign=campaign, check_item=item, indicator=standard, point=point,
-            result="pass" if score == 1 else "fail", occurrences=0 if score == 1 else 1,
-            deduction=(1 - score) * item.cap, loss=1 - score, score=score, observed_at=moment,
-        )  # fmt: skip
-        Charge.objects.bulk_create(
-            Charge(observation=observation, unit=unit, kind=kind)
-            for unit, kind in services.charged_units(point=point, check_item=item)
-        )
-        if score < 1:
-            photo.observation = observation
-            photo.save(update_fields=["observation"])
+    campaign, _beitang = good_and_bad_week(demo_city["users"], monday, "上周督查")
     return campaign, iso_week_of(monday)
 
 
