@@ -5,7 +5,9 @@ memory cache. Production sets DATABASE_URL (PostgreSQL), REDIS_URL, SECRET_KEY, 
 ALLOWED_HOSTS; see docs/deploy.md.
 """
 
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import environ
@@ -95,6 +97,14 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and not env.bool("SQLITE_TEST_MEMORY", default=False):
+    # The test database: a file in memory-backed /dev/shm (else the temp dir), one per test process,
+    # not SQLite's in-memory database — which Django shares as ONE connection between the test
+    # thread and every live-server thread, so a browser page, its service worker's background fetch
+    # and the test's own queries could use it at once (seen: a browser journey hung on it under
+    # load). As fast here; SQLITE_TEST_MEMORY=1 goes back to memory.
+    _test_dir = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
+    DATABASES["default"]["TEST"] = {"NAME": str(_test_dir / f"chuangcheng-test-{os.getpid()}.sqlite3")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
