@@ -377,6 +377,8 @@ REPORT_MAX_REQUEST_BYTES = env.int(
 )
 # Open311 (inspections/open311.py): reports one API key may file per hour (429 beyond).
 OPEN311_RATE_PER_KEY = env.int("OPEN311_RATE_PER_KEY", default=120)
+# 12345 pushes (POST /api/v1/hotline-tickets/ with X-Api-Key): calls one key may make per hour (429 beyond).
+HOTLINE_PUSHES_PER_KEY = env.int("HOTLINE_PUSHES_PER_KEY", default=60)
 # Triage (inspections/triage.py): open problems of the same category within this distance and these
 # days are a report's duplicate candidates; without a chosen unit a report is accepted at the unit
 # of the nearest active point within REPORT_NEAREST_POINT_M.

@@ -364,6 +364,15 @@ def rate_limit_check(*, ip: str, phone: str = "") -> None:
         raise ValidationError(RATE_MESSAGE, code="rate_limited")
 
 
+def hotline_push_check(*, key_id: int) -> None:
+    """Count one 12345 push by an intake key (per hour: HOTLINE_PUSHES_PER_KEY, each of up to 1,000
+    tickets); raise when the key is over: a leaked key cannot flood the 待分拣 queue. The office's
+    own pushes (its token) are not counted."""
+    limit = int(getattr(settings, "HOTLINE_PUSHES_PER_KEY", 60))
+    if _count(f"push:{key_id}") > limit:
+        raise ValidationError(f"该接口密钥本小时推送次数已达上限（{limit} 次），请稍后再试。", code="rate_limited")
+
+
 def rate_limited(*, ip: str, phone: str = "") -> bool:
     """Whether the address or the phone has used up its hour already (read only: a page refuses
     early, before storing photos; `rate_limit_check` is the counting check)."""

@@ -13,6 +13,7 @@ from functools import partial
 
 import django_filters
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
@@ -31,7 +32,7 @@ from campaign.filters import FilterSet
 from campaign.permissions import IsOffice, IsOfficeOrReadOnly, can_manage
 from campaign.selectors import campaign_current
 
-from .. import triage
+from .. import intake, triage
 from ..choices import ReportChannel, ReportStatus
 from ..models import CheckItem, Photo, PointType, Problem, PublicCategory, Report
 from .views import CAMPAIGN_PARAMETER, IMPORT_PARAMETERS, CampaignLists, KeyPagePagination, ServiceErrors
@@ -457,6 +458,10 @@ class HotlineTicketsView(APIView):
                 raise exceptions.PermissionDenied("只有创建办或持接口密钥的热线平台可以推送12345工单。")
             campaign = campaign_current()
         else:
+            try:
+                intake.hotline_push_check(key_id=key.pk)
+            except DjangoValidationError as exc:
+                raise exceptions.Throttled(detail=exc.messages[0]) from None
             campaign = key.campaign
         raw = request.data.get("tickets") if isinstance(request.data, Mapping) else request.data
         if isinstance(raw, list) and len(raw) > TICKETS_PER_PUSH:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 from openpyxl import load_workbook
 
@@ -281,3 +282,20 @@ def test_a_big_ticket_sheet_is_imported_as_a_job_into_the_current_campaign(
             f"/inspections/reports/import/?{preview_run.params['query']}", {"token": preview_run.params["token"]}
         )
     assert Report.objects.filter(campaign=campaign).count() == 4
+
+
+def test_an_intake_key_has_an_hourly_push_limit_and_the_refused_push_writes_nothing(
+    api, office, campaign, category, settings
+):
+    settings.HOTLINE_PUSHES_PER_KEY = 2
+    cache.clear()  # the hourly counters live in the cache, keyed by the key's id
+    _key, raw = intake_key_issue(campaign=campaign, name="12345平台", user=office)
+    client = api()
+    for _ in range(2):
+        assert client.post("/api/v1/hotline-tickets/", PUSH[:1], format="json", HTTP_X_API_KEY=raw).status_code == 200
+    refused = client.post("/api/v1/hotline-tickets/", PUSH[1:], format="json", HTTP_X_API_KEY=raw)
+    assert refused.status_code == 429
+    assert refused.json()["detail"] == "该接口密钥本小时推送次数已达上限（2 次），请稍后再试。"
+    assert Report.objects.count() == 1
+    # The office's own pushes are not the key's: not counted, not limited.
+    assert api(office).post("/api/v1/hotline-tickets/", PUSH[1:], format="json").status_code == 200
