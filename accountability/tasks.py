@@ -67,6 +67,14 @@ def meeting_render_task(run_id: int) -> dict:
     return meeting_render(run_id)
 
 
+@shared_task(name="accountability.housekeeping")
+def housekeeping_task() -> dict:
+    """Nightly: ended push records past DELIVERY_KEEP_DAYS, superseded weeks' stored files."""
+    from .housekeeping import housekeeping_run
+
+    return housekeeping_run()
+
+
 @shared_task(name="accountability.deliver_notification")
 def deliver_notification(delivery_id: int) -> str:
     """One attempt at one push (e-mail, SMS, a group robot); a failure is recorded on the delivery

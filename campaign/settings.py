@@ -241,7 +241,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "weekly-rollup": {"task": "accountability.rollup_last_week", "schedule": crontab(hour=1, minute=0, day_of_week=1)},
     # The jobs' sweeper: re-dispatches runs the broker never got, re-queues runs whose worker died.
     "jobs-sweep": {"task": "campaign.jobs_sweep", "schedule": 60.0},
+    # Housekeeping: ended push records past DELIVERY_KEEP_DAYS, superseded weeks' stored files.
+    "housekeeping": {"task": "accountability.housekeeping", "schedule": crontab(hour=3, minute=30)},
 }
+# Push records (accountability.Delivery) kept this many days after they were made, once ended.
+DELIVERY_KEEP_DAYS = env.int("DELIVERY_KEEP_DAYS", default=180)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
