@@ -19,6 +19,7 @@ from .choices import BoardList, VersionStatus
 from .commitments import commitment_confirm, commitment_create, commitment_report_done
 from .meeting import meeting_pack_generate
 from .models import Commitment, CommitmentEvent, RollupVersion, UnitWeekScore
+from .rollup import CASE_POPULATIONS
 
 PROMISES = (
     ("对本周通报的占道经营问题逐一销号，建立早晚巡查台账", 3),
@@ -54,7 +55,9 @@ def seed(context: dict) -> None:
     meeting = monday if is_working_day(monday) else add_working_days(monday, 1)
     black = list(
         Unit.objects.filter(
-            pk__in=UnitWeekScore.objects.filter(rollup=earlier, board=BoardList.BLACK).values("unit_id")
+            pk__in=UnitWeekScore.objects.filter(
+                rollup=earlier, board=BoardList.BLACK, population__in=CASE_POPULATIONS
+            ).values("unit_id")
         ).order_by("path")[:3]
     )
     liaison = context["users"].get("liaison")
