@@ -61,3 +61,26 @@ def week_short(code: str, *, today: datetime.date | None = None) -> str:
     year, number, _ = parsed
     prefix = "" if year == _this_year(today) else f"{year}年"
     return f"{prefix}第{number}周"
+
+
+def week_code(day: datetime.date) -> str:
+    year, number, _weekday = day.isocalendar()
+    return f"{year}-W{number:02d}"
+
+
+def week_options(
+    *, since: datetime.date | None = None, today: datetime.date | None = None, limit: int = 104, keep: str = ""
+) -> list[tuple[str, str]]:
+    """(code, label) of the ISO weeks from this one back to the one holding `since` (at most `limit`),
+    newest first — a week picker that reads 第48周（11月24日—11月30日） whatever the browser's
+    language or support for `<input type="week">`. `keep`: a chosen week outside that range is added."""
+    today = today or timezone.localdate()
+    monday = today - datetime.timedelta(days=today.weekday())
+    codes = []
+    while len(codes) < limit and (since is None or monday + datetime.timedelta(days=6) >= since):
+        codes.append(week_code(monday))
+        monday -= datetime.timedelta(days=7)
+    if keep and _parse(keep) and keep not in codes:
+        codes.append(keep)
+        codes.sort(reverse=True)
+    return [(code, week_label(code, today=today)) for code in codes]

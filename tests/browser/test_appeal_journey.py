@@ -45,7 +45,7 @@ def test_liaison_appeals_office_grants_draft_changes_publish(page, live_server, 
     campaign, week, street, failing = last_week
     login(page, live_server, "office")
     page.goto(f"{live_server.url}/rankings/")
-    page.fill("#run-week", week)
+    page.select_option("#run-week", week)
     page.click('[data-testid="run-week"]')
     expect(page.get_by_test_id("version-status")).to_contain_text("草稿")
     page.goto(f"{live_server.url}/rankings/units/{street.pk}/?week={week}")

@@ -58,7 +58,7 @@ def test_pack_pdf_commitments_carried_and_the_overdue_case(page, live_server, sh
     # The office publishes W0 on the ranking page.
     login(page, live_server, "office")
     page.goto(f"{live_server.url}/rankings/")
-    page.fill("#run-week", w0)
+    page.select_option("#run-week", w0)
     page.click('[data-testid="run-week"]')
     expect(page.get_by_test_id("version-status")).to_contain_text("草稿")
     page.once("dialog", lambda dialog: dialog.accept())

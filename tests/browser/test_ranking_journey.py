@@ -37,7 +37,7 @@ def test_office_publishes_and_leader_drills_down_to_the_photo_and_the_pdf(page, 
     login(page, live_server, "office")
     page.get_by_test_id("main-nav").get_by_role("link", name="周评比", exact=True).click()
     expect(page.get_by_text("还没有计算过周评比")).to_be_visible()
-    page.fill("#run-week", week)
+    page.select_option("#run-week", week)
     page.click('[data-testid="run-week"]')
     expect(page.get_by_test_id("version-status")).to_contain_text("草稿")
     page.once("dialog", lambda dialog: dialog.accept())

@@ -52,8 +52,8 @@ def test_office_draws_records_not_true_and_the_problem_is_back_in_rework(page, l
     login(page, live_server, "office")
     page.goto(f"{live_server.url}/rankings/")
     page.click('[data-testid="recheck-link"]')
-    page.fill("#week_from", week)
-    page.fill("#week_to", week)
+    page.select_option("#week_from", week)
+    page.select_option("#week_to", week)
     page.fill("#number", "1")
     page.click('[data-testid="recheck-draw-form"] button[type=submit]')
     row = page.get_by_test_id("recheck-row").first
