@@ -353,3 +353,15 @@ def bulletin_render(version_id: int) -> dict:
     job_run_finish(run=run, result=result, error=pdf_row.error)
     logger.info("bulletin rendered: %s", result)
     return result
+
+
+def bulletin_files_prune_superseded(*, limit: int) -> int:
+    """Housekeeping: the files and rows of superseded versions' 周通报 (nothing serves them: only a
+    published version is readable); at most `limit` rows a call."""
+    rows = list(BulletinFile.objects.filter(version__status=VersionStatus.SUPERSEDED).order_by("pk")[:limit])
+    for row in rows:
+        if row.file:
+            with contextlib.suppress(OSError):  # already gone
+                row.file.storage.delete(row.file.name)
+    BulletinFile.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    return len(rows)

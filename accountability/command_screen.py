@@ -119,8 +119,6 @@ def screen_data(*, campaign: Campaign) -> dict:
     """The screen's figures, uncached (see the module docstring): JSON-ready."""
     today = timezone.localdate()
     versions = dashboard._published(campaign, dashboard.TREND_WEEKS)
-    latest = versions[0] if versions else None
-    districts, boards = dashboard._ranking(latest)
     phase = campaign_phase_on(campaign=campaign, day=today)
     vetoes = dashboard.campaign_veto_events(campaign)
     return {
@@ -136,21 +134,7 @@ def screen_data(*, campaign: Campaign) -> dict:
         }
         if phase
         else None,
-        "week": latest.week if latest else None,
-        "week_label": f"{dashboard.short_week(latest.week)}（{dashboard.week_span(latest)}）" if latest else "",
-        "trend": dashboard._trend(versions)["points"],
-        "districts": [_ranked(row) for row in districts],
-        "boards": [
-            {
-                "population": board["population_key"],
-                "population_label": board["population"],
-                "red": [_ranked(row) for row in board["red"][:SCREEN_BOARD_NAMES]],
-                "black": [_ranked(row) for row in board["black"][:SCREEN_BOARD_NAMES]],
-                "red_total": board["red_total"],
-                "black_total": board["black_total"],
-            }
-            for board in boards
-        ],
+        **dashboard.ranking_figures(versions, ranked=_ranked, board_names=SCREEN_BOARD_NAMES),
         "counters": {**live_counters(campaign=campaign, today=today), "overdue": dashboard.overdue_count(campaign)},
         "veto_events": [
             {

@@ -415,6 +415,31 @@ def _ranking(version: RollupVersion | None, *, boards: bool = True) -> tuple[lis
     return districts, lists_
 
 
+def ranking_figures(versions: list[RollupVersion], *, ranked, board_names: int | None = None) -> dict:
+    """The week, trend, district ranking and 红黑榜 of the newest of `versions` (newest first), as
+    the 驾驶舱's figures API and the 大屏 answer them: `ranked(row)` shapes one ranking row;
+    `board_names` cuts each list (its total stays)."""
+    latest = versions[0] if versions else None
+    districts, boards = _ranking(latest)
+    return {
+        "week": latest.week if latest else None,
+        "week_label": f"{short_week(latest.week)}（{week_span(latest)}）" if latest else "",
+        "trend": _trend(versions)["points"],
+        "districts": [ranked(row) for row in districts],
+        "boards": [
+            {
+                "population": board["population_key"],
+                "population_label": board["population"],
+                "red": [ranked(row) for row in board["red"][:board_names]],
+                "black": [ranked(row) for row in board["black"][:board_names]],
+                "red_total": board["red_total"],
+                "black_total": board["black_total"],
+            }
+            for board in boards
+        ],
+    }
+
+
 def _published(campaign: Campaign | None, limit: int) -> list[RollupVersion]:
     if campaign is None:
         return []

@@ -13,26 +13,21 @@ database for long; the next night goes on."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import logging
 
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 
-from .choices import DeliveryStatus, VersionStatus
-from .models import BulletinFile, Delivery, MeetingPack
+from .bulletin_store import bulletin_files_prune_superseded
+from .choices import DeliveryStatus
+from .meeting import meeting_pdfs_prune_superseded
+from .models import Delivery
 
 logger = logging.getLogger(__name__)
 
 BATCH = 5000
 ENDED = (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.GIVEN_UP)
-
-
-def _delete_file(field) -> None:
-    with contextlib.suppress(OSError):  # already gone: nothing to do
-        field.storage.delete(field.name)
 
 
 def deliveries_prune(*, now: datetime.datetime) -> int:
@@ -49,22 +44,11 @@ def deliveries_prune(*, now: datetime.datetime) -> int:
 
 
 def superseded_files_prune() -> dict[str, int]:
-    """Delete the files of superseded versions' 周通报 and 调度会材料 (at most BATCH of each a run)."""
-    bulletins = list(BulletinFile.objects.filter(version__status=VersionStatus.SUPERSEDED).order_by("pk")[:BATCH])
-    for row in bulletins:
-        if row.file:
-            _delete_file(row.file)
-    BulletinFile.objects.filter(pk__in=[row.pk for row in bulletins]).delete()
-    packs = list(
-        MeetingPack.objects.filter(version__status=VersionStatus.SUPERSEDED)
-        .exclude(Q(file="") | Q(file__isnull=True))
-        # the rows stay: their added units are what a later version of the week takes over
-        .order_by("pk")[:BATCH]
-    )
-    for pack in packs:
-        _delete_file(pack.file)
-    MeetingPack.objects.filter(pk__in=[pack.pk for pack in packs]).update(file="", size=0, sha256="")
-    return {"bulletin_files": len(bulletins), "meeting_pdfs": len(packs)}
+    """The stored files of superseded versions, each through the module that owns them."""
+    return {
+        "bulletin_files": bulletin_files_prune_superseded(limit=BATCH),
+        "meeting_pdfs": meeting_pdfs_prune_superseded(limit=BATCH),
+    }
 
 
 def housekeeping_run(*, now: datetime.datetime | None = None) -> dict:

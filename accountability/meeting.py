@@ -823,3 +823,15 @@ def meeting_weeks():
         .select_related("campaign", "meeting_pack__run")
         .order_by("-campaign__active", "campaign__name", "campaign_id", "-week_start")
     )
+
+
+def meeting_pdfs_prune_superseded(*, limit: int) -> int:
+    """Housekeeping: the PDFs of superseded versions' packs leave storage (nothing serves them); the
+    rows stay, their added units being what a later version of the week takes over. At most `limit`."""
+    packs = list(
+        MeetingPack.objects.filter(version__status=VersionStatus.SUPERSEDED).exclude(file="").order_by("pk")[:limit]
+    )
+    for pack in packs:
+        _delete_quietly(pack.file.storage, pack.file.name)
+    MeetingPack.objects.filter(pk__in=[pack.pk for pack in packs]).update(file="", size=0, sha256="")
+    return len(packs)

@@ -207,8 +207,6 @@ class DashboardView(APIView):
             )
             if not versions or versions[0].week != week:
                 raise exceptions.NotFound(f"{week_label(week)}的周评比尚未发布。")
-        latest = versions[0] if versions else None
-        districts, boards = dashboard._ranking(latest)
         vetoes = dashboard.campaign_veto_events(campaign)
         since = dashboard.loss_window_start()
         losses = dashboard.top_losing_indicators(campaign=campaign, since=since)
@@ -227,21 +225,7 @@ class DashboardView(APIView):
             }
             if phase
             else None,
-            "week": latest.week if latest else None,
-            "week_label": f"{dashboard.short_week(latest.week)}（{dashboard.week_span(latest)}）" if latest else "",
-            "trend": dashboard._trend(versions)["points"],
-            "districts": [_ranked(row) for row in districts],
-            "boards": [
-                {
-                    "population": board["population_key"],
-                    "population_label": board["population"],
-                    "red": [_ranked(row) for row in board["red"]],
-                    "black": [_ranked(row) for row in board["black"]],
-                    "red_total": board["red_total"],
-                    "black_total": board["black_total"],
-                }
-                for board in boards
-            ],
+            **dashboard.ranking_figures(versions, ranked=_ranked),
             "losses": [
                 {
                     "indicator": row["indicator"],
